@@ -1,0 +1,6 @@
+"""Socket syscall tracing and comparison across languages (see README.md).
+
+Importing the package is cheap: every stage imports its dependencies when it is used.
+"""
+
+__version__ = "0.1.0"

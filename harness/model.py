@@ -1,0 +1,223 @@
+"""The data that flows between stages: traces and their events.
+
+Everything here is a frozen dataclass of plain values (str, int, lists, dicts of those), so that a
+trace written to YAML or JSON and read back gives equal objects. See docs/trace-format.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+# An address as decoded from a sockaddr: {"family": "AF_INET", "address": ..., "port": ...}.
+Address = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SocketIdentity:
+    """What the tracer knows about the socket an fd refers to, at the time of one event."""
+
+    fd: int  # the fd number in that process
+    family: str | int  # AF_INET, AF_INET6, AF_UNIX, ... (int when unknown to the tables)
+    type: str | int  # SOCK_STREAM, SOCK_DGRAM, ... (without the type flags)
+    local: Address | None = None  # bound or learned local address; None until known
+    peer: Address | None = None  # connected or accepted peer; None until known
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"fd": self.fd, "family": self.family, "type": self.type,
+                "local": self.local, "peer": self.peer}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SocketIdentity:
+        return cls(fd=d["fd"], family=d["family"], type=d["type"],
+                   local=d.get("local"), peer=d.get("peer"))
+
+
+@dataclass(frozen=True, slots=True)
+class SyscallEvent:
+    """One recorded syscall (kind "syscall") or process event (kind "process")."""
+
+    seq: int  # 1, 2, ... in the order the tracer saw events
+    ts_ns: int  # CLOCK_MONOTONIC nanoseconds when the call finished
+    pid: int  # thread group id
+    tid: int  # thread id
+    syscall: str  # syscall name as the kernel knows it (accept4, recvfrom, ...)
+    args: dict[str, Any]  # decoded arguments, by name (docs/trace-format.md)
+    result: int | None  # raw return value; None when the call never returned
+    errno: str | None = None  # errno name when the call failed
+    kind: str = "syscall"  # "syscall" or "process"
+    fds: tuple[int, ...] = ()  # fds this call created
+    sock: SocketIdentity | None = None  # the socket the call worked on
+
+    @property
+    def failed(self) -> bool:
+        return self.errno is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"seq": self.seq, "ts_ns": self.ts_ns, "pid": self.pid,
+                             "tid": self.tid, "syscall": self.syscall, "args": self.args,
+                             "result": self.result}
+        if self.errno is not None:
+            d["errno"] = self.errno
+        if self.kind != "syscall":
+            d["kind"] = self.kind
+        if self.fds:
+            d["fds"] = list(self.fds)
+        if self.sock is not None:
+            d["sock"] = self.sock.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SyscallEvent:
+        sock = d.get("sock")
+        return cls(seq=d["seq"], ts_ns=d["ts_ns"], pid=d["pid"], tid=d["tid"],
+                   syscall=d["syscall"], args=dict(d.get("args") or {}), result=d["result"],
+                   errno=d.get("errno"), kind=d.get("kind", "syscall"),
+                   fds=tuple(d.get("fds") or ()),
+                   sock=SocketIdentity.from_dict(sock) if sock else None)
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessInfo:
+    """One traced process (thread group)."""
+
+    pid: int  # thread group id
+    parent: int | None  # pid of the traced process that created it; None for the first
+    exe: str | None  # executable after the last exec (None if never seen)
+    argv: list[str] = field(default_factory=list)  # argv of the last exec
+    threads: list[int] = field(default_factory=list)  # every tid seen in this process
+    exit_code: int | None = None  # exit status when it exited normally
+    exit_signal: str | None = None  # signal name when a signal killed it
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"pid": self.pid, "parent": self.parent, "exe": self.exe, "argv": self.argv,
+                "threads": self.threads, "exit_code": self.exit_code,
+                "exit_signal": self.exit_signal}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ProcessInfo:
+        return cls(pid=d["pid"], parent=d.get("parent"), exe=d.get("exe"),
+                   argv=list(d.get("argv") or []), threads=list(d.get("threads") or []),
+                   exit_code=d.get("exit_code"), exit_signal=d.get("exit_signal"))
+
+
+@dataclass(frozen=True, slots=True)
+class TracerInfo:
+    """How the trace was taken."""
+
+    mode: str  # "seccomp" or "all-syscalls"
+    data_bytes: int  # bytes of each data buffer kept
+    fallback_reason: str | None = None  # why seccomp was not used although asked for
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mode": self.mode, "data_bytes": self.data_bytes,
+                "fallback_reason": self.fallback_reason}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TracerInfo:
+        return cls(mode=d["mode"], data_bytes=d["data_bytes"],
+                   fallback_reason=d.get("fallback_reason"))
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """Everything one traced command produced."""
+
+    command: list[str]  # argv as started
+    cwd: str  # working directory of the command
+    started_at: str  # ISO 8601 wall-clock time of the start
+    tracer: TracerInfo  # how it was traced
+    exit_status: int | None  # exit code of the first process, 128+signal if killed
+    processes: tuple[ProcessInfo, ...]  # every process seen, in order of appearance
+    events: tuple[SyscallEvent, ...]  # every recorded event, in order
+    schema_version: int = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema_version": self.schema_version, "command": self.command,
+                "cwd": self.cwd, "started_at": self.started_at,
+                "tracer": self.tracer.to_dict(), "exit_status": self.exit_status,
+                "processes": [p.to_dict() for p in self.processes],
+                "events": [e.to_dict() for e in self.events]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Trace:
+        return cls(schema_version=d["schema_version"], command=list(d["command"]),
+                   cwd=d["cwd"], started_at=d["started_at"],
+                   tracer=TracerInfo.from_dict(d["tracer"]), exit_status=d.get("exit_status"),
+                   processes=tuple(ProcessInfo.from_dict(p) for p in d.get("processes") or ()),
+                   events=tuple(SyscallEvent.from_dict(e) for e in d.get("events") or ()))
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One run of a server/client pair in one scenario: written as run.yaml beside the traces."""
+
+    scenario: str  # tcp, ...
+    server: str  # server sample name
+    client: str  # client sample name
+    host: str  # address the server bound
+    port: int  # port of this run
+    message: str  # what the client was asked to send
+    outcome: str  # ok | echo-mismatch | server-failed | client-failed | timeout | error
+    detail: str | None = None  # one line saying what went wrong, when it did
+    server_exit: int | None = None  # exit status (128+signal when killed); None if not started
+    client_exit: int | None = None  # same for the client
+    client_stdout: str = ""  # what the client printed (the echo)
+    server_stderr: str = ""  # last part of the server's stderr
+    client_stderr: str = ""  # last part of the client's stderr
+    server_trace: str | None = "server.yaml"  # file name, relative to the run folder
+    client_trace: str | None = "client.yaml"  # file name, relative to the run folder
+    duration_s: float = 0.0  # wall time of the whole run
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunRecord:
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedSample:
+    """A sample that could not run here, and what to install so that it can."""
+
+    name: str  # sample name
+    role: str  # server | client
+    reason: str  # e.g. "php not found on PATH"
+    hint: str | None = None  # install hint from the manifest
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "role": self.role, "reason": self.reason, "hint": self.hint}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SkippedSample:
+        return cls(name=d["name"], role=d["role"], reason=d["reason"], hint=d.get("hint"))
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixIndex:
+    """traces/index.yaml: what one `compare` run did, so that `compare --from` can re-render."""
+
+    reference: str  # name of the reference sample (python-stdlib unless asked otherwise)
+    scenarios: list[str]  # scenarios that were run
+    runs: list[str]  # run folders, relative to the traces folder: "tcp/c--c"
+    skipped: list[SkippedSample] = field(default_factory=list)  # samples that could not run
+    started_at: str = ""  # ISO 8601 time the matrix started
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"reference": self.reference, "scenarios": self.scenarios, "runs": self.runs,
+                "skipped": [s.to_dict() for s in self.skipped], "started_at": self.started_at}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> MatrixIndex:
+        return cls(reference=d["reference"], scenarios=list(d["scenarios"]),
+                   runs=list(d["runs"]),
+                   skipped=[SkippedSample.from_dict(s) for s in d.get("skipped") or ()],
+                   started_at=d.get("started_at", ""))

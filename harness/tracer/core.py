@@ -1,0 +1,784 @@
+"""The event loop: spawn commands under ptrace, follow every task, record socket syscalls.
+
+One Tracer can trace several commands at once (the runner traces a server and its client in the
+same loop); each spawned command is a Root, and everything it forks belongs to it.
+
+The loop is a plain `waitpid(-1, __WALL)`: no polling. In seccomp mode the child installs, before
+exec, a filter that sends only the syscalls of interest to the tracer; the tracer then sees a
+seccomp stop at each such call's entry and asks for its exit with PTRACE_SYSCALL. In
+all-syscalls mode (`--no-seccomp`, or when the kernel refuses the filter) it stops at every
+syscall's entry and exit.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from harness.model import ProcessInfo, SocketIdentity, SyscallEvent, Trace, TracerInfo
+from harness.tracer import kernel
+from harness.tracer.decode import Decoder, Memory, signed, signed32
+from harness.tracer.state import Proc, SockState
+from harness.tracer.tables import load_syscalls, load_tables
+
+SIGTRAP = signal.SIGTRAP
+SIGSTOP = signal.SIGSTOP
+SYSCALL_TRAP = SIGTRAP | 0x80
+SECCOMP_TRAP = SIGTRAP | (kernel.PTRACE_EVENT_SECCOMP << 8)
+EXEC_TRAP = SIGTRAP | (kernel.PTRACE_EVENT_EXEC << 8)
+CLONE_EVENTS = {kernel.PTRACE_EVENT_FORK: "fork", kernel.PTRACE_EVENT_VFORK: "vfork",
+                kernel.PTRACE_EVENT_CLONE: "clone"}
+OPTIONS = (kernel.PTRACE_O_TRACESYSGOOD | kernel.PTRACE_O_TRACEFORK | kernel.PTRACE_O_TRACEVFORK
+           | kernel.PTRACE_O_TRACECLONE | kernel.PTRACE_O_TRACEEXEC | kernel.PTRACE_O_EXITKILL)
+ESRCH = 3
+
+
+class TraceError(Exception):
+    """The tracer could not start the command; the message is one line for the user."""
+
+    def __init__(self, message: str, exit_status: int = 2):
+        super().__init__(message)
+        self.exit_status = exit_status
+
+
+def signal_name(sig: int) -> str:
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        return f"SIG{sig}"
+
+
+@dataclass(eq=False)
+class Root:
+    """One spawned command and every process it made."""
+
+    argv: list[str]  # command as started
+    cwd: str  # its working directory
+    label: str  # name for messages (server, client, ...)
+    on_event: Callable[[Root, SyscallEvent], None] | None = None  # called after each event
+    deadline: float | None = None  # time.monotonic() after which it is killed
+    pid: int = 0  # first process
+    started_at: str = ""  # ISO time
+    start_ns: int = 0  # monotonic start
+    end_ns: int = 0  # monotonic end (last process gone)
+    procs: list[Proc] = field(default_factory=list)  # every process, in order of appearance
+    events: list[SyscallEvent] = field(default_factory=list)
+    live: int = 0  # processes still running
+    exit_status: int | None = None  # first process: code, or 128+signal
+    exec_error: str | None = None  # why the command could not be executed
+    timed_out: bool = False
+    mode: str = "seccomp"  # seccomp | all-syscalls
+    fallback_reason: str | None = None  # why seccomp was not used although asked for
+    report_fd: int | None = None  # read end of the child's pre-exec error pipe
+
+    @property
+    def done(self) -> bool:
+        return self.live == 0
+
+    def trace(self, data_bytes: int) -> Trace:
+        return Trace(
+            command=list(self.argv), cwd=self.cwd, started_at=self.started_at,
+            tracer=TracerInfo(mode=self.mode, data_bytes=data_bytes,
+                              fallback_reason=self.fallback_reason),
+            exit_status=self.exit_status,
+            processes=tuple(ProcessInfo(pid=p.pid, parent=p.parent, exe=p.exe,
+                                        argv=list(p.argv), threads=list(p.threads),
+                                        exit_code=p.exit_code, exit_signal=p.exit_signal)
+                            for p in self.procs),
+            events=tuple(self.events))
+
+
+@dataclass(slots=True)
+class Task:
+    """One traced thread."""
+
+    tid: int
+    proc: Proc
+    started: bool = False  # its first stop (SIGSTOP) has been seen
+    in_syscall: bool = False  # between entry and exit (all-syscalls mode)
+    nr: int = -1  # syscall in flight, when we asked for its exit
+    args: tuple[int, ...] = ()  # its raw arguments
+    entry: dict[str, Any] | None = None  # what had to be read at entry
+
+
+class Tracer:
+    """Traces commands; see the module docstring."""
+
+    def __init__(self, *, seccomp: bool = True, data_bytes: int = 64,
+                 echo: Callable[[SyscallEvent], None] | None = None):
+        self.want_seccomp = seccomp
+        self.data_bytes = data_bytes
+        self.echo = echo
+        self.pt = kernel.Ptrace()
+        self.syscalls = load_syscalls()
+        self.decoder = Decoder(load_tables(), data_bytes)
+        self.filter = kernel.seccomp_filter(self.syscalls.numbers)
+        self.names = self.syscalls.names
+        self.classes = self.syscalls.classes
+        self.tasks: dict[int, Task] = {}
+        self.procs: dict[int, Proc] = {}
+        self.roots: list[Root] = []
+        self.seq = 0
+        self._timer_armed = False
+
+    # -- starting commands --------------------------------------------------------------
+
+    def spawn(self, argv: list[str], *, cwd: str | None = None,
+              env: dict[str, str] | None = None, stdin: int | None = None,
+              stdout: int | None = None, stderr: int | None = None, label: str = "command",
+              on_event: Callable[[Root, SyscallEvent], None] | None = None,
+              timeout: float | None = None) -> Root:
+        """Start argv stopped under the tracer and register it. Raises TraceError (127) when
+        the program cannot be found or executed, or (1) when ptrace is not permitted."""
+        import shutil
+
+        cwd = os.path.abspath(cwd or os.getcwd())
+        prog = argv[0]
+        path = (env or os.environ).get("PATH", os.defpath)
+        if "/" in prog:
+            resolved = prog if os.path.isabs(prog) else os.path.join(cwd, prog)
+            if not os.path.exists(resolved):
+                raise TraceError(f"{prog}: no such file", 127)
+        else:
+            found = shutil.which(prog, path=path)
+            if found is None:
+                raise TraceError(f"{prog}: command not found", 127)
+            resolved = found
+        root = Root(argv=list(argv), cwd=cwd, label=label, on_event=on_event)
+        root.mode = "seccomp" if self.want_seccomp else "all-syscalls"
+        if self.want_seccomp and not self.filter:
+            root.mode = "all-syscalls"
+        report_r, report_w = os.pipe2(os.O_CLOEXEC)
+        root.started_at = datetime.datetime.now(datetime.timezone.utc).isoformat()
+        root.start_ns = time.monotonic_ns()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            self._child(resolved, argv, cwd, env, stdin, stdout, stderr, report_w,
+                        root.mode == "seccomp")
+        os.close(report_w)
+        root.report_fd = report_r
+        try:
+            self._adopt_child(root, pid)
+        except BaseException:
+            os.close(report_r)
+            root.report_fd = None
+            raise
+        if timeout is not None:
+            root.deadline = time.monotonic() + timeout
+        return root
+
+    def _child(self, path: str, argv: list[str], cwd: str, env: dict[str, str] | None,
+               stdin: int | None, stdout: int | None, stderr: int | None, report: int,
+               use_seccomp: bool) -> None:
+        """Runs in the forked child: set up fds, ask to be traced, filter, stop, exec.
+        Failures are reported as one letter and an errno on the report pipe."""
+        try:
+            for fd, target in ((stdin, 0), (stdout, 1), (stderr, 2)):
+                if fd is not None and fd != target:
+                    os.dup2(fd, target, inheritable=True)
+            # leave only 0, 1, 2 and the report pipe (close-on-exec) to the program
+            os.closerange(3, report)
+            os.closerange(report + 1, 1 << 20)
+            os.chdir(cwd)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+            err = kernel.traceme()
+            if err:
+                os.write(report, b"P%d" % err)
+                os._exit(126)
+            if use_seccomp:
+                err = kernel.install_seccomp(self.filter)
+                if err:  # the filter is not installed: write() is not filtered, say so
+                    os.write(report, b"S%d," % err)
+            # the tracer sets its options during this stop; a seccomp stop before that
+            # would fail the call with ENOSYS, and nothing between here and exec is filtered
+            os.kill(os.getpid(), SIGSTOP)
+            if env is None:
+                os.execv(path, argv)
+            else:
+                os.execve(path, argv, env)
+        except OSError as e:
+            try:
+                os.write(report, b"E%d" % (e.errno or 0))
+            except OSError:
+                pass
+        finally:
+            os._exit(127)
+
+    def _adopt_child(self, root: Root, pid: int) -> None:
+        """Wait for the child's stop before exec, set the options, start it."""
+        assert root.report_fd is not None
+        _, status = os.waitpid(pid, kernel.WALL)
+        if not os.WIFSTOPPED(status):  # it failed before its stop, and is reaped
+            message = self._read_report(root.report_fd)
+            raise TraceError(message or f"{root.argv[0]}: could not start",
+                             1 if message.startswith("ptrace") else 127)
+        os.set_blocking(root.report_fd, False)
+        early = self._read_report(root.report_fd, raw=True)
+        if early.startswith("S"):
+            err = int(early[1:].split(",")[0])
+            root.mode = "all-syscalls"
+            root.fallback_reason = f"the kernel refused the seccomp filter: {os.strerror(err)}"
+        proc = Proc(pid=pid, parent=None, root=root)
+        proc.threads.append(pid)
+        proc.mem = Memory(pid)
+        root.pid = pid
+        root.procs.append(proc)
+        root.live = 1
+        self.roots.append(root)
+        self.procs[pid] = proc
+        task = Task(tid=pid, proc=proc, started=True)
+        self.tasks[pid] = task
+        self._scan_inherited(proc)
+        opts = OPTIONS | (kernel.PTRACE_O_TRACESECCOMP if root.mode == "seccomp" else 0)
+        self.pt.setoptions(pid, opts)
+        self._resume(task)
+
+    @staticmethod
+    def _read_report(fd: int, raw: bool = False) -> str:
+        try:
+            data = os.read(fd, 64).decode()
+        except (BlockingIOError, OSError):
+            return ""
+        if raw or not data:
+            return data
+        if data.startswith("P"):
+            return ptrace_refused_message(int(data[1:]))
+        if data.startswith("E"):
+            return os.strerror(int(data[1:]))
+        return data
+
+    def _scan_inherited(self, proc: Proc) -> None:
+        """Sockets the command inherited (fd 0-2) are sockets of unknown family."""
+        for fd in (0, 1, 2):
+            try:
+                target = os.readlink(f"/proc/{proc.pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:"):
+                proc.socks[fd] = SockState(family="unknown", type="unknown")
+
+    # -- the loop -----------------------------------------------------------------------
+
+    def run(self, until: Callable[[], bool] | None = None) -> None:
+        """Handle stops until every root is done (or `until()` is true)."""
+        waitpid = os.waitpid
+        wall = kernel.WALL
+        on_syscall = self._on_syscall_stop
+        on_seccomp = self._on_seccomp_stop
+        tasks = self.tasks
+        old_alarm = signal.signal(signal.SIGALRM, self._on_alarm)
+        try:
+            while any(not r.done for r in self.roots):
+                if until is not None and until():
+                    return
+                self._arm_timer()
+                try:
+                    tid, status = waitpid(-1, wall)
+                except ChildProcessError:
+                    break
+                if status & 0xFF == 0x7F:  # stopped
+                    stop = status >> 8
+                    task = tasks.get(tid)
+                    if task is None:
+                        self._new_task(tid, early=True)
+                        continue
+                    if stop == SECCOMP_TRAP:
+                        on_seccomp(task)
+                    elif stop == SYSCALL_TRAP:
+                        on_syscall(task)
+                    else:
+                        self._on_other_stop(task, stop)
+                else:
+                    self._on_gone(tid, status)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            self._timer_armed = False
+            signal.signal(signal.SIGALRM, old_alarm)
+
+    def _resume(self, task: Task, sig: int = 0) -> None:
+        """PTRACE_SYSCALL when we need the next syscall stop, else PTRACE_CONT."""
+        req = kernel.PTRACE_CONT
+        if task.nr >= 0 or task.proc.root.mode != "seccomp":
+            req = kernel.PTRACE_SYSCALL
+        try:
+            self.pt.resume(req, task.tid, sig)
+        except Exception as e:  # a task killed under us: its exit is reported by waitpid
+            if kernel.error_errno(e) != ESRCH:
+                raise
+
+    def _on_seccomp_stop(self, task: Task) -> None:
+        self._syscall_entry(task)
+        self._resume(task)
+
+    def _on_syscall_stop(self, task: Task) -> None:
+        if task.proc.root.mode == "seccomp":  # only exits are asked for
+            self._syscall_exit(task)
+        elif not task.in_syscall:
+            task.in_syscall = True
+            nr = self.pt.peekuser(task.tid, self.pt.orig_rax_offset)
+            if nr in self.names:
+                self._syscall_entry(task)
+        else:
+            task.in_syscall = False
+            if task.nr >= 0:
+                self._syscall_exit(task)
+        self._resume(task)
+
+    def _syscall_entry(self, task: Task) -> None:
+        try:
+            regs = self.pt.getregs(task.tid)
+        except Exception as e:
+            if kernel.error_errno(e) == ESRCH:
+                return
+            raise
+        nr = regs.orig_rax
+        name = self.names.get(nr)
+        if name is None:
+            return
+        a = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
+        if not self._wants_exit(task.proc, name, a):
+            return
+        task.nr = nr
+        task.args = a
+        if name in self.syscalls.read_at_entry:
+            task.entry = self.decoder.select_entry(task.proc.mem, a)
+
+    def _wants_exit(self, proc: Proc, name: str, a: tuple[int, ...]) -> bool:
+        """Whether a call can matter: file I/O and fd calls on non-sockets are let go at
+        entry (their exit would cost a second stop for nothing)."""
+        cls = self.classes[name]
+        if cls in ("net", "readiness", "epoll_new"):
+            return True
+        socks = proc.socks
+        fd = signed32(a[0])
+        if name == "sendfile":
+            return fd in socks or signed32(a[1]) in socks
+        if name in ("dup2", "dup3"):
+            return fd in socks or signed32(a[1]) in socks or fd in proc.epolls
+        if name == "close_range":
+            return True
+        if name in ("dup", "fcntl", "close"):
+            return fd in socks or fd in proc.epolls
+        return fd in socks
+
+    def _syscall_exit(self, task: Task) -> None:
+        nr = task.nr
+        task.nr = -1
+        try:
+            res = signed(self.pt.peekuser(task.tid, self.pt.rax_offset))
+        except Exception as e:
+            if kernel.error_errno(e) == ESRCH:
+                return
+            raise
+        self._finish(task, self.names[nr], task.args, res)
+        task.entry = None
+
+    # -- one finished syscall -----------------------------------------------------------
+
+    def _finish(self, task: Task, name: str, a: tuple[int, ...], res: int | None) -> None:
+        """Decode, update the fd table, record if it concerns a socket."""
+        proc = task.proc
+        r = -4095 if res is None else res  # an unfinished call decodes as failed
+        ok = r >= 0
+        socks = proc.socks
+        dec = self.decoder
+        args = dec.decoders[name](proc.mem, a, r)
+        fds: tuple[int, ...] = ()
+        sock: SocketIdentity | None = None
+        record = True
+        cls = self.classes[name]
+
+        if name == "socket" or name == "socketpair":
+            if ok:
+                st_args = (args["domain"], args["type"])
+                cloexec = "SOCK_CLOEXEC" in args["type_flags"]
+                if name == "socket":
+                    fds = (r,)
+                    proc.add(r, SockState(*st_args), cloexec)
+                else:
+                    pair = dec.socketpair_fds(proc.mem, a)
+                    if pair is not None:
+                        fds = tuple(pair)
+                        unnamed = {"family": args["domain"]}
+                        for fd in pair:
+                            proc.add(fd, SockState(*st_args, local=unnamed, peer=unnamed),
+                                     cloexec)
+                sock = socks[fds[0]].identity(fds[0]) if fds else None
+        elif name == "accept" or name == "accept4":
+            listener = socks.get(args["fd"])
+            if ok:
+                fds = (r,)
+                family = listener.family if listener else (args["addr"] or {}).get("family", "unknown")
+                typ = listener.type if listener else "SOCK_STREAM"
+                local = listener.local if listener else None
+                proc.add(r, SockState(family, typ, local=local, peer=args["addr"]),
+                         "SOCK_CLOEXEC" in args.get("flags", ()))
+                sock = socks[r].identity(r)
+            elif listener is not None:
+                sock = listener.identity(args["fd"])
+        elif cls == "net":
+            fd = args["fd"]
+            st = socks.get(fd)
+            if st is not None:
+                if ok or (name == "connect" and r == -115):  # EINPROGRESS
+                    if name == "bind":
+                        st.local = args["addr"]
+                    elif name == "connect":
+                        st.peer = args["addr"]
+                    elif name == "getsockname":
+                        st.local = args["addr"] or st.local
+                    elif name == "getpeername":
+                        st.peer = args["addr"] or st.peer
+                sock = st.identity(fd)
+        elif cls == "io":
+            fd = args.get("fd", args.get("out_fd"))
+            st = socks.get(fd)
+            if st is None and name == "sendfile":
+                fd = args["in_fd"]
+                st = socks.get(fd)
+            if st is None:
+                record = False
+            else:
+                sock = st.identity(fd)
+        elif cls == "fd":
+            record, fds, sock = self._fd_call(proc, name, args, a, r)
+        elif cls == "epoll_new":
+            # recorded only once a socket is added to it (see _readiness)
+            if ok:
+                proc.drop(r)
+                proc.epolls[r] = {}
+                if "EPOLL_CLOEXEC" in args["flags"]:
+                    proc.cloexec.add(r)
+                proc.epoll_births[r] = (task.tid, name, args, r, time.monotonic_ns())
+            return
+        else:  # readiness
+            record = self._readiness(task, name, args, a, r, task.entry)
+        if not record:
+            return
+        self._record(task, name, args, res, fds, sock)
+
+    def _fd_call(self, proc: Proc, name: str, args: dict[str, Any], a: tuple[int, ...],
+                 r: int) -> tuple[bool, tuple[int, ...], SocketIdentity | None]:
+        socks = proc.socks
+        ok = r >= 0
+        if name == "close":
+            fd = args["fd"]
+            st = socks.get(fd)
+            if r != -9:  # EBADF: it was not open; anything else closed it
+                proc.drop(fd)
+            return st is not None, (), st.identity(fd) if st else None
+        if name == "close_range":
+            first, last = args["first"], args["last"]
+            hit = sorted(fd for fd in list(socks) + list(proc.epolls) if first <= fd <= last)
+            if ok:
+                for fd in hit:
+                    if "CLOSE_RANGE_CLOEXEC" in args["flags"]:
+                        proc.set_cloexec(fd, True)
+                    else:
+                        proc.drop(fd)
+            args["sockets"] = [fd for fd in hit if fd in socks or not ok]
+            return any(fd in socks for fd in hit) or bool(args["sockets"]), (), None
+        if name in ("dup", "dup2", "dup3"):
+            old = args["oldfd"]
+            st = socks.get(old)
+            target = socks.get(args.get("newfd", -1))
+            if ok:
+                proc.dup(old, r, "O_CLOEXEC" in args.get("flags", ()))
+                fds = (r,)
+            else:
+                fds = ()
+            rec = st is not None or target is not None
+            return rec, fds, st.identity(old) if st else None
+        fd = args["fd"]
+        st = socks.get(fd)
+        if name == "fcntl":
+            cmd = args["cmd"]
+            fds = ()
+            if ok and cmd in ("F_DUPFD", "F_DUPFD_CLOEXEC"):
+                proc.dup(fd, r, cmd == "F_DUPFD_CLOEXEC")
+                fds = (r,)
+            elif ok and cmd == "F_SETFD":
+                proc.set_cloexec(fd, "FD_CLOEXEC" in args["arg"])
+            return st is not None, fds, st.identity(fd) if st else None
+        # ioctl
+        if ok and args["request"] in ("FIOCLEX", "FIONCLEX"):
+            proc.set_cloexec(fd, args["request"] == "FIOCLEX")
+        return st is not None, (), st.identity(fd) if st else None
+
+    def _readiness(self, task: Task, name: str, args: dict[str, Any], a: tuple[int, ...],
+                   r: int, entry: dict[str, Any] | None) -> bool:
+        proc = task.proc
+        socks = proc.socks
+        if name in ("poll", "ppoll"):
+            return any(p["fd"] in socks for p in args["fds"])
+        if name in ("select", "pselect6"):
+            if entry:
+                ready = args.pop("ready")
+                timeout = args.pop("timeout_ms")
+                args.update(entry)
+                args["ready"] = ready
+                args["timeout_ms"] = timeout
+            watched = [fd for key in ("readfds", "writefds", "exceptfds")
+                       for fd in args.get(key) or ()]
+            return any(fd in socks for fd in watched)
+        if name == "epoll_ctl":
+            epfd, fd, op = args["epfd"], args["fd"], args["op"]
+            interest = proc.epolls.setdefault(epfd, {})
+            birth = proc.epoll_births.get(epfd)
+            if birth is not None and fd in socks:
+                del proc.epoll_births[epfd]
+                tid, bname, bargs, bres, ts = birth
+                self._record(self.tasks.get(tid, task), bname, bargs, bres, (bres,), ts_ns=ts)
+            if r >= 0:
+                if op == "EPOLL_CTL_DEL":
+                    interest.pop(fd, None)
+                else:
+                    interest[fd] = args.get("user_data", fd)
+            return fd in socks
+        # epoll_wait family
+        interest = proc.epolls.get(args["epfd"], {})
+        by_data = {data: fd for fd, data in interest.items()}
+        events = self.decoder.t["epoll_events"]
+        args["ready"] = [{"fd": by_data.get(data), "events": events.flags(ev)}
+                         for ev, data in self.decoder.epoll_ready(proc.mem, a, r)]
+        args["watching"] = sorted(fd for fd in interest if fd in socks)
+        return bool(args["watching"])
+
+    def _record(self, task: Task, name: str, args: dict[str, Any], res: int | None,
+                fds: tuple[int, ...] = (), sock: SocketIdentity | None = None,
+                kind: str = "syscall", ts_ns: int | None = None) -> None:
+        self.seq += 1
+        errno = None
+        if res is not None and -4096 < res < 0 and kind == "syscall":
+            errno = self.decoder.t.errno_names.get(-res, str(-res))
+        ev = SyscallEvent(seq=self.seq, ts_ns=ts_ns or time.monotonic_ns(), pid=task.proc.pid,
+                          tid=task.tid, syscall=name, args=args, result=res, errno=errno,
+                          kind=kind, fds=fds, sock=sock)
+        root = task.proc.root
+        root.events.append(ev)
+        if self.echo is not None:
+            self.echo(ev)
+        if root.on_event is not None:
+            root.on_event(root, ev)
+
+    # -- tasks coming and going ---------------------------------------------------------
+
+    def _new_task(self, tid: int, early: bool, parent_task: Task | None = None) -> Task | None:
+        """Register a task seen for the first time, either through its parent's clone event
+        or (early) through its own first stop, which may come first."""
+        task = self.tasks.get(tid)
+        if task is not None:
+            if early:
+                task.started = True
+                self._resume(task)
+            return task
+        tgid, ppid = _status_ids(tid)
+        if tgid is None:  # gone already
+            return None
+        proc = self.procs.get(tgid)
+        if proc is None:  # a new process
+            parent = self.procs.get(ppid) if ppid else None
+            if parent is None and parent_task is not None:
+                parent = parent_task.proc
+            if parent is None:
+                return None
+            proc = parent.fork_copy(tgid, parent.root)
+            proc.mem = Memory(tgid)
+            self.procs[tgid] = proc
+            proc.root.procs.append(proc)
+            proc.root.live += 1
+        proc.threads.append(tid)
+        task = Task(tid=tid, proc=proc, started=early)
+        self.tasks[tid] = task
+        if early:
+            self._resume(task)
+        return task
+
+    def _on_other_stop(self, task: Task, stop: int) -> None:
+        sig = stop & 0xFF
+        event = stop >> 8
+        if sig == SIGTRAP and event in CLONE_EVENTS:
+            child_tid = self.pt.eventmsg(task.tid)
+            child = self._new_task(child_tid, early=False, parent_task=task)
+            if child is not None:
+                thread = child.proc is task.proc
+                self._record(task, CLONE_EVENTS[event],
+                             {"child": child_tid, "thread": thread}, child_tid,
+                             kind="process")
+            self._resume(task)
+            return
+        if stop == EXEC_TRAP:
+            self._on_exec(task)
+            self._resume(task)
+            return
+        if sig == SIGTRAP and event:  # other ptrace events: nothing to deliver
+            self._resume(task)
+            return
+        if not task.started and sig == SIGSTOP:
+            task.started = True
+            self._resume(task)
+            return
+        self._resume(task, sig)  # a signal for the tracee: deliver it
+
+    def _on_exec(self, task: Task) -> None:
+        former = self.pt.eventmsg(task.tid)
+        proc = task.proc
+        if former != task.tid:  # a non-leader thread exec'd and took the leader's tid
+            old = self.tasks.pop(former, None)
+            if old is not None:
+                task.nr, task.in_syscall = old.nr, old.in_syscall
+        proc.on_exec()
+        if proc.mem is not None:
+            proc.mem.reopen()
+        try:
+            proc.exe = os.readlink(f"/proc/{proc.pid}/exe")
+            with open(f"/proc/{proc.pid}/cmdline", "rb") as f:
+                proc.argv = [s.decode(errors="replace") for s in f.read().split(b"\0")[:-1]]
+        except OSError:
+            pass
+        self._record(task, "execve", {"exe": proc.exe, "argv": proc.argv}, 0, kind="process")
+
+    def _on_gone(self, tid: int, status: int) -> None:
+        task = self.tasks.pop(tid, None)
+        if task is None:
+            return
+        proc = task.proc
+        if task.nr >= 0:  # killed inside a call: record what it was doing
+            name = self.names[task.nr]
+            task.nr = -1
+            self._finish(task, name, task.args, None)
+        if tid != proc.pid:
+            return
+        # the thread group leader is reported last: the process is gone
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            proc.exit_signal = signal_name(sig)
+            code = 128 + sig
+            exit_args: dict[str, Any] = {"signal": proc.exit_signal}
+        else:
+            code = os.WEXITSTATUS(status)
+            proc.exit_code = code
+            exit_args = {"code": code}
+        self._record(task, "exit", exit_args, code, kind="process")
+        proc.alive = False
+        if proc.mem is not None:
+            proc.mem.close()
+        for other in [t for t in self.tasks.values() if t.proc is proc]:
+            del self.tasks[other.tid]
+        self.procs.pop(proc.pid, None)
+        root = proc.root
+        root.live -= 1
+        if proc.pid == root.pid:
+            root.exit_status = code
+            if proc.exe is None and root.report_fd is not None:  # never exec'd: tell why
+                root.exec_error = self._read_report(root.report_fd) or "could not execute"
+        if root.live == 0:
+            root.end_ns = time.monotonic_ns()
+            if root.report_fd is not None:
+                os.close(root.report_fd)
+                root.report_fd = None
+
+    # -- timeouts and stopping ----------------------------------------------------------
+
+    def _arm_timer(self) -> None:
+        deadlines = [r.deadline for r in self.roots if r.deadline is not None and not r.done
+                     and not r.timed_out]
+        if not deadlines:
+            if self._timer_armed:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                self._timer_armed = False
+            return
+        if not self._timer_armed:
+            signal.setitimer(signal.ITIMER_REAL, max(0.001, min(deadlines) - time.monotonic()))
+            self._timer_armed = True
+
+    def _on_alarm(self, signum: int, frame: Any) -> None:
+        self._timer_armed = False
+        now = time.monotonic()
+        for root in self.roots:
+            if root.deadline is not None and now >= root.deadline and not root.done:
+                root.timed_out = True
+                self.kill(root)
+        pending = [r.deadline for r in self.roots
+                   if r.deadline is not None and not r.done and not r.timed_out]
+        if pending:
+            signal.setitimer(signal.ITIMER_REAL, max(0.001, min(pending) - now))
+            self._timer_armed = True
+
+    def kill(self, root: Root) -> None:
+        """SIGKILL every live process of root (their exits are reaped by the loop)."""
+        for proc in root.procs:
+            if proc.alive:
+                try:
+                    os.kill(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+    def kill_all(self) -> None:
+        """Kill every tracee and reap them all: nothing is left behind."""
+        for root in self.roots:
+            self.kill(root)
+        for tid in list(self.tasks):
+            try:
+                os.kill(tid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        while True:
+            try:
+                tid, status = os.waitpid(-1, kernel.WALL)
+            except ChildProcessError:
+                break
+            except InterruptedError:
+                continue
+            if status & 0xFF != 0x7F:
+                self._on_gone(tid, status)
+        for root in self.roots:
+            if root.end_ns == 0:
+                root.end_ns = time.monotonic_ns()
+
+    def set_deadline(self, root: Root, timeout: float) -> None:
+        root.deadline = time.monotonic() + timeout
+
+
+def _status_ids(tid: int) -> tuple[int | None, int | None]:
+    """(Tgid, PPid) of a task from /proc; (None, None) when it is gone."""
+    tgid = ppid = None
+    try:
+        with open(f"/proc/{tid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Tgid:"):
+                    tgid = int(line.split()[1])
+                elif line.startswith(b"PPid:"):
+                    ppid = int(line.split()[1])
+                    break
+    except OSError:
+        return None, None
+    return tgid, ppid
+
+
+def ptrace_refused_message(err: int) -> str:
+    """One line naming why ptrace was refused."""
+    causes = []
+    try:
+        scope = open("/proc/sys/kernel/yama/ptrace_scope").read().strip()
+        if scope == "3":
+            causes.append("kernel.yama.ptrace_scope is 3 (ptrace disabled)")
+    except OSError:
+        pass
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("TracerPid:") and line.split()[1] != "0":
+                causes.append(f"the harness is itself traced (TracerPid {line.split()[1]})")
+            if line.startswith("CapEff:") and not int(line.split()[1], 16) >> 19 & 1:
+                causes.append("the CAP_SYS_PTRACE capability is missing")
+    except OSError:
+        pass
+    cause = "; ".join(causes) or "a security policy forbids it"
+    return f"ptrace not permitted ({os.strerror(err)}): {cause}"

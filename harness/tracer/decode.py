@@ -1,0 +1,486 @@
+"""Decoding socket syscall arguments from raw register values and tracee memory.
+
+Each decoder takes the six raw arguments and the raw result of one finished call and returns the
+argument mapping documented in docs/trace-format.md. Constant names come from xlat.yaml.
+"""
+
+from __future__ import annotations
+
+import os
+import socket as pysocket
+import struct
+from collections.abc import Callable
+from typing import Any
+
+from harness.tracer.tables import Tables
+
+MAX_ADDR = 128  # sizeof(struct sockaddr_storage)
+MAX_IOV = 64  # iovecs read per call for data capture
+MAX_POLL = 1024  # pollfd / epoll_event entries read per call
+
+_U16 = struct.Struct("=H")
+_U32 = struct.Struct("=I")
+_I32 = struct.Struct("=i")
+_U64 = struct.Struct("=Q")
+_NBO16 = struct.Struct("!H")
+_MSGHDR = struct.Struct("=QI4xQQQQi4x")  # name, namelen, iov, iovlen, control, controllen, flags
+_IOVEC = struct.Struct("=QQ")
+_POLLFD = struct.Struct("=ihh")
+_EPOLL_EVENT = struct.Struct("=IQ")  # packed on x86_64: 12 bytes
+_TIMESPEC = struct.Struct("=qq")
+
+_ESCAPES = [chr(b) if 0x20 <= b < 0x7F and b != 0x5C else f"\\x{b:02x}" for b in range(256)]
+_ESCAPES[0x5C] = "\\\\"
+_ESCAPES[0x0A] = "\\n"
+_ESCAPES[0x0D] = "\\r"
+_ESCAPES[0x09] = "\\t"
+
+
+def escape(data: bytes) -> str:
+    """Bytes as text: printable ASCII kept, everything else as a Python-style escape."""
+    try:
+        text = data.decode("ascii")
+        if text.isprintable() and "\\" not in text:
+            return text
+    except UnicodeDecodeError:
+        pass
+    return "".join([_ESCAPES[b] for b in data])
+
+
+def signed(value: int) -> int:
+    """A 64-bit register value as a signed integer."""
+    return value - (1 << 64) if value & (1 << 63) else value
+
+
+def signed32(value: int) -> int:
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value & (1 << 31) else value
+
+
+class Memory:
+    """Reads a tracee's memory through /proc/PID/mem (one pread per read)."""
+
+    __slots__ = ("fd", "pid")
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.fd: int | None = None
+        self.reopen()
+
+    def reopen(self) -> None:
+        """After exec the address space is new: the old file reads nothing."""
+        self.close()
+        try:
+            self.fd = os.open(f"/proc/{self.pid}/mem", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            self.fd = None
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def read(self, addr: int, size: int) -> bytes | None:
+        if not addr or size <= 0 or self.fd is None:
+            return None
+        try:
+            return os.pread(self.fd, size, addr)
+        except OSError:
+            return None
+
+    def u32(self, addr: int) -> int | None:
+        data = self.read(addr, 4)
+        return _U32.unpack(data)[0] if data and len(data) == 4 else None
+
+    def i32(self, addr: int) -> int | None:
+        data = self.read(addr, 4)
+        return _I32.unpack(data)[0] if data and len(data) == 4 else None
+
+
+class Decoder:
+    """Turns (syscall name, raw args, raw result) into named, symbolic arguments."""
+
+    def __init__(self, tables: Tables, data_bytes: int):
+        self.t = tables
+        self.data_bytes = data_bytes
+        self.families = tables["families"]
+        self.msg_flags = tables["msg_flags"]
+        self.decoders: dict[str, Callable[..., dict[str, Any]]] = {
+            "socket": self.socket, "socketpair": self.socketpair,
+            "bind": self.fd_addr, "connect": self.fd_addr,
+            "listen": self.listen, "accept": self.accept, "accept4": self.accept4,
+            "shutdown": self.shutdown,
+            "getsockname": self.fd_addr_out, "getpeername": self.fd_addr_out,
+            "setsockopt": self.setsockopt, "getsockopt": self.getsockopt,
+            "sendto": self.sendto, "recvfrom": self.recvfrom,
+            "sendmsg": self.msg, "recvmsg": self.msg,
+            "sendmmsg": self.mmsg, "recvmmsg": self.mmsg,
+            "read": self.rw, "write": self.rw, "pread64": self.prw, "pwrite64": self.prw,
+            "readv": self.rwv, "writev": self.rwv, "sendfile": self.sendfile,
+            "close": self.close, "close_range": self.close_range,
+            "dup": self.dup, "dup2": self.dup2, "dup3": self.dup3,
+            "fcntl": self.fcntl, "ioctl": self.ioctl,
+            "poll": self.poll, "ppoll": self.ppoll,
+            "select": self.select, "pselect6": self.select,
+            "epoll_create": self.epoll_create, "epoll_create1": self.epoll_create,
+            "epoll_ctl": self.epoll_ctl,
+            "epoll_wait": self.epoll_wait, "epoll_pwait": self.epoll_wait,
+            "epoll_pwait2": self.epoll_pwait2,
+        }
+
+    # -- shared pieces -------------------------------------------------------------------
+
+    def errno_name(self, result: int) -> str | None:
+        if -4096 < result < 0:
+            return self.t.errno_names.get(-result, str(-result))
+        return None
+
+    def sockaddr(self, raw: bytes | None) -> dict[str, Any] | None:
+        """Decode a struct sockaddr of the length given (AF_INET, AF_INET6, AF_UNIX)."""
+        if raw is None or len(raw) < 2:
+            return None
+        fam = _U16.unpack_from(raw)[0]
+        name = self.families.name(fam)
+        if fam == 2 and len(raw) >= 8:
+            return {"family": name, "address": pysocket.inet_ntop(pysocket.AF_INET, raw[4:8]),
+                    "port": _NBO16.unpack_from(raw, 2)[0]}
+        if fam == 10 and len(raw) >= 24:
+            addr = pysocket.inet_ntop(pysocket.AF_INET6, raw[8:24])
+            d: dict[str, Any] = {"family": name, "address": addr,
+                                 "port": _NBO16.unpack_from(raw, 2)[0],
+                                 "flowinfo": _U32.unpack_from(raw, 4)[0],
+                                 "scope_id": _U32.unpack_from(raw, 24)[0] if len(raw) >= 28 else 0}
+            if raw[8:20] == b"\0" * 10 + b"\xff\xff":
+                d["v4mapped"] = pysocket.inet_ntop(pysocket.AF_INET, raw[20:24])
+            return d
+        if fam == 1:
+            path = raw[2:]
+            if not path:
+                return {"family": name}
+            if path[0] == 0:
+                return {"family": name, "abstract": escape(path[1:])}
+            return {"family": name, "path": escape(path.split(b"\0", 1)[0])}
+        return {"family": name}
+
+    def addr_in(self, mem: Any, ptr: int, length: int) -> dict[str, Any] | None:
+        """A sockaddr passed in (pointer and length by value)."""
+        if not ptr:
+            return None
+        return self.sockaddr(mem.read(ptr, min(length, MAX_ADDR)))
+
+    def addr_out(self, mem: Any, ptr: int, lenptr: int) -> dict[str, Any] | None:
+        """A sockaddr filled in by the kernel (pointer and pointer to its length)."""
+        if not ptr or not lenptr:
+            return None
+        length = mem.u32(lenptr)
+        if length is None:
+            return None
+        return self.sockaddr(mem.read(ptr, min(length, MAX_ADDR)))
+
+    def data(self, args: dict[str, Any], mem: Any, ptr: int, result: int) -> None:
+        """Keep the first data_bytes of a buffer the call transferred `result` bytes of."""
+        if result < 0:
+            return
+        args["data_len"] = result
+        if self.data_bytes <= 0 or result == 0:
+            return
+        raw = mem.read(ptr, min(result, self.data_bytes))
+        if raw is None:
+            return
+        args["data"] = escape(raw)
+        if len(raw) < result:
+            args["data_truncated"] = True
+
+    def iov_data(self, args: dict[str, Any], mem: Any, iov: int, iovcnt: int,
+                 result: int) -> None:
+        if result < 0:
+            return
+        args["data_len"] = result
+        if self.data_bytes <= 0 or result == 0 or not iov:
+            return
+        want = min(result, self.data_bytes)
+        raw = mem.read(iov, _IOVEC.size * min(iovcnt, MAX_IOV))
+        if raw is None:
+            return
+        chunks = []
+        got = 0
+        for base, length in _IOVEC.iter_unpack(raw[: len(raw) - len(raw) % _IOVEC.size]):
+            if got >= want:
+                break
+            part = mem.read(base, min(length, want - got))
+            if part is None:
+                break
+            chunks.append(part)
+            got += len(part)
+        args["data"] = escape(b"".join(chunks))
+        if got < result:
+            args["data_truncated"] = True
+
+    def timeout_ts(self, mem: Any, ptr: int) -> float | None:
+        """A struct timespec as milliseconds; None for a null pointer (infinite)."""
+        if not ptr:
+            return None
+        raw = mem.read(ptr, _TIMESPEC.size)
+        if raw is None or len(raw) != _TIMESPEC.size:
+            return None
+        sec, nsec = _TIMESPEC.unpack(raw)
+        return sec * 1000 + nsec / 1e6
+
+    # -- decoders: (mem, a, result) -> args -----------------------------------------------
+
+    def socket(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        fam = a[0] & 0xFFFFFFFF
+        typ = a[1] & 0xFFFFFFFF
+        proto = signed32(a[2])
+        protocol: str | int = proto
+        if fam in (2, 10):
+            protocol = self.t["ip_protocols"].name(proto)
+        return {"domain": self.families.name(fam),
+                "type": self.t["socket_types"].name(typ & 0xF),
+                "type_flags": self.t["socket_type_flags"].flags(typ & ~0xF),
+                "protocol": protocol}
+
+    def socketpair(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        return self.socket(mem, a, res)
+
+    def socketpair_fds(self, mem: Any, a: tuple[int, ...]) -> tuple[int, int] | None:
+        raw = mem.read(a[3], 8)
+        if raw is None or len(raw) != 8:
+            return None
+        return struct.unpack("=ii", raw)
+
+    def fd_addr(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        return {"fd": signed32(a[0]), "addr": self.addr_in(mem, a[1], a[2] & 0xFFFFFFFF)}
+
+    def fd_addr_out(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        addr = self.addr_out(mem, a[1], a[2]) if res == 0 else None
+        return {"fd": signed32(a[0]), "addr": addr}
+
+    def listen(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        return {"fd": signed32(a[0]), "backlog": signed32(a[1])}
+
+    def accept(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        args: dict[str, Any] = {"fd": signed32(a[0]),
+                                "addr": self.addr_out(mem, a[1], a[2]) if res >= 0 else None}
+        return args
+
+    def accept4(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        args = self.accept(mem, a, res)
+        args["flags"] = self.t["socket_type_flags"].flags(a[3] & 0xFFFFFFFF)
+        return args
+
+    def shutdown(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        return {"fd": signed32(a[0]), "how": self.t["shutdown_how"].name(signed32(a[1]))}
+
+    def sockopt(self, mem: Any, a: tuple[int, ...], res: int, getting: bool) -> dict[str, Any]:
+        level = self.t["socket_levels"].name(signed32(a[1]))
+        opts = self.t.options.get(level) if isinstance(level, str) else None
+        optname_raw = signed32(a[2])
+        optname = opts.name(optname_raw) if opts else optname_raw
+        if getting:
+            optlen = mem.u32(a[4]) if a[4] else None
+        else:
+            optlen = a[4] & 0xFFFFFFFF
+        value: Any = None
+        if res == 0 and optlen is not None and a[3]:
+            raw = mem.read(a[3], min(optlen, 256))
+            if raw is not None:
+                value = self.option_value(optname, raw)
+        return {"fd": signed32(a[0]), "level": level, "optname": optname, "value": value,
+                "optlen": optlen}
+
+    def option_value(self, optname: Any, raw: bytes) -> Any:
+        if len(raw) == 4:
+            return _I32.unpack(raw)[0]
+        if optname == "SO_LINGER" and len(raw) == 8:
+            onoff, linger = struct.unpack("=ii", raw)
+            return {"onoff": onoff, "linger": linger}
+        if optname in ("SO_RCVTIMEO_OLD", "SO_SNDTIMEO_OLD") and len(raw) == 16:
+            sec, usec = struct.unpack("=qq", raw)
+            return {"sec": sec, "usec": usec}
+        return escape(raw.rstrip(b"\0") if optname == "TCP_CONGESTION" else raw)
+
+    def setsockopt(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        return self.sockopt(mem, a, res, getting=False)
+
+    def getsockopt(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        return self.sockopt(mem, a, res, getting=True)
+
+    def sendto(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        args: dict[str, Any] = {"fd": signed32(a[0]), "size": a[2],
+                                "flags": self.msg_flags.flags(a[3] & 0xFFFFFFFF)}
+        if a[4]:
+            args["addr"] = self.addr_in(mem, a[4], a[5] & 0xFFFFFFFF)
+        self.data(args, mem, a[1], res)
+        return args
+
+    def recvfrom(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        args: dict[str, Any] = {"fd": signed32(a[0]), "size": a[2],
+                                "flags": self.msg_flags.flags(a[3] & 0xFFFFFFFF)}
+        if a[4] and res >= 0:
+            args["addr"] = self.addr_out(mem, a[4], a[5])
+        self.data(args, mem, a[1], res)
+        return args
+
+    def msg(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        args: dict[str, Any] = {"fd": signed32(a[0]),
+                                "flags": self.msg_flags.flags(a[2] & 0xFFFFFFFF)}
+        raw = mem.read(a[1], _MSGHDR.size)
+        if raw is None or len(raw) != _MSGHDR.size:
+            return args
+        name, namelen, iov, iovlen, _control, controllen, _flags = _MSGHDR.unpack(raw)
+        if name:
+            args["addr"] = self.sockaddr(mem.read(name, min(namelen, MAX_ADDR)))
+        args["iovcnt"] = iovlen
+        args["controllen"] = controllen
+        self.iov_data(args, mem, iov, iovlen, res)
+        return args
+
+    def mmsg(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        return {"fd": signed32(a[0]), "vlen": a[2] & 0xFFFFFFFF,
+                "flags": self.msg_flags.flags(a[3] & 0xFFFFFFFF)}
+
+    def rw(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        args: dict[str, Any] = {"fd": signed32(a[0]), "size": a[2]}
+        self.data(args, mem, a[1], res)
+        return args
+
+    def prw(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        args = self.rw(mem, a, res)
+        args["offset"] = signed(a[3])
+        return args
+
+    def rwv(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        args: dict[str, Any] = {"fd": signed32(a[0]), "iovcnt": a[2]}
+        self.iov_data(args, mem, a[1], a[2], res)
+        return args
+
+    def sendfile(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        return {"out_fd": signed32(a[0]), "in_fd": signed32(a[1]), "count": a[3]}
+
+    def close(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        return {"fd": signed32(a[0])}
+
+    def close_range(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        return {"first": a[0] & 0xFFFFFFFF, "last": a[1] & 0xFFFFFFFF,
+                "flags": self.t["close_range_flags"].flags(a[2] & 0xFFFFFFFF)}
+
+    def dup(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        return {"oldfd": signed32(a[0])}
+
+    def dup2(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        return {"oldfd": signed32(a[0]), "newfd": signed32(a[1])}
+
+    def dup3(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        return {"oldfd": signed32(a[0]), "newfd": signed32(a[1]),
+                "flags": self.t["dup3_flags"].flags(a[2] & 0xFFFFFFFF)}
+
+    def fcntl(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        cmd = self.t["fcntl_commands"].name(signed32(a[1]))
+        arg: Any = signed(a[2])
+        if cmd == "F_SETFL":
+            arg = self.file_flags(a[2])
+        elif cmd == "F_SETFD":
+            arg = self.t["fd_flags"].flags(a[2] & 0xFFFFFFFF)
+        elif cmd in ("F_GETFL", "F_GETFD"):
+            arg = None
+        args: dict[str, Any] = {"fd": signed32(a[0]), "cmd": cmd, "arg": arg}
+        if cmd == "F_GETFL" and res >= 0:
+            args["result_flags"] = self.file_flags(res)
+        elif cmd == "F_GETFD" and res >= 0:
+            args["result_flags"] = self.t["fd_flags"].flags(res)
+        return args
+
+    def file_flags(self, value: int) -> list[str]:
+        value &= 0xFFFFFFFF
+        access = self.t["open_access_modes"].name(value & 3)
+        return [str(access)] + self.t["open_flags"].flags(value & ~3)
+
+    def ioctl(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        req_raw = a[1] & 0xFFFFFFFF
+        arg: Any = a[2]
+        if req_raw in self.t.ioctl_int_arg:
+            arg = mem.i32(a[2])
+        return {"fd": signed32(a[0]), "request": self.t["ioctl_requests"].name(req_raw),
+                "arg": arg}
+
+    def poll(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        timeout = signed32(a[2])
+        return self.pollfds(mem, a, None if timeout < 0 else timeout)
+
+    def ppoll(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        return self.pollfds(mem, a, self.timeout_ts(mem, a[2]))
+
+    def pollfds(self, mem: Any, a: tuple[int, ...], timeout: Any) -> dict[str, Any]:
+        n = min(a[1], MAX_POLL)
+        raw = mem.read(a[0], n * _POLLFD.size) or b""
+        events = self.t["poll_events"]
+        fds = [{"fd": fd, "events": events.flags(ev & 0xFFFF), "revents": events.flags(rev & 0xFFFF)}
+               for fd, ev, rev in _POLLFD.iter_unpack(raw[: len(raw) - len(raw) % _POLLFD.size])]
+        return {"fds": fds, "timeout_ms": timeout}
+
+    def poll_fds(self, mem: Any, a: tuple[int, ...]) -> list[int]:
+        raw = mem.read(a[0], min(a[1], MAX_POLL) * _POLLFD.size) or b""
+        return [fd for fd, _e, _r in _POLLFD.iter_unpack(raw[: len(raw) - len(raw) % _POLLFD.size])]
+
+    def fd_set(self, mem: Any, ptr: int, nfds: int) -> list[int] | None:
+        if not ptr:
+            return None
+        nbytes = ((nfds + 63) // 64) * 8
+        raw = mem.read(ptr, min(nbytes, 128))
+        if raw is None:
+            return None
+        value = int.from_bytes(raw, "little")
+        return [fd for fd in range(min(nfds, len(raw) * 8)) if value >> fd & 1]
+
+    def select_entry(self, mem: Any, a: tuple[int, ...]) -> dict[str, Any]:
+        nfds = signed32(a[0])
+        return {"nfds": nfds, "readfds": self.fd_set(mem, a[1], nfds),
+                "writefds": self.fd_set(mem, a[2], nfds),
+                "exceptfds": self.fd_set(mem, a[3], nfds)}
+
+    def select(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        nfds = signed32(a[0])
+        ready: list[int] = []
+        if res > 0:
+            for ptr in a[1:4]:
+                ready.extend(self.fd_set(mem, ptr, nfds) or ())
+        if a[4]:
+            raw = mem.read(a[4], 16)
+            sec, frac = _TIMESPEC.unpack(raw) if raw and len(raw) == 16 else (0, 0)
+            # select takes a timeval (microseconds), pselect6 a timespec (nanoseconds)
+            timeout: Any = None if raw is None else sec * 1000 + frac / 1e3
+        else:
+            timeout = None
+        return {"ready": sorted(set(ready)), "timeout_ms": timeout}
+
+    def epoll_create(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        return {"flags": self.t["epoll_create_flags"].flags(a[0] & 0xFFFFFFFF)}
+
+    def epoll_ctl(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        args: dict[str, Any] = {"epfd": signed32(a[0]),
+                                "op": self.t["epoll_ops"].name(signed32(a[1])),
+                                "fd": signed32(a[2]), "events": None}
+        raw = mem.read(a[3], _EPOLL_EVENT.size) if args["op"] != "EPOLL_CTL_DEL" else None
+        if raw is not None and len(raw) == _EPOLL_EVENT.size:
+            ev, data = _EPOLL_EVENT.unpack(raw)
+            args["events"] = self.t["epoll_events"].flags(ev)
+            args["user_data"] = data
+        return args
+
+    def epoll_wait(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        timeout = signed32(a[3])
+        return {"epfd": signed32(a[0]), "maxevents": signed32(a[2]),
+                "timeout_ms": None if timeout < 0 else timeout}
+
+    def epoll_pwait2(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        return {"epfd": signed32(a[0]), "maxevents": signed32(a[2]),
+                "timeout_ms": self.timeout_ts(mem, a[3])}
+
+    def epoll_ready(self, mem: Any, a: tuple[int, ...], res: int) -> list[tuple[int, int]]:
+        """(events, data) of each ready entry."""
+        if res <= 0:
+            return []
+        raw = mem.read(a[1], min(res, MAX_POLL) * _EPOLL_EVENT.size) or b""
+        return list(_EPOLL_EVENT.iter_unpack(raw[: len(raw) - len(raw) % _EPOLL_EVENT.size]))
+

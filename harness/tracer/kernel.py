@@ -1,0 +1,167 @@
+"""The border with python-ptrace and the kernel: ptrace calls, registers, syscall numbers,
+seccomp. Nothing from python-ptrace leaves this module: callers get ints and tuples.
+
+python-ptrace is imported on first use, not when this module is imported, and its C library
+lookup (which runs `ldconfig -p`) is replaced by a direct load of the C library.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import struct
+import sys
+import types
+from functools import cache
+from typing import Any
+
+# ptrace requests and options (linux/ptrace.h); python-ptrace lacks the newer ones.
+PTRACE_SYSCALL = 24
+PTRACE_CONT = 7
+PTRACE_GETEVENTMSG = 0x4201
+PTRACE_O_TRACESYSGOOD = 0x1
+PTRACE_O_TRACEFORK = 0x2
+PTRACE_O_TRACEVFORK = 0x4
+PTRACE_O_TRACECLONE = 0x8
+PTRACE_O_TRACEEXEC = 0x10
+PTRACE_O_TRACESECCOMP = 0x80
+PTRACE_O_EXITKILL = 0x100000
+
+PTRACE_EVENT_FORK = 1
+PTRACE_EVENT_VFORK = 2
+PTRACE_EVENT_CLONE = 3
+PTRACE_EVENT_EXEC = 4
+PTRACE_EVENT_SECCOMP = 7
+
+WALL = 0x40000000  # __WALL: wait for threads too
+
+# seccomp (linux/seccomp.h, linux/filter.h, linux/audit.h)
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
+SECCOMP_RET_ALLOW = 0x7FFF0000
+SECCOMP_RET_TRACE = 0x7FF00000
+AUDIT_ARCH_X86_64 = 0xC000003E
+X32_SYSCALL_BIT = 0x40000000
+BPF_LD_W_ABS = 0x20  # BPF_LD | BPF_W | BPF_ABS
+BPF_JEQ_K = 0x15  # BPF_JMP | BPF_JEQ | BPF_K
+BPF_JGE_K = 0x35  # BPF_JMP | BPF_JGE | BPF_K
+BPF_RET_K = 0x06  # BPF_RET | BPF_K
+
+_binding: Any = None
+
+
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL("libc.so.6", use_errno=True)
+
+
+def binding() -> Any:
+    """python-ptrace's binding module, imported on first use without running ldconfig."""
+    global _binding
+    if _binding is None:
+        if "ptrace.ctypes_libc" not in sys.modules:
+            shim = types.ModuleType("ptrace.ctypes_libc")
+            shim.LIBC_FILENAME = "libc.so.6"  # type: ignore[attr-defined]
+            shim.libc = _libc()  # type: ignore[attr-defined]
+            sys.modules["ptrace.ctypes_libc"] = shim
+        import ptrace.binding.func as func
+
+        _binding = func
+    return _binding
+
+
+@cache
+def syscall_numbers() -> dict[str, int]:
+    """name -> x86_64 syscall number, from python-ptrace's table.
+
+    That table also holds the x32 numbers (512 and up) under the same names: keep < 512."""
+    check_arch()
+    from ptrace.syscall.linux.x86_64 import SYSCALL_NAMES
+
+    return {name: nr for nr, name in SYSCALL_NAMES.items() if nr < 512}
+
+
+def check_arch() -> None:
+    import platform
+
+    machine = platform.machine()
+    if machine != "x86_64":
+        raise OSError(f"the tracer decodes x86_64 registers; this machine is {machine}")
+
+
+class Ptrace:
+    """The few ptrace operations the event loop needs, bound once for speed."""
+
+    def __init__(self) -> None:
+        b = binding()
+        self._ptrace = b.ptrace
+        self.getregs = b.ptrace_getregs  # pid -> user_regs_struct
+        self.setoptions = b.ptrace_setoptions  # (pid, options)
+        regs_t = b.ptrace_registers_t
+        self.rax_offset = regs_t.rax.offset
+        self.orig_rax_offset = regs_t.orig_rax.offset
+        self._msg = ctypes.c_ulong()
+        self._msg_addr = ctypes.addressof(self._msg)
+
+    def resume(self, request: int, tid: int, sig: int = 0) -> None:
+        self._ptrace(request, tid, 0, sig)
+
+    def peekuser(self, tid: int, offset: int) -> int:
+        return self._ptrace(3, tid, offset, 0, True)  # PTRACE_PEEKUSER
+
+    def eventmsg(self, tid: int) -> int:
+        self._ptrace(PTRACE_GETEVENTMSG, tid, 0, self._msg_addr)
+        return self._msg.value
+
+    def traceme(self) -> None:
+        self._ptrace(0, 0, 0, 0)  # PTRACE_TRACEME
+
+
+def error_errno(exc: BaseException) -> int | None:
+    """The errno carried by a python-ptrace error (or an OSError)."""
+    return getattr(exc, "errno", None)
+
+
+def seccomp_filter(numbers: list[int]) -> bytes:
+    """A classic-BPF program: SECCOMP_RET_TRACE (with the syscall number as data) for the
+    given x86_64 syscalls, SECCOMP_RET_ALLOW for everything else, other ABIs included."""
+    insns: list[tuple[int, int, int, int]] = []
+    n = len(numbers)
+    # [0] A = arch; [1] if A != x86_64 goto allow; [2] A = nr; [3] if A >= x32 bit goto allow
+    insns.append((BPF_LD_W_ABS, 0, 0, 4))
+    insns.append((BPF_JEQ_K, 0, 2 * n + 2, AUDIT_ARCH_X86_64))
+    insns.append((BPF_LD_W_ABS, 0, 0, 0))
+    insns.append((BPF_JGE_K, 2 * n + 0, 0, X32_SYSCALL_BIT))
+    # per number: if A == nr: fall to "return TRACE|nr", else skip it
+    for nr in numbers:
+        insns.append((BPF_JEQ_K, 0, 1, nr))
+        insns.append((BPF_RET_K, 0, 0, SECCOMP_RET_TRACE | nr))
+    insns.append((BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW))
+    # jump offsets above count from the next instruction: verify they land on the final ALLOW
+    return b"".join(struct.pack("=HBBI", code, jt, jf, k) for code, jt, jf, k in insns)
+
+
+def install_seccomp(program: bytes) -> int:
+    """In the child, before exec: no_new_privs, then the filter. Returns 0 or an errno."""
+    libc = _libc()
+    prctl = libc.prctl
+    prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
+                      ctypes.c_ulong)
+    if prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        return ctypes.get_errno()
+    buf = ctypes.create_string_buffer(program, len(program))
+    # struct sock_fprog { unsigned short len; struct sock_filter *filter; }
+    fprog = struct.pack("=HxxxxxxQ", len(program) // 8, ctypes.addressof(buf))
+    fbuf = ctypes.create_string_buffer(fprog, len(fprog))
+    if prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fbuf), 0, 0) != 0:
+        return ctypes.get_errno()
+    return 0
+
+
+def traceme() -> int:
+    """In the child: PTRACE_TRACEME through the C library. Returns 0 or an errno."""
+    libc = _libc()
+    libc.ptrace.argtypes = (ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong)
+    libc.ptrace.restype = ctypes.c_long
+    if libc.ptrace(0, 0, 0, 0) == -1:
+        return ctypes.get_errno()
+    return 0

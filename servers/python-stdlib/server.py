@@ -1,0 +1,20 @@
+"""TCP echo server using the blocking socket module: accepts one connection,
+echoes one receive back, then exits."""
+
+import socket
+import sys
+
+
+def main():
+    host, port = sys.argv[1], int(sys.argv[2])
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+        server.bind((host, port))
+        server.listen()
+        conn, addr = server.accept()
+        with conn:
+            data = conn.recv(4096)
+            conn.sendall(data)
+
+
+if __name__ == "__main__":
+    main()
