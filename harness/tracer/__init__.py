@@ -5,9 +5,10 @@ Nothing is imported from python-ptrace until a trace starts.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from harness.model import Trace
 
 

@@ -12,19 +12,21 @@ syscall's entry and exit.
 
 from __future__ import annotations
 
-import datetime
 import os
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, TextIO
+TYPE_CHECKING = False
 
-from harness.model import ProcessInfo, SocketIdentity, SyscallEvent, Trace, TracerInfo
 from harness.tracer import kernel
 from harness.tracer.decode import Decoder, Memory, signed, signed32
 from harness.tracer.state import Proc, SockState
 from harness.tracer.tables import load_syscalls, load_tables
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from harness.model import SyscallEvent, Trace
 
 SIGTRAP = signal.SIGTRAP
 SIGSTOP = signal.SIGSTOP
@@ -53,34 +55,42 @@ def signal_name(sig: int) -> str:
         return f"SIG{sig}"
 
 
-@dataclass(eq=False)
 class Root:
     """One spawned command and every process it made."""
 
-    argv: list[str]  # command as started
-    cwd: str  # its working directory
-    label: str  # name for messages (server, client, ...)
-    on_event: Callable[[Root, SyscallEvent], None] | None = None  # called after each event
-    deadline: float | None = None  # time.monotonic() after which it is killed
-    pid: int = 0  # first process
-    started_at: str = ""  # ISO time
-    start_ns: int = 0  # monotonic start
-    end_ns: int = 0  # monotonic end (last process gone)
-    procs: list[Proc] = field(default_factory=list)  # every process, in order of appearance
-    events: list[SyscallEvent] = field(default_factory=list)
-    live: int = 0  # processes still running
-    exit_status: int | None = None  # first process: code, or 128+signal
-    exec_error: str | None = None  # why the command could not be executed
-    timed_out: bool = False
-    mode: str = "seccomp"  # seccomp | all-syscalls
-    fallback_reason: str | None = None  # why seccomp was not used although asked for
-    report_fd: int | None = None  # read end of the child's pre-exec error pipe
+    def __init__(self, argv: list[str], cwd: str, label: str,
+                 on_event: Callable[[Root, SyscallEvent], None] | None = None):
+        self.argv = argv  # command as started
+        self.cwd = cwd  # its working directory
+        self.label = label  # name for messages (server, client, ...)
+        self.on_event = on_event  # called after each of its events
+        self.deadline: float | None = None  # time.monotonic() after which it is killed
+        self.pid = 0  # first process
+        self.started_at = ""  # ISO time
+        self.start_ns = 0  # monotonic start
+        self.end_ns = 0  # monotonic end (last process gone)
+        self.procs: list[Proc] = []  # every process, in order of appearance
+        self.records: list[tuple[Any, ...]] = []  # events, as cheap tuples
+        self.live = 0  # processes still running
+        self.exit_status: int | None = None  # first process: code, or 128+signal
+        self.exec_error: str | None = None  # why the command could not be executed
+        self.timed_out = False
+        self.mode = "seccomp"  # seccomp | all-syscalls
+        self.fallback_reason: str | None = None  # why seccomp was not used though asked for
+        self.report_fd: int | None = None  # read end of the child's pre-exec error pipe
 
     @property
     def done(self) -> bool:
         return self.live == 0
 
+    @property
+    def events(self) -> list[SyscallEvent]:
+        """The recorded events (built from the tuples the loop keeps, which is cheaper)."""
+        return [_event(r) for r in self.records]
+
     def trace(self, data_bytes: int) -> Trace:
+        from harness.model import ProcessInfo, Trace, TracerInfo
+
         return Trace(
             command=list(self.argv), cwd=self.cwd, started_at=self.started_at,
             tracer=TracerInfo(mode=self.mode, data_bytes=data_bytes,
@@ -93,17 +103,28 @@ class Root:
             events=tuple(self.events))
 
 
-@dataclass(slots=True)
+def _event(r: tuple[Any, ...]) -> SyscallEvent:
+    from harness.model import SocketIdentity, SyscallEvent
+
+    sock = r[10]
+    return SyscallEvent(seq=r[0], ts_ns=r[1], pid=r[2], tid=r[3], syscall=r[4], args=r[5],
+                        result=r[6], errno=r[7], kind=r[8], fds=r[9],
+                        sock=SocketIdentity(*sock) if sock is not None else None)
+
+
 class Task:
     """One traced thread."""
 
-    tid: int
-    proc: Proc
-    started: bool = False  # its first stop (SIGSTOP) has been seen
-    in_syscall: bool = False  # between entry and exit (all-syscalls mode)
-    nr: int = -1  # syscall in flight, when we asked for its exit
-    args: tuple[int, ...] = ()  # its raw arguments
-    entry: dict[str, Any] | None = None  # what had to be read at entry
+    __slots__ = ("tid", "proc", "started", "in_syscall", "nr", "args", "entry")
+
+    def __init__(self, tid: int, proc: Proc, started: bool = False):
+        self.tid = tid
+        self.proc = proc
+        self.started = started  # its first stop (SIGSTOP) has been seen
+        self.in_syscall = False  # between entry and exit (all-syscalls mode)
+        self.nr = -1  # syscall in flight, when we asked for its exit
+        self.args: tuple[int, ...] = ()  # raw arguments of a call it was killed in
+        self.entry: dict[str, Any] | None = None  # what had to be read at entry
 
 
 class Tracer:
@@ -124,6 +145,8 @@ class Tracer:
         self.procs: dict[int, Proc] = {}
         self.roots: list[Root] = []
         self.seq = 0
+        self.live_roots = 0  # roots with a process still running
+        self.deadlines_pending = False  # some live root has a deadline: keep a timer armed
         self._timer_armed = False
 
     # -- starting commands --------------------------------------------------------------
@@ -154,6 +177,8 @@ class Tracer:
         if self.want_seccomp and not self.filter:
             root.mode = "all-syscalls"
         report_r, report_w = os.pipe2(os.O_CLOEXEC)
+        import datetime
+
         root.started_at = datetime.datetime.now(datetime.timezone.utc).isoformat()
         root.start_ns = time.monotonic_ns()
         pid = os.fork()
@@ -169,7 +194,7 @@ class Tracer:
             root.report_fd = None
             raise
         if timeout is not None:
-            root.deadline = time.monotonic() + timeout
+            self.set_deadline(root, timeout)
         return root
 
     def _child(self, path: str, argv: list[str], cwd: str, env: dict[str, str] | None,
@@ -232,6 +257,7 @@ class Tracer:
         root.procs.append(proc)
         root.live = 1
         self.roots.append(root)
+        self.live_roots += 1
         self.procs[pid] = proc
         task = Task(tid=pid, proc=proc, started=True)
         self.tasks[pid] = task
@@ -275,10 +301,11 @@ class Tracer:
         tasks = self.tasks
         old_alarm = signal.signal(signal.SIGALRM, self._on_alarm)
         try:
-            while any(not r.done for r in self.roots):
+            while self.live_roots:
                 if until is not None and until():
                     return
-                self._arm_timer()
+                if self.deadlines_pending:
+                    self._arm_timer()
                 try:
                     tid, status = waitpid(-1, wall)
                 except ChildProcessError:
@@ -309,76 +336,69 @@ class Tracer:
             req = kernel.PTRACE_SYSCALL
         try:
             self.pt.resume(req, task.tid, sig)
-        except Exception as e:  # a task killed under us: its exit is reported by waitpid
-            if kernel.error_errno(e) != ESRCH:
+        except OSError as e:  # a task killed under us: its exit is reported by waitpid
+            if e.errno != ESRCH:
                 raise
 
     def _on_seccomp_stop(self, task: Task) -> None:
-        self._syscall_entry(task)
+        # the filter returns the syscall number as its data: no register read needed here
+        try:
+            nr = self.pt.eventmsg(task.tid) & 0xFFFF
+        except OSError as e:
+            if e.errno == ESRCH:
+                return
+            raise
+        self._syscall_entry(task, nr)
         self._resume(task)
 
     def _on_syscall_stop(self, task: Task) -> None:
-        if task.proc.root.mode == "seccomp":  # only exits are asked for
-            self._syscall_exit(task)
-        elif not task.in_syscall:
-            task.in_syscall = True
-            nr = self.pt.peekuser(task.tid, self.pt.orig_rax_offset)
-            if nr in self.names:
-                self._syscall_entry(task)
-        else:
-            task.in_syscall = False
-            if task.nr >= 0:
+        try:
+            if task.proc.root.mode == "seccomp":  # only exits are asked for
                 self._syscall_exit(task)
+            elif not task.in_syscall:
+                task.in_syscall = True
+                self._syscall_entry(task, self.pt.peekuser(task.tid, self.pt.orig_rax_offset))
+            else:
+                task.in_syscall = False
+                if task.nr >= 0:
+                    self._syscall_exit(task)
+        except OSError as e:
+            if e.errno != ESRCH:
+                raise
+            return  # killed under us: waitpid reports it
         self._resume(task)
 
-    def _syscall_entry(self, task: Task) -> None:
-        try:
-            regs = self.pt.getregs(task.tid)
-        except Exception as e:
-            if kernel.error_errno(e) == ESRCH:
-                return
-            raise
-        nr = regs.orig_rax
+    def _syscall_entry(self, task: Task, nr: int) -> None:
+        """At a call's entry: decide whether its exit is worth a stop. Arguments are read at
+        the exit (x86_64 keeps them in their registers), except for calls that overwrite
+        what they were given (select's fd sets)."""
         name = self.names.get(nr)
         if name is None:
             return
-        a = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
-        if not self._wants_exit(task.proc, name, a):
-            return
-        task.nr = nr
-        task.args = a
-        if name in self.syscalls.read_at_entry:
-            task.entry = self.decoder.select_entry(task.proc.mem, a)
-
-    def _wants_exit(self, proc: Proc, name: str, a: tuple[int, ...]) -> bool:
-        """Whether a call can matter: file I/O and fd calls on non-sockets are let go at
-        entry (their exit would cost a second stop for nothing)."""
         cls = self.classes[name]
-        if cls in ("net", "readiness", "epoll_new"):
-            return True
-        socks = proc.socks
-        fd = signed32(a[0])
-        if name == "sendfile":
-            return fd in socks or signed32(a[1]) in socks
-        if name in ("dup2", "dup3"):
-            return fd in socks or signed32(a[1]) in socks or fd in proc.epolls
-        if name == "close_range":
-            return True
-        if name in ("dup", "fcntl", "close"):
-            return fd in socks or fd in proc.epolls
-        return fd in socks
+        if cls == "io" or cls == "fd":
+            peek = self.pt.peekuser
+            fd = signed32(peek(task.tid, self.pt.rdi_offset))
+            socks = task.proc.socks
+            if fd not in socks and fd not in task.proc.epolls and name != "close_range":
+                if name not in ("dup2", "dup3", "sendfile"):
+                    return
+                if signed32(peek(task.tid, self.pt.rsi_offset)) not in socks:
+                    return
+        task.nr = nr
+        if name in self.syscalls.read_at_entry:
+            regs = self.pt.getregs(task.tid)
+            a = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
+            task.entry = self.decoder.select_entry(task.proc.mem, a)
 
     def _syscall_exit(self, task: Task) -> None:
         nr = task.nr
         task.nr = -1
-        try:
-            res = signed(self.pt.peekuser(task.tid, self.pt.rax_offset))
-        except Exception as e:
-            if kernel.error_errno(e) == ESRCH:
-                return
-            raise
-        self._finish(task, self.names[nr], task.args, res)
+        regs = self.pt.getregs(task.tid)
+        a = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
+        self._finish(task, self.names[nr], a, signed(regs.rax))
         task.entry = None
+        task.args = ()
 
     # -- one finished syscall -----------------------------------------------------------
 
@@ -391,7 +411,7 @@ class Tracer:
         dec = self.decoder
         args = dec.decoders[name](proc.mem, a, r)
         fds: tuple[int, ...] = ()
-        sock: SocketIdentity | None = None
+        sock: tuple[Any, ...] | None = None
         record = True
         cls = self.classes[name]
 
@@ -465,7 +485,7 @@ class Tracer:
         self._record(task, name, args, res, fds, sock)
 
     def _fd_call(self, proc: Proc, name: str, args: dict[str, Any], a: tuple[int, ...],
-                 r: int) -> tuple[bool, tuple[int, ...], SocketIdentity | None]:
+                 r: int) -> tuple[bool, tuple[int, ...], tuple[Any, ...] | None]:
         socks = proc.socks
         ok = r >= 0
         if name == "close":
@@ -552,21 +572,22 @@ class Tracer:
         return bool(args["watching"])
 
     def _record(self, task: Task, name: str, args: dict[str, Any], res: int | None,
-                fds: tuple[int, ...] = (), sock: SocketIdentity | None = None,
+                fds: tuple[int, ...] = (), sock: tuple[Any, ...] | None = None,
                 kind: str = "syscall", ts_ns: int | None = None) -> None:
         self.seq += 1
         errno = None
         if res is not None and -4096 < res < 0 and kind == "syscall":
             errno = self.decoder.t.errno_names.get(-res, str(-res))
-        ev = SyscallEvent(seq=self.seq, ts_ns=ts_ns or time.monotonic_ns(), pid=task.proc.pid,
-                          tid=task.tid, syscall=name, args=args, result=res, errno=errno,
-                          kind=kind, fds=fds, sock=sock)
+        rec = (self.seq, ts_ns or time.monotonic_ns(), task.proc.pid, task.tid, name, args,
+               res, errno, kind, fds, sock)
         root = task.proc.root
-        root.events.append(ev)
-        if self.echo is not None:
-            self.echo(ev)
-        if root.on_event is not None:
-            root.on_event(root, ev)
+        root.records.append(rec)
+        if self.echo is not None or root.on_event is not None:
+            ev = _event(rec)
+            if self.echo is not None:
+                self.echo(ev)
+            if root.on_event is not None:
+                root.on_event(root, ev)
 
     # -- tasks coming and going ---------------------------------------------------------
 
@@ -650,7 +671,7 @@ class Tracer:
         if task is None:
             return
         proc = task.proc
-        if task.nr >= 0:  # killed inside a call: record what it was doing
+        if task.nr >= 0 and task.args:  # killed inside a call: record what it was doing
             name = self.names[task.nr]
             task.nr = -1
             self._finish(task, name, task.args, None)
@@ -680,6 +701,7 @@ class Tracer:
             if proc.exe is None and root.report_fd is not None:  # never exec'd: tell why
                 root.exec_error = self._read_report(root.report_fd) or "could not execute"
         if root.live == 0:
+            self.live_roots -= 1
             root.end_ns = time.monotonic_ns()
             if root.report_fd is not None:
                 os.close(root.report_fd)
@@ -691,6 +713,7 @@ class Tracer:
         deadlines = [r.deadline for r in self.roots if r.deadline is not None and not r.done
                      and not r.timed_out]
         if not deadlines:
+            self.deadlines_pending = False
             if self._timer_armed:
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 self._timer_armed = False
@@ -713,7 +736,12 @@ class Tracer:
             self._timer_armed = True
 
     def kill(self, root: Root) -> None:
-        """SIGKILL every live process of root (their exits are reaped by the loop)."""
+        """SIGKILL every live process of root (their exits are reaped by the loop). A task
+        blocked in a call keeps it: its arguments are taken from /proc first, so the call
+        is recorded as unfinished."""
+        for task in list(self.tasks.values()):
+            if task.proc.root is root and task.nr >= 0 and not task.args:
+                task.args = _blocked_call_args(task.tid, task.nr)
         for proc in root.procs:
             if proc.alive:
                 try:
@@ -730,7 +758,7 @@ class Tracer:
                 os.kill(tid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        while True:
+        while self.tasks:  # only as long as tracees remain: other children are not ours
             try:
                 tid, status = os.waitpid(-1, kernel.WALL)
             except ChildProcessError:
@@ -745,6 +773,23 @@ class Tracer:
 
     def set_deadline(self, root: Root, timeout: float) -> None:
         root.deadline = time.monotonic() + timeout
+        self.deadlines_pending = True
+        if self._timer_armed:  # re-aim the timer at the nearest deadline
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            self._timer_armed = False
+
+
+def _blocked_call_args(tid: int, nr: int) -> tuple[int, ...]:
+    """The six arguments of the call a running task is blocked in (/proc/TID/syscall),
+    or () when it is not in that call any more."""
+    try:
+        with open(f"/proc/{tid}/syscall") as f:
+            fields = f.read().split()
+    except OSError:
+        return ()
+    if len(fields) < 7 or not fields[0].isdigit() or int(fields[0]) != nr:
+        return ()
+    return tuple(int(x, 16) for x in fields[1:7])
 
 
 def _status_ids(tid: int) -> tuple[int | None, int | None]:

@@ -7,10 +7,12 @@ argument mapping documented in docs/trace-format.md. Constant names come from xl
 from __future__ import annotations
 
 import os
-import socket as pysocket
 import struct
 from collections.abc import Callable
-from typing import Any
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from typing import Any
 
 from harness.tracer.tables import Tables
 
@@ -23,6 +25,7 @@ _U32 = struct.Struct("=I")
 _I32 = struct.Struct("=i")
 _U64 = struct.Struct("=Q")
 _NBO16 = struct.Struct("!H")
+_NBO32 = struct.Struct("!I")
 _MSGHDR = struct.Struct("=QI4xQQQQi4x")  # name, namelen, iov, iovlen, control, controllen, flags
 _IOVEC = struct.Struct("=QQ")
 _POLLFD = struct.Struct("=ihh")
@@ -113,7 +116,7 @@ class Decoder:
             "getsockname": self.fd_addr_out, "getpeername": self.fd_addr_out,
             "setsockopt": self.setsockopt, "getsockopt": self.getsockopt,
             "sendto": self.sendto, "recvfrom": self.recvfrom,
-            "sendmsg": self.msg, "recvmsg": self.msg,
+            "sendmsg": self.sendmsg, "recvmsg": self.recvmsg,
             "sendmmsg": self.mmsg, "recvmmsg": self.mmsg,
             "read": self.rw, "write": self.rw, "pread64": self.prw, "pwrite64": self.prw,
             "readv": self.rwv, "writev": self.rwv, "sendfile": self.sendfile,
@@ -121,7 +124,7 @@ class Decoder:
             "dup": self.dup, "dup2": self.dup2, "dup3": self.dup3,
             "fcntl": self.fcntl, "ioctl": self.ioctl,
             "poll": self.poll, "ppoll": self.ppoll,
-            "select": self.select, "pselect6": self.select,
+            "select": self.select, "pselect6": self.pselect6,
             "epoll_create": self.epoll_create, "epoll_create1": self.epoll_create,
             "epoll_ctl": self.epoll_ctl,
             "epoll_wait": self.epoll_wait, "epoll_pwait": self.epoll_wait,
@@ -139,6 +142,8 @@ class Decoder:
         """Decode a struct sockaddr of the length given (AF_INET, AF_INET6, AF_UNIX)."""
         if raw is None or len(raw) < 2:
             return None
+        import socket as pysocket  # here, not at import: it costs milliseconds
+
         fam = _U16.unpack_from(raw)[0]
         name = self.families.name(fam)
         if fam == 2 and len(raw) >= 8:
@@ -148,7 +153,7 @@ class Decoder:
             addr = pysocket.inet_ntop(pysocket.AF_INET6, raw[8:24])
             d: dict[str, Any] = {"family": name, "address": addr,
                                  "port": _NBO16.unpack_from(raw, 2)[0],
-                                 "flowinfo": _U32.unpack_from(raw, 4)[0],
+                                 "flowinfo": _NBO32.unpack_from(raw, 4)[0],
                                  "scope_id": _U32.unpack_from(raw, 24)[0] if len(raw) >= 28 else 0}
             if raw[8:20] == b"\0" * 10 + b"\xff\xff":
                 d["v4mapped"] = pysocket.inet_ntop(pysocket.AF_INET, raw[20:24])
@@ -177,14 +182,18 @@ class Decoder:
             return None
         return self.sockaddr(mem.read(ptr, min(length, MAX_ADDR)))
 
-    def data(self, args: dict[str, Any], mem: Any, ptr: int, result: int) -> None:
-        """Keep the first data_bytes of a buffer the call transferred `result` bytes of."""
+    def data(self, args: dict[str, Any], mem: Any, ptr: int, result: int,
+             size: int | None = None) -> None:
+        """Keep the first data_bytes of a buffer the call transferred `result` bytes of
+        (never more than the buffer's `size`: with MSG_TRUNC a datagram's full length is
+        returned although only `size` bytes were stored)."""
         if result < 0:
             return
         args["data_len"] = result
         if self.data_bytes <= 0 or result == 0:
             return
-        raw = mem.read(ptr, min(result, self.data_bytes))
+        want = min(result, self.data_bytes) if size is None else min(result, self.data_bytes, size)
+        raw = mem.read(ptr, want) if want > 0 else b""
         if raw is None:
             return
         args["data"] = escape(raw)
@@ -207,6 +216,8 @@ class Decoder:
         for base, length in _IOVEC.iter_unpack(raw[: len(raw) - len(raw) % _IOVEC.size]):
             if got >= want:
                 break
+            if length == 0:
+                continue
             part = mem.read(base, min(length, want - got))
             if part is None:
                 break
@@ -319,17 +330,24 @@ class Decoder:
                                 "flags": self.msg_flags.flags(a[3] & 0xFFFFFFFF)}
         if a[4] and res >= 0:
             args["addr"] = self.addr_out(mem, a[4], a[5])
-        self.data(args, mem, a[1], res)
+        self.data(args, mem, a[1], res, size=a[2])
         return args
 
-    def msg(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+    def sendmsg(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        return self.msg(mem, a, res)
+
+    def recvmsg(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        return self.msg(mem, a, res, receiving=True)
+
+    def msg(self, mem: Any, a: tuple[int, ...], res: int,
+            receiving: bool = False) -> dict[str, Any]:
         args: dict[str, Any] = {"fd": signed32(a[0]),
                                 "flags": self.msg_flags.flags(a[2] & 0xFFFFFFFF)}
         raw = mem.read(a[1], _MSGHDR.size)
         if raw is None or len(raw) != _MSGHDR.size:
             return args
         name, namelen, iov, iovlen, _control, controllen, _flags = _MSGHDR.unpack(raw)
-        if name:
+        if name and (res >= 0 or not receiving):  # a failed receive wrote no address
             args["addr"] = self.sockaddr(mem.read(name, min(namelen, MAX_ADDR)))
         args["iovcnt"] = iovlen
         args["controllen"] = controllen
@@ -439,7 +457,8 @@ class Decoder:
                 "writefds": self.fd_set(mem, a[2], nfds),
                 "exceptfds": self.fd_set(mem, a[3], nfds)}
 
-    def select(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+    def select(self, mem: Any, a: tuple[int, ...], res: int,
+               frac_per_ms: float = 1e3) -> dict[str, Any]:
         nfds = signed32(a[0])
         ready: list[int] = []
         if res > 0:
@@ -449,10 +468,13 @@ class Decoder:
             raw = mem.read(a[4], 16)
             sec, frac = _TIMESPEC.unpack(raw) if raw and len(raw) == 16 else (0, 0)
             # select takes a timeval (microseconds), pselect6 a timespec (nanoseconds)
-            timeout: Any = None if raw is None else sec * 1000 + frac / 1e3
+            timeout: Any = None if raw is None else sec * 1000 + frac / frac_per_ms
         else:
             timeout = None
         return {"ready": sorted(set(ready)), "timeout_ms": timeout}
+
+    def pselect6(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        return self.select(mem, a, res, frac_per_ms=1e6)
 
     def epoll_create(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
         return {"flags": self.t["epoll_create_flags"].flags(a[0] & 0xFFFFFFFF)}

@@ -8,11 +8,15 @@ lookup (which runs `ldconfig -p`) is replaced by a direct load of the C library.
 from __future__ import annotations
 
 import ctypes
+import os
 import struct
 import sys
 import types
 from functools import cache
-from typing import Any
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # ptrace requests and options (linux/ptrace.h); python-ptrace lacks the newer ones.
 PTRACE_SYSCALL = 24
@@ -89,36 +93,56 @@ def check_arch() -> None:
 
 
 class Ptrace:
-    """The few ptrace operations the event loop needs, bound once for speed."""
+    """The few ptrace operations the event loop needs, bound once for speed.
+
+    resume and peekuser call python-ptrace's ctypes binding of ptrace(2) directly: its
+    Python wrapper costs a microsecond per call and, for peeks, does not clear errno first
+    (a word that reads as -1 then raises with a stale errno)."""
 
     def __init__(self) -> None:
         b = binding()
-        self._ptrace = b.ptrace
-        self.getregs = b.ptrace_getregs  # pid -> user_regs_struct
+        self._raw = b._ptrace  # ctypes function: (request, pid, addr, data) -> c_ulong
+        self._regs = b.ptrace_registers_t()  # one buffer, reused by every getregs
+        self._regs_addr = ctypes.addressof(self._regs)
         self.setoptions = b.ptrace_setoptions  # (pid, options)
         regs_t = b.ptrace_registers_t
         self.rax_offset = regs_t.rax.offset
         self.orig_rax_offset = regs_t.orig_rax.offset
+        self.rdi_offset = regs_t.rdi.offset
+        self.rsi_offset = regs_t.rsi.offset
         self._msg = ctypes.c_ulong()
         self._msg_addr = ctypes.addressof(self._msg)
 
     def resume(self, request: int, tid: int, sig: int = 0) -> None:
-        self._ptrace(request, tid, 0, sig)
+        if self._raw(request, tid, 0, sig) == _FAILED:
+            err = ctypes.get_errno()
+            raise OSError(err, f"ptrace({request}, {tid}): {os.strerror(err)}")
+
+    def getregs(self, tid: int) -> Any:
+        """The task's registers (python-ptrace's user_regs_struct). The buffer is reused:
+        read what you need before the next call."""
+        if self._raw(12, tid, 0, self._regs_addr) == _FAILED:  # PTRACE_GETREGS
+            err = ctypes.get_errno()
+            raise OSError(err, f"ptrace(GETREGS, {tid}): {os.strerror(err)}")
+        return self._regs
 
     def peekuser(self, tid: int, offset: int) -> int:
-        return self._ptrace(3, tid, offset, 0, True)  # PTRACE_PEEKUSER
+        ctypes.set_errno(0)
+        value = self._raw(3, tid, offset, 0)  # PTRACE_PEEKUSER
+        if value == _FAILED:
+            err = ctypes.get_errno()
+            if err:
+                raise OSError(err, f"ptrace(PEEKUSER, {tid}): {os.strerror(err)}")
+        return value
 
     def eventmsg(self, tid: int) -> int:
-        self._ptrace(PTRACE_GETEVENTMSG, tid, 0, self._msg_addr)
+        if self._raw(PTRACE_GETEVENTMSG, tid, 0, self._msg_addr) == _FAILED:
+            err = ctypes.get_errno()
+            raise OSError(err, f"ptrace(GETEVENTMSG, {tid}): {os.strerror(err)}")
         return self._msg.value
 
-    def traceme(self) -> None:
-        self._ptrace(0, 0, 0, 0)  # PTRACE_TRACEME
 
-
-def error_errno(exc: BaseException) -> int | None:
-    """The errno carried by a python-ptrace error (or an OSError)."""
-    return getattr(exc, "errno", None)
+_FAILED = (1 << 64) - 1  # -1 as the binding's unsigned long
 
 
 def seccomp_filter(numbers: list[int]) -> bytes:

@@ -2,47 +2,59 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+TYPE_CHECKING = False
 
-from harness.model import Address, SocketIdentity
+if TYPE_CHECKING:
+    from typing import Any
+
+    from harness.model import Address
+
 from harness.tracer.decode import Memory
 
 
-@dataclass(slots=True)
 class SockState:
     """One open socket. dup'd fds and forked children share the same object, as they share
     the kernel's socket: a bind through one fd is seen through all of them."""
 
-    family: str | int  # AF_INET, ...
-    type: str | int  # SOCK_STREAM, ...
-    local: Address | None = None  # replaced, never mutated, so events can share it
-    peer: Address | None = None
+    __slots__ = ("family", "type", "local", "peer")
 
-    def identity(self, fd: int) -> SocketIdentity:
-        return SocketIdentity(fd=fd, family=self.family, type=self.type, local=self.local,
-                              peer=self.peer)
+    def __init__(self, family: str | int, type: str | int, local: Address | None = None,
+                 peer: Address | None = None):
+        self.family = family  # AF_INET, ...
+        self.type = type  # SOCK_STREAM, ...
+        self.local = local  # replaced, never mutated, so events can share it
+        self.peer = peer
+
+    def identity(self, fd: int) -> tuple[Any, ...]:
+        """SocketIdentity's fields, as a tuple (the loop builds the object only on demand)."""
+        return (fd, self.family, self.type, self.local, self.peer)
 
 
-@dataclass(slots=True)
 class Proc:
     """One traced thread group."""
 
-    pid: int  # thread group id
-    parent: int | None  # traced parent's pid
-    root: Any  # the Root (spawned command) it belongs to
-    exe: str | None = None
-    argv: list[str] = field(default_factory=list)
-    threads: list[int] = field(default_factory=list)  # every tid seen
-    socks: dict[int, SockState] = field(default_factory=dict)  # fd -> socket
-    cloexec: set[int] = field(default_factory=set)  # tracked fds with FD_CLOEXEC
-    epolls: dict[int, dict[int, int]] = field(default_factory=dict)  # epfd -> {fd: data}
-    epoll_births: dict[int, tuple[Any, ...]] = field(default_factory=dict)  # epfd -> its
-    # creation, recorded once a socket is added to it
-    mem: Memory | None = None
-    exit_code: int | None = None
-    exit_signal: str | None = None
-    alive: bool = True
+    __slots__ = ("pid", "parent", "root", "exe", "argv", "threads", "socks", "cloexec",
+                 "epolls", "epoll_births", "mem", "exit_code", "exit_signal", "alive")
+
+    def __init__(self, pid: int, parent: int | None, root: Any, exe: str | None = None,
+                 argv: list[str] | None = None, socks: dict[int, SockState] | None = None,
+                 cloexec: set[int] | None = None,
+                 epolls: dict[int, dict[int, int]] | None = None):
+        self.pid = pid  # thread group id
+        self.parent = parent  # traced parent's pid
+        self.root = root  # the Root (spawned command) it belongs to
+        self.exe = exe
+        self.argv: list[str] = argv or []
+        self.threads: list[int] = []  # every tid seen
+        self.socks: dict[int, SockState] = socks or {}  # fd -> socket
+        self.cloexec: set[int] = cloexec or set()  # tracked fds with FD_CLOEXEC
+        self.epolls: dict[int, dict[int, int]] = epolls or {}  # epfd -> {fd: user data}
+        # epfd -> its creation, recorded once a socket is added to it
+        self.epoll_births: dict[int, tuple[Any, ...]] = {}
+        self.mem: Memory | None = None
+        self.exit_code: int | None = None
+        self.exit_signal: str | None = None
+        self.alive = True
 
     def fork_copy(self, pid: int, root: Any) -> Proc:
         """The state a forked child starts with: the same sockets under the same fds."""

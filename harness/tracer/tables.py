@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import errno as errno_module
-from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
-from typing import Any
+import os
+TYPE_CHECKING = False
 
-HERE = Path(__file__).parent
+if TYPE_CHECKING:
+    from typing import Any
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 class Table:
     """One table of named values: value -> name, and decoding of bit sets."""
 
-    __slots__ = ("by_value", "items")
+    __slots__ = ("by_value", "items", "_flags")
 
     def __init__(self, mapping: dict[str, int]):
         self.items: list[tuple[str, int]] = list(mapping.items())  # file order
+        self._flags: dict[int, list[str]] = {}  # decoded bit sets, by value
         self.by_value: dict[int, str] = {}
         for name, value in self.items:
             self.by_value.setdefault(value, name)  # first name wins for aliases
@@ -27,7 +30,14 @@ class Table:
         return self.by_value.get(value, value)
 
     def flags(self, value: int) -> list[str]:
-        """Names of the bits set in value, in table order; leftover bits as one hex string."""
+        """Names of the bits set in value, in table order; leftover bits as one hex string.
+        (A new list each time: callers may keep it in an event.)"""
+        known = self._flags.get(value)
+        if known is None:
+            known = self._flags[value] = self._decode_flags(value)
+        return list(known)
+
+    def _decode_flags(self, value: int) -> list[str]:
         names = []
         rest = value
         for name, bit in self.items:
@@ -45,14 +55,17 @@ class Table:
         raise KeyError(name)
 
 
-@dataclass(frozen=True)
 class Tables:
     """Every table the decoder uses."""
 
-    tables: dict[str, Table]  # name in xlat.yaml -> table
-    options: dict[str, Table]  # level name -> option table
-    ioctl_int_arg: frozenset[int]  # ioctl requests whose argument points to an int
-    errno_names: dict[int, str]  # positive errno -> name
+    __slots__ = ("tables", "options", "ioctl_int_arg", "errno_names")
+
+    def __init__(self, tables: dict[str, Table], options: dict[str, Table],
+                 ioctl_int_arg: frozenset[int], errno_names: dict[int, str]):
+        self.tables = tables  # name in xlat.yaml -> table
+        self.options = options  # level name -> option table
+        self.ioctl_int_arg = ioctl_int_arg  # ioctl requests whose argument points to an int
+        self.errno_names = errno_names  # positive errno -> name
 
     def __getitem__(self, name: str) -> Table:
         return self.tables[name]
@@ -63,7 +76,7 @@ def load_tables() -> Tables:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    doc: dict[str, Any] = yaml.load((HERE / "xlat.yaml").read_text(), Loader=loader)
+    doc: dict[str, Any] = yaml.load(open(os.path.join(HERE, "xlat.yaml")).read(), Loader=loader)
     options = {level: Table(t) for level, t in doc.pop("socket_options").items()}
     int_arg = doc.pop("ioctl_int_arg")
     extra = doc.pop("errno_extra")
@@ -77,13 +90,16 @@ def load_tables() -> Tables:
                   errno_names=errno_names)
 
 
-@dataclass(frozen=True)
 class SyscallSet:
     """The syscalls the tracer stops at: number -> name, name -> class."""
 
-    names: dict[int, str]  # syscall number -> name, only for traced syscalls
-    classes: dict[str, str]  # name -> class (net, io, fd, readiness, epoll_new)
-    read_at_entry: frozenset[str]  # names whose arguments must be read when the call starts
+    __slots__ = ("names", "classes", "read_at_entry")
+
+    def __init__(self, names: dict[int, str], classes: dict[str, str],
+                 read_at_entry: frozenset[str]):
+        self.names = names  # syscall number -> name, only for traced syscalls
+        self.classes = classes  # name -> class (net, io, fd, readiness, epoll_new)
+        self.read_at_entry = read_at_entry  # names whose arguments are read at entry
 
     @property
     def numbers(self) -> list[int]:
@@ -97,7 +113,7 @@ def load_syscalls() -> SyscallSet:
     from harness.tracer import kernel
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    doc = yaml.load((HERE / "syscalls.yaml").read_text(), Loader=loader)
+    doc = yaml.load(open(os.path.join(HERE, "syscalls.yaml")).read(), Loader=loader)
     by_name = kernel.syscall_numbers()
     by_name.update(doc.get("extra_numbers") or {})
     classes: dict[str, str] = {}
@@ -106,6 +122,6 @@ def load_syscalls() -> SyscallSet:
             classes[name] = cls
     missing = [n for n in classes if n not in by_name]
     if missing:
-        raise RuntimeError(f"{HERE / 'syscalls.yaml'}: no syscall number known for {missing}")
+        raise RuntimeError(f"{os.path.join(HERE, 'syscalls.yaml')}: no syscall number known for {missing}")
     return SyscallSet(names={by_name[n]: n for n in classes}, classes=classes,
                       read_at_entry=frozenset(doc.get("read_at_entry") or ()))

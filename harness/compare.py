@@ -1,0 +1,203 @@
+"""Comparing a sample's sequence with the reference's: a global alignment with traceback.
+
+The alignment is an edit distance (Needleman–Wunsch with unit costs): a step of the reference
+with no counterpart is *missing*, a step of the sample with none is *extra*, and two steps that
+are the same kind of call (same canonical name) but differ in fd, argument or outcome may pair
+up as *changed* ("expected recv(conn), got recv(conn) → EOF"). Steps of different names never
+pair up: a close where a send was expected reads as "missing send, extra close", not as a
+change. Among alignments of equal cost the earliest matches win, so in "send, send" against
+"send" the second send is the extra one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from harness.normalize.steps import Step
+
+MATCH, CHANGED, EXTRA, MISSING = "match", "changed", "extra", "missing"
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """One column of an alignment."""
+
+    ref: int | None  # index in the reference sequence; None for an extra step
+    got: int | None  # index in the sample's sequence; None for a missing step
+    kind: str  # match | changed | extra | missing
+
+
+def align(ref: Sequence[Hashable], got: Sequence[Hashable],
+          similar: Callable[[Any, Any], bool] | None = None) -> tuple[Pair, ...]:
+    """Align two sequences of keys; `similar(a, b)` says which unequal keys may be paired as
+    changed (cost 1, like a gap); without it unequal keys are never paired."""
+    n, m = len(ref), len(got)
+    # Steps shared at the start are matches in every optimal alignment that prefers early
+    # matches: skip them to keep the table small for long socket-level sequences.
+    start = 0
+    while start < min(n, m) and ref[start] == got[start]:
+        start += 1
+    r, g = ref[start:], got[start:]
+    rn, gm = len(r), len(g)
+    inf = rn + gm + 1
+    # cost[i][j]: the least cost of aligning r[i:] with g[j:]
+    cost = [[0] * (gm + 1) for _ in range(rn + 1)]
+    for i in range(rn, -1, -1):
+        row, below = cost[i], cost[i + 1] if i < rn else None
+        for j in range(gm, -1, -1):
+            if i == rn:
+                row[j] = gm - j
+                continue
+            if j == gm:
+                row[j] = rn - i
+                continue
+            assert below is not None
+            if r[i] == g[j]:
+                diag = below[j + 1]
+            elif similar is not None and similar(r[i], g[j]):
+                diag = below[j + 1] + 1
+            else:
+                diag = inf
+            row[j] = min(diag, below[j] + 1, row[j + 1] + 1)
+    pairs = [Pair(k, k, MATCH) for k in range(start)]
+    i = j = 0
+    while i < rn or j < gm:
+        here = cost[i][j]
+        if i < rn and j < gm and r[i] == g[j] and here == cost[i + 1][j + 1]:
+            pairs.append(Pair(start + i, start + j, MATCH))
+            i, j = i + 1, j + 1
+        elif (i < rn and j < gm and similar is not None and r[i] != g[j]
+              and similar(r[i], g[j]) and here == cost[i + 1][j + 1] + 1):
+            pairs.append(Pair(start + i, start + j, CHANGED))
+            i, j = i + 1, j + 1
+        elif i < rn and here == cost[i + 1][j] + 1:
+            pairs.append(Pair(start + i, None, MISSING))
+            i += 1
+        else:
+            pairs.append(Pair(None, start + j, EXTRA))
+            j += 1
+    return tuple(pairs)
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """One place where a sample's sequence departs from the reference's."""
+
+    step: int  # 1-based position in the alignment of this sample with the reference
+    kind: str  # changed | extra | missing
+    expected: str | None  # the reference's step (label), None for an extra step
+    got: str | None  # the sample's step (label), None for a missing step
+    got_dialect: str | None = None  # how the sample made it, when it did
+
+    @property
+    def text(self) -> str:
+        if self.kind == EXTRA:
+            return f"extra {self.got}"
+        if self.kind == MISSING:
+            return f"missing {self.expected}"
+        return f"expected {self.expected}, got {self.got}"
+
+
+IDENTICAL, DIFFERS, REFERENCE, NO_TRACE, NO_REFERENCE = (
+    "identical", "differs", "reference", "no trace", "no reference")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """How one sample's sequence compares with the reference's."""
+
+    status: str  # identical | differs | reference | no trace | no reference
+    differences: tuple[Difference, ...] = ()  # in alignment order (only when status differs)
+    alignment: tuple[Pair, ...] = ()  # the whole alignment (empty without a comparison)
+    note: str = ""  # why there is no comparison (no trace, no reference)
+
+    @property
+    def matches(self) -> bool:
+        return self.status in (IDENTICAL, REFERENCE)
+
+    @property
+    def first_step(self) -> int | None:
+        return self.differences[0].step if self.differences else None
+
+    @property
+    def short(self) -> str:
+        """For a table cell: identical, differs at step 6, no trace."""
+        if self.status == DIFFERS:
+            return f"differs at step {self.first_step}"
+        return self.status
+
+    @property
+    def summary(self) -> str:
+        """differs at step k (expected X, got Y; extra Z; missing W)."""
+        if self.status == DIFFERS:
+            return f"{self.short} ({'; '.join(d.text for d in self.differences)})"
+        if self.note:
+            return f"{self.status}: {self.note}"
+        return self.status
+
+
+def _same_call(a: Any, b: Any) -> bool:
+    return a[0] == b[0]  # Step.key starts with the canonical name
+
+
+def compare(reference: Sequence[Step], steps: Sequence[Step]) -> Verdict:
+    """Align a sample's steps with the reference's and say where they differ."""
+    pairs = align([s.key for s in reference], [s.key for s in steps], similar=_same_call)
+    diffs = tuple(
+        Difference(step=k, kind=p.kind,
+                   expected=reference[p.ref].label if p.ref is not None else None,
+                   got=steps[p.got].label if p.got is not None else None,
+                   got_dialect=steps[p.got].dialect if p.got is not None else None)
+        for k, p in enumerate(pairs, 1) if p.kind != MATCH)
+    return Verdict(status=DIFFERS if diffs else IDENTICAL, differences=diffs, alignment=pairs)
+
+
+@dataclass(frozen=True, slots=True)
+class RowIndex:
+    """One row of a table that shows several samples against the reference."""
+
+    ref: int | None  # index of the reference step; None for a step the reference lacks
+    cells: tuple[int | None, ...]  # per sample: index of its step on this row, or None
+    kinds: tuple[str | None, ...]  # per sample: match | changed | extra, None for a gap
+
+
+def merge_alignments(ref_len: int, alignments: Sequence[Sequence[Pair]],
+                     keys: Sequence[Sequence[Hashable]]) -> tuple[RowIndex, ...]:
+    """Rows for a table of many samples, each aligned with the reference on its own.
+
+    The reference steps give the rows; a sample's extra steps go between the reference steps
+    they fall between, and extras of several samples with the same key share a row."""
+    ncol = len(alignments)
+    ref_cells: list[list[int | None]] = [[None] * ncol for _ in range(ref_len)]
+    ref_kinds: list[list[str | None]] = [[None] * ncol for _ in range(ref_len)]
+    # extra rows before reference step g (g == ref_len: after the last one)
+    slots: list[list[tuple[Hashable, list[int | None], list[str | None]]]] = [
+        [] for _ in range(ref_len + 1)]
+    for c, pairs in enumerate(alignments):
+        slot, cursor = 0, 0
+        for p in pairs:
+            if p.ref is not None:
+                ref_cells[p.ref][c] = p.got
+                ref_kinds[p.ref][c] = p.kind if p.got is not None else None
+                slot, cursor = p.ref + 1, 0
+                continue
+            assert p.got is not None
+            key = keys[c][p.got]
+            rows = slots[slot]
+            k = next((k for k in range(cursor, len(rows))
+                      if rows[k][0] == key and rows[k][1][c] is None), None)
+            if k is None:
+                k = cursor if cursor <= len(rows) else len(rows)
+                # keep this sample's extras in its own order: after the rows it already used
+                rows.insert(k, (key, [None] * ncol, [None] * ncol))
+            rows[k][1][c] = p.got
+            rows[k][2][c] = EXTRA
+            cursor = k + 1
+    out: list[RowIndex] = []
+    for g in range(ref_len + 1):
+        out += [RowIndex(None, tuple(cells), tuple(kinds)) for _key, cells, kinds in slots[g]]
+        if g < ref_len:
+            out.append(RowIndex(g, tuple(ref_cells[g]), tuple(ref_kinds[g])))
+    return tuple(out)

@@ -1,0 +1,119 @@
+"""Which pairs run in which scenario, and running them all with a progress line each."""
+
+from __future__ import annotations
+
+import datetime
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness import tracefile
+from harness.model import MatrixIndex, RunRecord, SkippedSample
+from harness.runner import RunOptions, run_pair
+from harness.samples import BuildError, Sample, build, discover, missing_requirement
+
+REFERENCE = "python-stdlib"
+
+
+@dataclass(frozen=True)
+class Pair:
+    scenario: str
+    server: Sample
+    client: Sample
+
+    @property
+    def folder(self) -> str:
+        return f"{self.scenario}/{self.server.name}--{self.client.name}"
+
+
+@dataclass
+class Plan:
+    pairs: list[Pair] = field(default_factory=list)
+    skipped: list[SkippedSample] = field(default_factory=list)
+    build_dirs: dict[tuple[str, str], Path | None] = field(default_factory=dict)
+
+
+def plan(roots: list[Path], *, scenarios: list[str] | None, reference: str, cross: bool,
+         only: str | None, build_cache: Path, log: Callable[[str], None]) -> Plan:
+    """Discover samples, skip those whose toolchain is missing, build the rest, pair them.
+
+    Default pairing: each server with the client of the same name; a sample with no partner of
+    its name pairs with the reference's. `cross`: every client with every server. `only`: the
+    named sample's pair(s) plus the reference pair, for `verify`."""
+    found = discover(*roots)
+    result = Plan()
+    usable: dict[str, dict[str, Sample]] = {"server": {}, "client": {}}
+    for role, samples in found.items():
+        for name, sample in samples.items():
+            req = missing_requirement(sample)
+            if req is not None:
+                result.skipped.append(SkippedSample(name=name, role=role,
+                                                    reason=f"{req.command} not found on PATH",
+                                                    hint=req.hint))
+                continue
+            try:
+                result.build_dirs[(role, name)] = build(sample, build_cache)
+            except BuildError as e:
+                result.skipped.append(SkippedSample(name=name, role=role, reason=str(e)))
+                continue
+            usable[role][name] = sample
+    servers, clients = usable["server"], usable["client"]
+    all_scenarios = sorted({s for role in usable.values() for x in role.values()
+                            for s in x.scenarios})
+    wanted = scenarios or all_scenarios
+    if only is not None and only not in servers and only not in clients:
+        known = found["server"].keys() | found["client"].keys()
+        if only in known:
+            return result  # skipped: the caller reports it
+        raise LookupError(f"no sample named {only!r} (known: {', '.join(sorted(known))})")
+    names: list[tuple[str, str]] = []
+    if cross:
+        names = [(s, c) for s in servers for c in clients]
+    else:
+        for s in servers:
+            names.append((s, s if s in clients else reference))
+        for c in clients:
+            if c not in servers:
+                names.append((reference, c))
+    if only is not None:
+        names = [(s, c) for s, c in names if only in (s, c) or (s, c) == (reference, reference)]
+    for scenario in wanted:
+        for s, c in names:
+            if s in servers and c in clients and servers[s].implements(scenario) \
+                    and clients[c].implements(scenario):
+                result.pairs.append(Pair(scenario, servers[s], clients[c]))
+    return result
+
+
+def run_all(p: Plan, traces: Path, options: RunOptions, reference: str,
+            log: Callable[[str], None] = lambda s: print(s, file=sys.stderr, flush=True)
+            ) -> list[RunRecord]:
+    """Run every pair, writing each run's files and the index as soon as it ends."""
+    index = MatrixIndex(reference=reference,
+                        scenarios=sorted({x.scenario for x in p.pairs}), runs=[],
+                        skipped=p.skipped,
+                        started_at=datetime.datetime.now(datetime.timezone.utc).isoformat())
+    for s in p.skipped:
+        log(f"skip  {s.role} {s.name}: {s.reason}" + (f" (install: {s.hint})" if s.hint else ""))
+    records = []
+    width = len(str(len(p.pairs)))
+    for i, pair in enumerate(p.pairs, 1):
+        label = f"[{i:>{width}}/{len(p.pairs)}] {pair.folder}"
+        log(f"{label} ...")
+        record = run_pair(pair.server, pair.client, pair.scenario, traces / pair.folder,
+                          p.build_dirs, options)
+        records.append(record)
+        index.runs.append(pair.folder)
+        tracefile.write_atomic(traces / "index.yaml", _yaml(index.to_dict()))
+        verdict = "ok" if record.ok else f"{record.outcome}: {record.detail}"
+        log(f"{label} {verdict} ({record.duration_s:.2f} s)")
+    if not p.pairs:
+        tracefile.write_atomic(traces / "index.yaml", _yaml(index.to_dict()))
+    return records
+
+
+def _yaml(doc: dict) -> str:
+    import yaml
+
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=False, width=100)

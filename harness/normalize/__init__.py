@@ -1,0 +1,21 @@
+"""Normalization: from a trace to the echo's sequence of socket steps, at a chosen level.
+
+    from harness.normalize import normalize, load_rules
+    result = normalize(trace, run, "server", "canonical")   # rules: the packaged rules.yaml
+    result.steps, result.attributes
+
+Rules are data (rules.yaml, syscalls.yaml beside this file); each rule kind is one function
+in kinds.py.
+"""
+
+from harness.normalize.attributes import (Attributes, SocketOption, UnrelatedSocket,
+                                          declare_own_options)
+from harness.normalize.engine import ROLES, Normalized, NormalizeError, normalize
+from harness.normalize.rules import (DEFAULT_RULES, LEVELS, Rule, RuleError, RuleSet,
+                                     default_rules, load_rules)
+from harness.normalize.steps import GAP, Step, format_call
+
+__all__ = ["Attributes", "DEFAULT_RULES", "GAP", "LEVELS", "ROLES", "Normalized",
+           "NormalizeError", "Rule", "RuleError", "RuleSet", "SocketOption", "Step",
+           "UnrelatedSocket", "declare_own_options", "default_rules", "format_call",
+           "load_rules", "normalize"]

@@ -1,0 +1,230 @@
+"""A sample's attributes: what the canonical level folds away, kept visible.
+
+They are read off the socket view (every call on the echo's sockets, nothing folded) and the
+trace's process list: I/O model, readiness API, backlog, address family, socket options, how
+the connection is closed, EAGAIN and readiness counts, threads, unrelated socket activity.
+Counts such as EAGAIN vary from run to run: they are metrics, never compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from harness.model import Trace
+from harness.normalize.steps import Step, format_value
+from harness.normalize.syscalls import SyscallTable
+
+
+@dataclass(frozen=True, slots=True)
+class SocketOption:
+    """One setsockopt on an echo socket."""
+
+    fd: str  # symbolic socket name (listener, conn, sock)
+    level: str  # SOL_SOCKET, SOL_TCP, ... (or the number)
+    name: str  # SO_REUSEADDR, TCP_NODELAY, ... (or the number)
+    value: Any  # as decoded: an int, {onoff, linger}, escaped bytes
+    failed: str | None = None  # errno name when the call failed
+    # Who set it: "sample" (its own code) or "runtime" (its library, by itself), known only
+    # when the sample's manifest lists the options it sets (see declare_own_options);
+    # "unknown" until then: the trace alone cannot tell.
+    origin: str = "unknown"
+
+    @property
+    def text(self) -> str:
+        value = format_value(self.value)
+        who = "" if self.origin == "unknown" else f", by the {self.origin}"
+        failed = f", failed {self.failed}" if self.failed else ""
+        return f"{self.name}={value} ({self.fd}{who}{failed})"
+
+
+@dataclass(frozen=True, slots=True)
+class UnrelatedSocket:
+    """Socket activity that is not the echo's (self-pipes, probe sockets, resolvers)."""
+
+    what: str  # what the socket is: "AF_UNIX SOCK_STREAM socketpair"
+    sockets: int  # how many sockets of that description
+    calls: int  # how many calls were made on them
+    syscalls: str  # which calls: "socketpair, ioctl x2, close x2"
+
+    @property
+    def short(self) -> str:
+        n = f"{self.sockets} sockets" if self.sockets != 1 else "1 socket"
+        return f"{self.what}: {n}, {self.calls} calls"
+
+    @property
+    def text(self) -> str:
+        return f"{self.short} ({self.syscalls})"
+
+
+@dataclass(frozen=True, slots=True)
+class Attributes:
+    """What a sample's canonical sequence leaves out."""
+
+    io_model: str  # "blocking" or "non-blocking: <means>"
+    readiness: str  # "none", "epoll, edge-triggered (epoll_pwait)", "poll (ppoll)", ...
+    readiness_calls: int  # readiness calls that involved an echo socket (a metric)
+    backlog: str  # listen backlog(s), "—" without listen
+    family: str  # address family of the echo sockets: AF_INET, AF_INET6 (v4-mapped IPv4)
+    options: tuple[SocketOption, ...]  # every setsockopt on the echo sockets, in order
+    closing: str  # how the connection ends: close, shutdown(SHUT_WR), waits for EOF, close...
+    eagain: int  # calls on echo sockets that failed with EAGAIN (a metric)
+    threads: int  # threads seen in all traced processes
+    processes: int  # traced processes
+    socket_threads: int  # threads that made calls on the echo sockets
+    echo_calls: int  # calls on the echo sockets (the socket view's length)
+    unrelated: tuple[UnrelatedSocket, ...]  # other socket activity, by kind of socket
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(label, text) for tables, in a fixed order."""
+        unrelated = "; ".join(u.short for u in self.unrelated) or "none"
+        return [
+            ("I/O model", self.io_model),
+            ("readiness API", self.readiness),
+            ("readiness calls", str(self.readiness_calls)),
+            ("listen backlog", self.backlog),
+            ("address family", self.family),
+            ("socket options", "; ".join(o.text for o in self.options) or "none"),
+            ("closing", self.closing),
+            ("EAGAIN failures", str(self.eagain)),
+            ("threads", f"{self.threads} in {self.processes} process"
+                        + ("es" if self.processes != 1 else "")),
+            ("threads with echo calls", str(self.socket_threads)),
+            ("echo socket calls", str(self.echo_calls)),
+            ("unrelated sockets", unrelated),
+        ]
+
+
+def declare_own_options(attrs: Attributes, own: Iterable[str]) -> Attributes:
+    """The hook for a sample manifest that lists the options its own code sets: those become
+    origin "sample", every other option "runtime"."""
+    own = set(own)
+    options = tuple(replace(o, origin="sample" if o.name in own else "runtime")
+                    for o in attrs.options)
+    return replace(attrs, options=options)
+
+
+def _flags(step: Step, key: str) -> list[Any]:
+    value = step.args.get(key)
+    return value if isinstance(value, list) else []
+
+
+def io_model(steps: Sequence[Step], table: SyscallTable) -> str:
+    means: list[str] = []
+    for s in steps:
+        if s.syscall == "socket" and "SOCK_NONBLOCK" in _flags(s, "type_flags"):
+            means.append("SOCK_NONBLOCK")
+        elif table.in_class(s.syscall, "accept_like") and "SOCK_NONBLOCK" in _flags(s, "flags"):
+            means.append(f"{s.syscall}(SOCK_NONBLOCK)")
+        elif s.syscall == "ioctl" and s.args.get("request") == "FIONBIO" and s.args.get("arg"):
+            means.append("ioctl(FIONBIO)")
+        elif (s.syscall == "fcntl" and s.args.get("cmd") == "F_SETFL"
+              and "O_NONBLOCK" in _flags(s, "arg")):
+            means.append("fcntl(O_NONBLOCK)")
+        elif "MSG_DONTWAIT" in _flags(s, "flags"):
+            means.append("MSG_DONTWAIT")
+    means = list(dict.fromkeys(means))
+    return "non-blocking: " + ", ".join(means) if means else "blocking"
+
+
+def readiness(steps: Sequence[Step], table: SyscallTable) -> tuple[str, int]:
+    calls = [s for s in steps if table.in_class(s.syscall, "readiness")]
+    apis: dict[str, list[str]] = {}
+    for s in calls:
+        api = table.readiness_apis.get(s.syscall, s.syscall)
+        waits = apis.setdefault(api, [])
+        if s.syscall != "epoll_ctl" and s.syscall not in waits:
+            waits.append(s.syscall)
+    parts = []
+    for api, waits in apis.items():
+        text = api
+        if api == "epoll":
+            edge = any("EPOLLET" in _flags(s, "events") for s in calls if s.syscall == "epoll_ctl")
+            text += ", edge-triggered" if edge else ", level-triggered"
+        if waits and waits != [api]:
+            text += f" ({', '.join(waits)})"
+        parts.append(text)
+    return ("; ".join(parts) or "none"), len(calls)
+
+
+def family(steps: Sequence[Step]) -> str:
+    families = list(dict.fromkeys(str(s.args["domain"]) for s in steps
+                                  if s.syscall == "socket" and "domain" in s.args))
+    mapped = any(isinstance(a, dict) and a.get("v4mapped")
+                 for s in steps for a in (s.args.get("addr"),))
+    if mapped:
+        families = [f + " (v4-mapped IPv4)" if f == "AF_INET6" else f for f in families] \
+            or ["AF_INET6 (v4-mapped IPv4)"]
+    return ", ".join(families) or "—"
+
+
+def closing(steps: Sequence[Step], table: SyscallTable) -> str:
+    """How each connection (accepted, connected, or carrying data) was given up."""
+    data_fds = list(dict.fromkeys(
+        s.creates if table.in_class(s.syscall, "accept_like") else s.fd for s in steps
+        if (table.in_class(s.syscall, "recv_like") or table.in_class(s.syscall, "send_like")
+            or s.syscall == "connect" or table.in_class(s.syscall, "accept_like"))
+        and not s.errno))
+    styles: dict[str, str] = {}
+    for fd in data_fds:
+        parts: list[str] = []
+        for s in steps:
+            if s.fd != fd:
+                continue
+            if s.syscall == "shutdown":
+                parts.append(f"shutdown({s.args.get('how')})")
+            elif s.outcome == "EOF" and "reads to EOF" not in parts and "waits for EOF" not in parts:
+                parts.append("waits for EOF" if any(p.startswith("shutdown") for p in parts)
+                             else "reads to EOF")
+            elif table.in_class(s.syscall, "close_like") and not s.errno:
+                parts.append("close")
+        if "close" not in parts:
+            parts.append("never closed")
+        styles[fd] = ", ".join(parts)
+    if not styles:
+        return "—"
+    if len(set(styles.values())) == 1:
+        return next(iter(styles.values()))
+    return "; ".join(f"{fd}: {style}" for fd, style in styles.items())
+
+
+def summarize_calls(steps: Sequence[Step]) -> str:
+    counts: dict[str, int] = {}
+    for s in steps:
+        counts[s.syscall] = counts.get(s.syscall, 0) + 1
+    return ", ".join(name if n == 1 else f"{name} x{n}" for name, n in counts.items())
+
+
+def unrelated_sockets(aside: Sequence[Step]) -> tuple[UnrelatedSocket, ...]:
+    groups: dict[str, list[Step]] = {}
+    for s in aside:
+        groups.setdefault(s.aside, []).append(s)
+    def sockets(group: list[Step]) -> int:
+        return len({n.strip() for x in group for n in x.fd.split(",") + x.creates.split(",")
+                    if n.strip()})
+
+    return tuple(UnrelatedSocket(what=what, sockets=sockets(group), calls=len(group),
+                                 syscalls=summarize_calls(group))
+                 for what, group in groups.items())
+
+
+def derive_attributes(steps: Sequence[Step], aside: Sequence[Step], trace: Trace,
+                      table: SyscallTable) -> Attributes:
+    """The attributes of one trace, from its socket view and what was set aside."""
+    ready, ready_calls = readiness(steps, table)
+    backlogs = list(dict.fromkeys(str(s.args.get("backlog")) for s in steps
+                                  if s.syscall == "listen"))
+    options = tuple(SocketOption(fd=s.fd, level=str(s.args.get("level")),
+                                 name=str(s.args.get("optname")), value=s.args.get("value"),
+                                 failed=s.errno)
+                    for s in steps if s.syscall == "setsockopt")
+    would_block = table.errnos(("would_block",))
+    threads = sum(max(len(p.threads), 1) for p in trace.processes)
+    return Attributes(
+        io_model=io_model(steps, table), readiness=ready, readiness_calls=ready_calls,
+        backlog=", ".join(backlogs) or "—", family=family(steps), options=options,
+        closing=closing(steps, table), eagain=sum(1 for s in steps if s.errno in would_block),
+        threads=threads, processes=len(trace.processes),
+        socket_threads=len({s.tid for s in steps}), echo_calls=len(steps),
+        unrelated=unrelated_sockets(aside))

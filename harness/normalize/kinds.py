@@ -1,0 +1,480 @@
+"""Rule kinds: each one function `(steps, rule, ctx) -> steps`, with its parameters declared.
+
+The rules file (rules.yaml) names a kind per rule and gives its parameters; `KINDS` maps each
+kind name to its function and parameter table, which the loader uses to check the file.
+A kind never changes its input: it returns new steps (dataclasses.replace).
+"""
+
+from __future__ import annotations
+
+import errno as errno_module
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from harness.normalize.steps import Step, format_addr, format_value
+from harness.normalize.syscalls import SyscallTable
+
+if TYPE_CHECKING:
+    from harness.normalize.rules import Context, Rule
+
+Steps = tuple[Step, ...]
+KindFunction = Callable[[Steps, "Rule", "Context"], Steps]
+
+
+class ParamError(ValueError):
+    """A parameter value that does not fit its kind (the loader adds file and rule)."""
+
+
+# -- matching steps --------------------------------------------------------------------------
+
+MATCH_KEYS = ("syscall", "name", "class", "errno", "outcome", "args")
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A condition on a step: every given key must hold (AND). A list of conditions in the
+    rules file means any of them (OR)."""
+
+    syscalls: frozenset[str] | None = None  # recorded syscall name in this set
+    names: frozenset[str] | None = None  # current (canonical) name in this set
+    classes: tuple[str, ...] | None = None  # recorded syscall in one of these classes
+    errnos: frozenset[str] | None = None  # failed with one of these errno names
+    outcomes: frozenset[str] | None = None  # outcome in this set ("" for success, EOF, ...)
+    args: tuple[tuple[str, tuple[Any, ...]], ...] = ()  # arg equals (or contains) one value
+    alternatives: tuple[Match, ...] = ()  # when set, any of these (this one's fields unused)
+
+    def __call__(self, step: Step, table: SyscallTable) -> bool:
+        if self.alternatives:
+            return any(alt(step, table) for alt in self.alternatives)
+        if self.syscalls is not None and step.syscall not in self.syscalls:
+            return False
+        if self.names is not None and step.name not in self.names:
+            return False
+        if self.classes is not None and not any(table.in_class(step.syscall, c)
+                                                for c in self.classes):
+            return False
+        if self.errnos is not None and step.errno not in self.errnos:
+            return False
+        if self.outcomes is not None and step.outcome not in self.outcomes:
+            return False
+        for key, wanted in self.args:
+            value = step.args.get(key)
+            if isinstance(value, list):
+                if not any(v in wanted for v in value):
+                    return False
+            elif value not in wanted:
+                return False
+        return True
+
+
+def _as_tuple(value: Any, what: str) -> tuple[Any, ...]:
+    if isinstance(value, list):
+        if not value:
+            raise ParamError(f"{what}: empty list")
+        return tuple(value)
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return (value,)
+    raise ParamError(f"{what}: expected a name or a list of names, got {value!r}")
+
+
+def _str_set(value: Any, what: str) -> frozenset[str]:
+    items = _as_tuple(value, what)
+    if not all(isinstance(v, str) for v in items):
+        raise ParamError(f"{what}: expected names, got {value!r}")
+    return frozenset(items)
+
+
+def parse_match(value: Any, table: SyscallTable) -> Match:
+    if isinstance(value, list):
+        if not value:
+            raise ParamError("an empty list of conditions")
+        return Match(alternatives=tuple(parse_match(v, table) for v in value))
+    if not isinstance(value, dict) or not value:
+        raise ParamError(f"expected a condition mapping with some of {', '.join(MATCH_KEYS)}")
+    unknown = sorted(set(value) - set(MATCH_KEYS))
+    if unknown:
+        raise ParamError(f"unknown condition '{unknown[0]}' (known: {', '.join(MATCH_KEYS)})")
+    classes = None
+    if "class" in value:
+        classes = tuple(sorted(_str_set(value["class"], "class")))
+        missing = [c for c in classes if c not in table.classes]
+        if missing:
+            raise ParamError(f"unknown syscall class '{missing[0]}' (classes in "
+                             f"{table.source}: {', '.join(sorted(table.classes))})")
+    args: list[tuple[str, tuple[Any, ...]]] = []
+    if "args" in value:
+        if not isinstance(value["args"], dict) or not value["args"]:
+            raise ParamError("args: expected a mapping of argument name -> value(s)")
+        args = [(str(k), _as_tuple(v, f"args.{k}")) for k, v in value["args"].items()]
+    outcomes = None
+    if "outcome" in value:
+        raw = value["outcome"]
+        outcomes = frozenset("" if v is None else str(v)
+                             for v in (raw if isinstance(raw, list) else [raw]))
+    return Match(
+        syscalls=_str_set(value["syscall"], "syscall") if "syscall" in value else None,
+        names=_str_set(value["name"], "name") if "name" in value else None,
+        classes=classes,
+        errnos=(table.errnos(tuple(_str_set(value["errno"], "errno")))
+                if "errno" in value else None),
+        outcomes=outcomes, args=tuple(args))
+
+
+# -- parameter tables ------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One parameter of a rule kind."""
+
+    parse: Callable[[Any, SyscallTable], Any]  # checks and converts the value from the file
+    required: bool = False  # the rule must give it
+    default: Any = None  # used when the rule leaves it out
+
+
+def p_str(value: Any, table: SyscallTable) -> str:
+    if not isinstance(value, str):
+        raise ParamError(f"expected a string, got {value!r}")
+    return value
+
+
+def p_bool(value: Any, table: SyscallTable) -> bool:
+    if not isinstance(value, bool):
+        raise ParamError(f"expected true or false, got {value!r}")
+    return value
+
+
+def p_names(value: Any, table: SyscallTable) -> tuple[str, ...]:
+    return tuple(sorted(_str_set(value, "names")))
+
+
+def p_values(value: Any, table: SyscallTable) -> tuple[Any, ...]:
+    return _as_tuple(value, "values")
+
+
+def p_name_map(value: Any, table: SyscallTable) -> Mapping[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                              for k, v in value.items()):
+        raise ParamError(f"expected a mapping of role -> name, got {value!r}")
+    unknown = sorted(set(value) - {"listener", "conn", "sock"})
+    if unknown:
+        raise ParamError(f"unknown socket role '{unknown[0]}' (roles: listener, conn, sock)")
+    return {"listener": "listener", "conn": "conn", "sock": "sock", **value}
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """A rule kind: its function and the parameters a rule of this kind may give."""
+
+    function: KindFunction
+    params: Mapping[str, Param] = field(default_factory=dict)
+    doc: str = ""
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+def _map_addresses(value: Any, fn: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
+    """value with every decoded address in it replaced by fn(address); the very same object
+    when nothing changed (most steps carry no address)."""
+    if isinstance(value, dict):
+        if "family" in value and ("port" in value or "path" in value or "abstract" in value):
+            return fn(value)
+        items = {k: _map_addresses(v, fn) for k, v in value.items()
+                 if isinstance(v, (dict, list))}
+        if all(items[k] is value[k] for k in items):
+            return value
+        return {**value, **items}
+    if isinstance(value, list):
+        mapped = [_map_addresses(v, fn) if isinstance(v, (dict, list)) else v for v in value]
+        return value if all(a is b for a, b in zip(mapped, value)) else mapped
+    return value
+
+
+def _when(rule: Rule, ctx: Context) -> Callable[[Step], bool]:
+    match: Match | None = rule.params.get("when")
+    if match is None:
+        return lambda step: True
+    return lambda step: match(step, ctx.syscalls)
+
+
+# -- socket level ----------------------------------------------------------------------------
+
+def echo_sockets(steps: Steps, rule: Rule, ctx: Context) -> Steps:
+    """Keep the calls on the echo's sockets under symbolic names; set aside the calls on
+    other sockets (listed apart, by what the socket is); drop the rest (process records,
+    epoll_create and other calls on no socket)."""
+    from harness.normalize import sockets as sk
+
+    walk = sk.walk_sockets(ctx.trace, ctx.syscalls)
+    roles = sk.echo_roles(walk, ctx.run.host, ctx.run.port)
+    names = sk.symbolic_names(walk, roles, rule.params["names"], rule.params["other"])
+    port = ctx.run.port
+    mask = lambda a: _mask_port(a, port, "PORT", None)  # noqa: E731
+    described = {s.id: sk.describe(s, mask) for s in walk.sockets if s.id not in roles}
+    out: list[Step] = []
+    for step in steps:
+        seq = step.seqs[0]
+        if ctx.events[seq].kind == "process" or not walk.touched.get(seq):
+            continue
+        touched = walk.touched[seq]
+        echo = [i for i in touched if i in roles]
+        fd_names = {fd: names[i] for fd, i in walk.named[seq].items()}
+        args = _rename_fds(step.args, fd_names, ctx.syscalls)
+        created = walk.created[seq]
+        fd_arg = step.args.get("fd", step.args.get("oldfd"))
+        if isinstance(fd_arg, int) and fd_arg in fd_names:
+            fd = fd_names[fd_arg]
+        elif created:
+            fd = names[created[0]]
+        else:
+            fd = ",".join(names[i] for i in (echo or touched))
+        step = replace(step, args=args, fd=fd,
+                       creates=", ".join(names[i] for i in created) if created else "")
+        if not echo:
+            step = replace(step, aside=described[touched[0]])
+        out.append(step)
+    return tuple(out)
+
+
+def _rename_fds(args: dict[str, Any], names: Mapping[int, str],
+                table: SyscallTable) -> dict[str, Any]:
+    def rename(v: Any) -> Any:
+        if isinstance(v, int) and not isinstance(v, bool):
+            return names.get(v, v)
+        if isinstance(v, list):
+            return [rename(x) for x in v]
+        if isinstance(v, dict) and "fd" in v:
+            return {**v, "fd": rename(v["fd"])}
+        return v
+
+    keys = [k for k in table.fd_args if k in args]
+    return {**args, **{k: rename(args[k]) for k in keys}} if keys else args
+
+
+def _mask_port(addr: dict[str, Any], port: int, run_port: str,
+               other_ports: str | None) -> dict[str, Any]:
+    p = addr.get("port")
+    if p == port:
+        return {**addr, "port": run_port}
+    if other_ports is not None and isinstance(p, int) and p != 0:
+        return {**addr, "port": other_ports}
+    return addr
+
+
+def mask_ports(steps: Steps, rule: Rule, ctx: Context) -> Steps:
+    """Show the run's port as PORT (and other non-zero ports, the ephemeral ones, as *):
+    ports change from run to run."""
+    run_port, other = rule.params["run_port"], rule.params["other_ports"]
+    fn = lambda a: _mask_port(a, ctx.run.port, run_port, other)  # noqa: E731
+    out = []
+    for s in steps:
+        args = _map_addresses(s.args, fn)
+        out.append(s if args is s.args else replace(s, args=args))
+    return tuple(out)
+
+
+def mark_eof(steps: Steps, rule: Rule, ctx: Context) -> Steps:
+    """A receive that returns 0 is the peer's end of file: outcome EOF, which is compared
+    (bytes counts are not)."""
+    when = _when(rule, ctx)
+    return tuple(replace(s, outcome="EOF") if when(s) and s.result == 0 and not s.errno else s
+                 for s in steps)
+
+
+# -- canonical level -------------------------------------------------------------------------
+
+def drop(steps: Steps, rule: Rule, ctx: Context) -> Steps:
+    """Leave out the steps that match (what they said stays in the sample's attributes)."""
+    when = _when(rule, ctx)
+    return tuple(s for s in steps if not when(s))
+
+
+def alias(steps: Steps, rule: Rule, ctx: Context) -> Steps:
+    """Give each dialect its canonical name from the alias groups (accept4 -> accept,
+    recvfrom -> recv); the dialect keeps the recorded name."""
+    only: tuple[str, ...] | None = rule.params["only"]
+    when = _when(rule, ctx)
+    out = []
+    for s in steps:
+        name = ctx.syscalls.canonical(s.syscall)
+        if name != s.name and (only is None or name in only) and when(s):
+            s = replace(s, name=name)
+        out.append(s)
+    return tuple(out)
+
+
+def strip_flags(steps: Steps, rule: Rule, ctx: Context) -> Steps:
+    """Remove the named flags from flag-list arguments; they show in the dialect instead."""
+    keys, flags = rule.params["args"], set(rule.params["flags"])
+    when = _when(rule, ctx)
+    out = []
+    for s in steps:
+        if when(s):
+            args, stripped = dict(s.args), []
+            for key in keys:
+                value = args.get(key)
+                if isinstance(value, list):
+                    stripped += [f for f in value if f in flags]
+                    args[key] = [f for f in value if f not in flags]
+            if stripped:
+                s = replace(s, args=args, marks=s.marks + ("|".join(stripped),))
+        out.append(s)
+    return tuple(out)
+
+
+def _arg_text(value: Any) -> str:
+    if isinstance(value, dict) and "family" in value:
+        return format_addr(value)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "|".join(value)
+    if isinstance(value, str):
+        return value
+    return format_value(value)
+
+
+def show_arg(steps: Steps, rule: Rule, ctx: Context) -> Steps:
+    """Show one argument in the dialect, not compared (listen's backlog: listen(128))."""
+    key, hide = rule.params["arg"], set(rule.params["hide"] or ())
+    when = _when(rule, ctx)
+    out = []
+    for s in steps:
+        if when(s) and key in s.args and s.args[key] not in hide and s.args[key] != []:
+            s = replace(s, marks=s.marks + (_arg_text(s.args[key]),))
+        out.append(s)
+    return tuple(out)
+
+
+def qualify(steps: Steps, rule: Rule, ctx: Context) -> Steps:
+    """Make one argument part of what is compared (shutdown's how, the bound address, flags
+    left after stripping): it shows in the row label."""
+    key = rule.params["arg"]
+    when = _when(rule, ctx)
+    out = []
+    for s in steps:
+        value = s.args.get(key)
+        if when(s) and value not in (None, []):
+            s = replace(s, qualifiers=s.qualifiers + (_arg_text(value),))
+        out.append(s)
+    return tuple(out)
+
+
+def fold_v4mapped(steps: Steps, rule: Rule, ctx: Context) -> Steps:
+    """An IPv6 address that maps an IPv4 one (::ffff:127.0.0.1) becomes that IPv4 address;
+    the step's dialect says it was mapped."""
+    mark = rule.params["mark"]
+    out = []
+    for s in steps:
+        mapped: list[bool] = []
+
+        def fold(addr: dict[str, Any]) -> dict[str, Any]:
+            if addr.get("v4mapped"):
+                mapped.append(True)
+                return {"family": "AF_INET", "address": addr["v4mapped"], "port": addr.get("port")}
+            return addr
+
+        args = _map_addresses(s.args, fold)
+        if mapped:
+            s = replace(s, args=args, marks=s.marks + (mark,))
+        out.append(s)
+    return tuple(out)
+
+
+def fold_pending_connect(steps: Steps, rule: Rule, ctx: Context) -> Steps:
+    """A non-blocking connect that fails with EINPROGRESS, then the check of its result
+    (getsockopt SO_ERROR) on the same socket, is one connect whose outcome is that result:
+    `connect(EINPROGRESS)+SO_ERROR`. A pending connect never checked counts as connected
+    (the calls after it tell)."""
+    pending: frozenset[str] = frozenset(rule.params["pending"])
+    check: Match = rule.params["check"]
+    until: Match | None = rule.params["until"]
+    extra = rule.params["extra"]
+    out = list(steps)
+    removed: set[int] = set()
+    for i, s in enumerate(out):
+        if i in removed or s.name != "connect" or s.errno not in pending:
+            continue
+        folded = replace(s, errno=None, outcome="", marks=s.marks + (s.errno or "",))
+        for j in range(i + 1, len(out)):
+            t = out[j]
+            if j in removed or t.fd != s.fd:
+                continue
+            if check(t, ctx.syscalls):
+                failed = _so_error_name(t.args.get("value"))
+                folded = replace(folded, seqs=folded.seqs + t.seqs, extras=folded.extras
+                                 + (extra,), errno=failed, outcome=failed or "")
+                removed.add(j)
+                break
+            if until is not None and until(t, ctx.syscalls):
+                break
+        out[i] = folded
+    return tuple(s for i, s in enumerate(out) if i not in removed)
+
+
+def _so_error_name(value: Any) -> str | None:
+    """The errno name of a pending connect's result as SO_ERROR gives it (None: connected)."""
+    if value in (0, None):
+        return None
+    if isinstance(value, int):
+        return errno_module.errorcode.get(value, str(value))
+    return str(value)
+
+
+def _mergeable(a: Step, b: Step) -> bool:
+    return (a.name, a.fd, a.qualifiers, a.outcome, a.errno, a.aside) == \
+        (b.name, b.fd, b.qualifiers, b.outcome, b.errno, b.aside) and not a.errno
+
+
+def _merge(a: Step, b: Step) -> Step:
+    same = (a.syscall, a.marks, a.extras) == (b.syscall, b.marks, b.extras)
+    total = (a.result or 0) + (b.result or 0)
+    if same:
+        return replace(a, seqs=a.seqs + b.seqs, result=total, count=a.count + b.count)
+    return replace(a, seqs=a.seqs + b.seqs, result=total, syscall=f"{a.dialect}+{b.dialect}",
+                   marks=(), extras=(), count=1)
+
+
+def merge_transfers(steps: Steps, rule: Rule, ctx: Context) -> Steps:
+    """Consecutive transfers of one direction on one socket are one step (`recvfrom x2`)
+    while they carry one message: with split_at_message, a transfer that brings the bytes
+    moved so far to the length of the run's message ends the step, so a second full echo
+    stays a second send."""
+    when = _when(rule, ctx)
+    limit = ctx.message_bytes if rule.params["split_at_message"] else 0
+    out: list[Step] = []
+    for s in steps:
+        prev = out[-1] if out else None
+        if (prev is not None and when(s) and when(prev) and _mergeable(prev, s)
+                and (limit <= 0 or (prev.result or 0) < limit)):
+            out[-1] = _merge(prev, s)
+        else:
+            out.append(s)
+    return tuple(out)
+
+
+# -- the table the loader checks rules against -----------------------------------------------
+
+_WHEN = Param(parse_match)
+_WHEN_REQUIRED = Param(parse_match, required=True)
+
+KINDS: dict[str, Kind] = {
+    "echo_sockets": Kind(echo_sockets, {
+        "names": Param(p_name_map, default={"listener": "listener", "conn": "conn",
+                                            "sock": "sock"}),
+        "other": Param(p_str, default="other")}),
+    "mask_ports": Kind(mask_ports, {"run_port": Param(p_str, default="PORT"),
+                                    "other_ports": Param(p_str, default="*")}),
+    "mark_eof": Kind(mark_eof, {"when": _WHEN_REQUIRED}),
+    "drop": Kind(drop, {"when": _WHEN_REQUIRED}),
+    "alias": Kind(alias, {"only": Param(p_names), "when": _WHEN}),
+    "strip_flags": Kind(strip_flags, {"args": Param(p_names, required=True),
+                                      "flags": Param(p_names, required=True), "when": _WHEN}),
+    "show_arg": Kind(show_arg, {"arg": Param(p_str, required=True),
+                                "hide": Param(p_values), "when": _WHEN}),
+    "qualify": Kind(qualify, {"arg": Param(p_str, required=True), "when": _WHEN}),
+    "fold_v4mapped": Kind(fold_v4mapped, {"mark": Param(p_str, default="v4-mapped")}),
+    "fold_pending_connect": Kind(fold_pending_connect, {
+        "pending": Param(p_names, default=("EINPROGRESS",)),
+        "check": _WHEN_REQUIRED, "until": _WHEN, "extra": Param(p_str, default="SO_ERROR")}),
+    "merge_transfers": Kind(merge_transfers, {"when": _WHEN_REQUIRED,
+                                              "split_at_message": Param(p_bool, default=True)}),
+}

@@ -1,0 +1,243 @@
+"""Which socket each fd of a trace refers to, and which sockets are the echo's.
+
+A socket lives from the call that creates it (socket, accept, socketpair) to the close of its
+last fd. It is known by (pid, fd) in between: fd numbers are reused after a close, dup* and
+fcntl(F_DUPFD) give it more fds, threads share their process's fds, and a forked child starts
+with a copy of its parent's fds that refer to the same sockets.
+
+The echo sockets are found from the run's address: the socket bound to it (the listener), the
+sockets accepted from that listener (connections), and the socket connected to it (the client's).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from harness.model import Address, SyscallEvent, Trace
+from harness.normalize.syscalls import SyscallTable
+
+# Addresses a server may bind that also take connections for the run's address.
+WILDCARDS = frozenset({"0.0.0.0", "::"})
+
+
+@dataclass(frozen=True, slots=True)
+class SocketInfo:
+    """One socket over its lifetime, as the walk over a trace saw it."""
+
+    id: int  # index in SocketWalk.sockets
+    pid: int  # process that created it (or first used it)
+    seq: int  # event that created it; 0 when the trace never showed its creation
+    origin: str  # socket | accept | socketpair | unknown
+    family: str | int | None  # AF_INET, AF_UNIX, ... (None when unknown)
+    type: str | int | None  # SOCK_STREAM, ...
+    fds: tuple[int, ...]  # the fds its creating call returned
+    listener: int | None = None  # for an accepted socket: id of the listening socket
+    bound: Address | None = None  # last address passed to bind
+    connected: Address | None = None  # last address passed to connect
+    listening: bool = False  # listen was called on it
+
+
+@dataclass(frozen=True, slots=True)
+class SocketWalk:
+    """The sockets of a trace, and which of them each event named or created."""
+
+    sockets: tuple[SocketInfo, ...]  # by id
+    named: Mapping[int, Mapping[int, int]]  # event seq -> {fd named in its args: socket id}
+    created: Mapping[int, tuple[int, ...]]  # event seq -> ids of the sockets it created
+    touched: Mapping[int, tuple[int, ...]]  # event seq -> ids it worked on, created ones first
+
+
+def fd_values(value: Any) -> Iterator[int]:
+    """The fds in one fd-valued argument: an int, a list of ints, or a list of {fd: ...}."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict):
+                fd = item.get("fd")
+                if isinstance(fd, int) and not isinstance(fd, bool):
+                    yield fd
+            elif isinstance(item, int) and not isinstance(item, bool):
+                yield item
+
+
+def named_fds(event: SyscallEvent, table: SyscallTable) -> list[int]:
+    fds: list[int] = []
+    for key in table.fd_args:
+        if key in event.args:
+            for fd in fd_values(event.args[key]):
+                if fd >= 0 and fd not in fds:
+                    fds.append(fd)
+    return fds
+
+
+def walk_sockets(trace: Trace, table: SyscallTable) -> SocketWalk:
+    """Follow every socket of the trace through its fds, processes and threads."""
+    parents = {p.pid: p.parent for p in trace.processes}
+    fd_tables: dict[int, dict[int, int]] = {}
+    sockets: list[dict[str, Any]] = []
+    named: dict[int, dict[int, int]] = {}
+    created: dict[int, tuple[int, ...]] = {}
+    touched: dict[int, tuple[int, ...]] = {}
+
+    def fds_of(pid: int) -> dict[int, int]:
+        if pid not in fd_tables:
+            # A child seen before its parent's fork record: start from the parent's fds.
+            parent = parents.get(pid)
+            fd_tables[pid] = dict(fd_tables.get(parent, {})) if parent is not None else {}
+        return fd_tables[pid]
+
+    def new_socket(ev: SyscallEvent, origin: str, fd: int, **extra: Any) -> int:
+        sock = ev.sock if ev.sock is not None and ev.sock.fd == fd else None
+        family = ev.args.get("domain") if origin in ("socket", "socketpair") else None
+        typ = ev.args.get("type") if origin in ("socket", "socketpair") else None
+        if sock is not None:
+            family, typ = family or sock.family, typ or sock.type
+        sockets.append({"id": len(sockets), "pid": ev.pid, "seq": ev.seq if origin != "unknown"
+                        else 0, "origin": origin, "family": family, "type": typ,
+                        "fds": tuple(ev.fds) if origin != "unknown" else (fd,), **extra})
+        return len(sockets) - 1
+
+    for ev in trace.events:
+        if ev.kind == "process":
+            if table.in_class(ev.syscall, "fork_like") and not ev.args.get("thread"):
+                child = ev.args.get("child", ev.result)
+                if isinstance(child, int) and child > 0:
+                    fd_tables[child] = dict(fds_of(ev.pid))
+            continue
+        fds = fds_of(ev.pid)
+        made: dict[int, int] = {}
+        # 1. the sockets (or socket fds) this call created
+        if not ev.failed and ev.fds:
+            if table.in_class(ev.syscall, "socket_create"):
+                origin = "socketpair" if ev.syscall == "socketpair" else "socket"
+                for fd in ev.fds:
+                    made[fd] = new_socket(ev, origin, fd)
+            elif table.in_class(ev.syscall, "accept_like"):
+                lfd = ev.args.get("fd", -1)
+                if isinstance(lfd, int) and lfd >= 0 and lfd not in fds:
+                    # a listener made before the trace began (the accept's `sock` is the
+                    # new socket's, so nothing is known of it)
+                    fds[lfd] = len(sockets)
+                    sockets.append({"id": len(sockets), "pid": ev.pid, "seq": 0,
+                                    "origin": "unknown", "family": None, "type": None,
+                                    "fds": (lfd,)})
+                listener = fds.get(lfd)
+                made[ev.fds[0]] = new_socket(ev, "accept", ev.fds[0], listener=listener)
+                if ev.sock is not None and sockets[-1]["family"] is None:
+                    sockets[-1]["family"], sockets[-1]["type"] = ev.sock.family, ev.sock.type
+            else:  # dup*, fcntl(F_DUPFD): one more fd for a socket already known
+                old = ev.args.get("oldfd", ev.args.get("fd"))
+                if isinstance(old, int) and old in fds:
+                    made[ev.fds[0]] = fds[old]
+        # 2. the sockets its fd arguments name
+        names: dict[int, int] = {}
+        for fd in named_fds(ev, table):
+            if fd in made:
+                names[fd] = made[fd]
+            elif fd in fds:
+                names[fd] = fds[fd]
+            elif not table.in_class(ev.syscall, "readiness"):
+                # The tracer records these calls only for socket fds: a socket made before
+                # the trace began. Readiness calls may also watch pipes, so not for them.
+                fds[fd] = names[fd] = new_socket(ev, "unknown", fd)
+        fds.update(made)
+        new_ids = tuple(dict.fromkeys(made.values()))
+        named[ev.seq] = names
+        created[ev.seq] = tuple(i for i in new_ids if sockets[i]["seq"] == ev.seq)
+        touched[ev.seq] = tuple(dict.fromkeys(new_ids + tuple(names.values())))
+        # 3. what the call did to them
+        target = names.get(ev.args.get("fd", -1)) if isinstance(ev.args.get("fd"), int) else None
+        if target is not None:
+            if ev.syscall == "bind":
+                sockets[target]["bound"] = ev.args.get("addr")
+            elif ev.syscall == "connect":
+                sockets[target]["connected"] = ev.args.get("addr")
+            elif ev.syscall == "listen" and not ev.failed:
+                sockets[target]["listening"] = True
+        if ev.syscall == "close" and isinstance(ev.args.get("fd"), int):
+            fds.pop(ev.args["fd"], None)
+        elif ev.syscall == "close_range" and not ev.failed:
+            first, last = ev.args.get("first", 0), ev.args.get("last", -1)
+            for fd in [f for f in fds if first <= f <= last]:
+                del fds[fd]
+    return SocketWalk(sockets=tuple(SocketInfo(**s) for s in sockets), named=named,
+                      created=created, touched=touched)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def address_matches(addr: Any, host: str, port: int) -> bool:
+    """Whether a decoded address is the run's (a v4-mapped IPv6 address counts as its IPv4,
+    a wildcard bind takes the run's connections too)."""
+    if not isinstance(addr, dict) or addr.get("port") != port:
+        return False
+    if not _is_ip(host):  # a host name: only the port can be checked
+        return True
+    address = addr.get("address")
+    return address == host or addr.get("v4mapped") == host or address in WILDCARDS
+
+
+def echo_roles(walk: SocketWalk, host: str, port: int) -> dict[int, str]:
+    """socket id -> listener | conn | sock, for the echo's sockets."""
+    roles: dict[int, str] = {}
+    for s in walk.sockets:
+        if address_matches(s.bound, host, port):
+            roles[s.id] = "listener"
+    for s in walk.sockets:
+        if s.id in roles:
+            continue
+        if s.origin == "accept" and s.listener in roles:
+            roles[s.id] = "conn"
+        elif address_matches(s.connected, host, port):
+            roles[s.id] = "sock"
+    return roles
+
+
+def symbolic_names(walk: SocketWalk, roles: Mapping[int, str],
+                   bases: Mapping[str, str], other: str) -> dict[int, str]:
+    """socket id -> name: the echo's as listener, conn, conn2, sock, sock2 ...; the others as
+    other1, other2 ... (numbered in order of creation, so stable across runs)."""
+    names: dict[int, str] = {}
+    counts: dict[str, int] = {}
+    n_other = 0
+    for s in sorted(walk.sockets, key=lambda s: (s.seq, s.id)):
+        role = roles.get(s.id)
+        if role is None:
+            n_other += 1
+            names[s.id] = f"{other}{n_other}"
+            continue
+        counts[role] = counts.get(role, 0) + 1
+        base = bases.get(role, role)
+        names[s.id] = base if counts[role] == 1 else f"{base}{counts[role]}"
+    return names
+
+
+def describe(s: SocketInfo, mask: Any) -> str:
+    """A description of an unrelated socket that does not change from run to run (no fds,
+    no pids): `AF_UNIX SOCK_STREAM socketpair`, `AF_INET SOCK_DGRAM socket connected to ...`."""
+    from harness.normalize.steps import format_addr
+
+    parts = [str(s.family) if s.family is not None else "socket of unknown family"]
+    if s.type is not None:
+        parts.append(str(s.type))
+    parts.append({"unknown": "(made before the trace)", "accept": "accepted"}.get(s.origin,
+                                                                                 s.origin))
+    if s.bound is not None:
+        parts.append(f"bound to {format_addr(mask(s.bound))}")
+    if s.connected is not None:
+        parts.append(f"connected to {format_addr(mask(s.connected))}")
+    if s.listening:
+        parts.append("listening")
+    return " ".join(parts)

@@ -1,0 +1,43 @@
+"""Renderers: one module per format, picked by name from RENDERERS.
+
+    text = render(report, "terminal")       # or "markdown", "json"
+    write(report, "markdown", Path("traces/report.md"))
+
+Each renderer class has `render(report) -> str` and an `extension`. tabulate is imported only
+when a table is drawn.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from harness.render.json import JsonRenderer
+from harness.render.markdown import MarkdownRenderer
+from harness.render.terminal import TerminalRenderer
+
+if TYPE_CHECKING:
+    from harness.report import Report
+
+# Format name -> renderer class.
+RENDERERS: dict[str, type[TerminalRenderer] | type[MarkdownRenderer] | type[JsonRenderer]] = {
+    "terminal": TerminalRenderer,
+    "markdown": MarkdownRenderer,
+    "json": JsonRenderer,
+}
+FORMATS = tuple(RENDERERS)
+
+
+def render(report: Report, fmt: str) -> str:
+    try:
+        cls = RENDERERS[fmt]
+    except KeyError:
+        raise ValueError(f"unknown format {fmt!r} (formats: {', '.join(FORMATS)})") from None
+    return cls().render(report)
+
+
+def write(report: Report, fmt: str, path: Path) -> None:
+    """Render and write atomically (a reader never sees half a report)."""
+    from harness.tracefile import write_atomic
+
+    write_atomic(Path(path), render(report, fmt))

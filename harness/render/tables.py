@@ -1,0 +1,84 @@
+"""The tables every text format shows, as plain (headers, rows) data.
+
+Terminal and Markdown print the same tables; only tabulate's `tablefmt` (and the Markdown
+escaping of cells) differ, like one table builder with two row styles.
+"""
+
+from __future__ import annotations
+
+from harness.normalize.steps import GAP
+from harness.report import Report, RoleTable, SampleResult, ScenarioReport, run_failure
+
+Table = tuple[list[str], list[list[str]]]
+
+ROLE_TITLES = {"server": "servers", "client": "clients"}
+
+
+def column_title(table: RoleTable, result: SampleResult) -> str:
+    return f"{result.sample} (ref)" if result.sample == table.reference else result.sample
+
+
+def verdict_cell(result: SampleResult) -> str:
+    text = result.verdict.short
+    if result.run_failed:
+        text += f"; run {result.record.outcome}"
+    return text
+
+
+def steps_table(table: RoleTable) -> Table:
+    """Rows the canonical steps, columns the samples, cells the dialects, then a verdict row."""
+    headers = ["#", "step"] + [column_title(table, s) for s in table.samples]
+    rows = [[str(r.step) if r.step is not None else "+", r.label, *r.cells] for r in table.rows]
+    rows.append(["", "verdict", *(verdict_cell(s) for s in table.samples)])
+    return headers, rows
+
+
+def attributes_table(table: RoleTable) -> Table:
+    """Rows the attributes, columns the samples; rows empty for every sample are left out."""
+    headers = ["attribute"] + [column_title(table, s) for s in table.samples]
+    per_sample = [dict(s.normalized.attributes.rows()) if s.normalized is not None else {}
+                  for s in table.samples]
+    labels = next((list(d) for d in per_sample if d), [])
+    rows = []
+    for label in labels:
+        cells = [d.get(label, GAP) for d in per_sample]
+        if all(c in (GAP, "none") for c in cells) and label == "listen backlog":
+            continue
+        rows.append([label, *cells])
+    return headers, rows
+
+
+def differences(table: RoleTable) -> list[str]:
+    """One line per sample that is not identical to the reference."""
+    return [f"{s.sample}: {s.verdict.summary}" for s in table.samples
+            if s.verdict.status not in ("identical", "reference")]
+
+
+def runs_table(scenario: ScenarioReport) -> Table:
+    headers = ["run", "outcome", "server", "client", "detail"]
+    rows = [[run.folder, run.record.outcome, run.server.verdict.short, run.client.verdict.short,
+             run.record.detail or ""] for run in scenario.runs]
+    return headers, rows
+
+
+def failures(scenario: ScenarioReport) -> list[tuple[str, list[str]]]:
+    """(run folder, lines) for every run that failed."""
+    return [(run.folder, run_failure(run.record)) for run in scenario.runs if not run.record.ok]
+
+
+def skipped_table(report: Report) -> Table:
+    headers = ["sample", "role", "reason", "install"]
+    rows = [[s.name, s.role, s.reason, s.hint or ""] for s in report.skipped]
+    return headers, rows
+
+
+def summary_line(report: Report) -> str:
+    runs = sum(len(sc.runs) for sc in report.scenarios)
+    failed = sum(1 for sc in report.scenarios for r in sc.runs if not r.record.ok)
+    differ = sum(1 for r in report.results() if r.verdict.status == "differs")
+    parts = [f"reference {report.reference}", f"level {report.level}",
+             f"{runs} run" + ("s" if runs != 1 else ""), f"{failed} failed",
+             f"{differ} differing"]
+    if report.skipped:
+        parts.append(f"{len(report.skipped)} skipped")
+    return ", ".join(parts)

@@ -1,0 +1,77 @@
+"""What the terminal and Markdown renderers share: the order of sections and the tables.
+
+A subclass sets `tablefmt` (tabulate's table style) and says how a heading, a list and a
+block of lines look; `extra_sections` lets Markdown add the socket views.
+"""
+
+from __future__ import annotations
+
+from harness.render import tables as t
+from harness.report import Report
+
+
+class TextRenderer:
+    """Tables through tabulate; subclasses set the style."""
+
+    tablefmt = "simple"  # tabulate's table format
+    extension = ".txt"  # for a report written to a file
+
+    # -- styling, overridden per format -----------------------------------------------------
+    def heading(self, text: str, level: int) -> list[str]:
+        return [text, ("=" if level == 1 else "-") * len(text)]
+
+    def escape(self, cell: str) -> str:
+        return cell
+
+    def bullets(self, lines: list[str]) -> list[str]:
+        return [f"  {line}" for line in lines]
+
+    def block(self, lines: list[str]) -> list[str]:
+        return [f"    {line}" for line in lines]
+
+    # -- shared --------------------------------------------------------------------------------
+    def table(self, table: t.Table) -> list[str]:
+        from tabulate import tabulate
+
+        headers, rows = table
+        esc = self.escape
+        text = tabulate([[esc(c) for c in row] for row in rows],
+                        headers=[esc(h) for h in headers], tablefmt=self.tablefmt,
+                        disable_numparse=True)
+        return text.splitlines()
+
+    def render(self, report: Report) -> str:
+        out: list[str] = []
+        out += self.heading("Socket syscalls compared", 1)
+        out += ["", t.summary_line(report), ""]
+        for sc in report.scenarios:
+            for table in sc.tables:
+                out += self.heading(f"{sc.name}: {t.ROLE_TITLES[table.role]}", 2)
+                out.append("")
+                if table.note:
+                    out += [table.note, ""]
+                out += self.table(t.steps_table(table))
+                out.append("")
+                diffs = t.differences(table)
+                if diffs:
+                    out += self.bullets(diffs) + [""]
+                out += self.heading(f"{sc.name}: {table.role} attributes", 3)
+                out.append("")
+                out += self.table(t.attributes_table(table))
+                out.append("")
+            out += self.heading(f"{sc.name}: runs", 2)
+            out.append("")
+            out += self.table(t.runs_table(sc))
+            out.append("")
+            for folder, lines in t.failures(sc):
+                out += [f"{folder} failed:"] + self.block(lines) + [""]
+        if report.skipped:
+            out += self.heading("Skipped samples", 2)
+            out.append("")
+            out += self.table(t.skipped_table(report))
+            out.append("")
+        out += self.extra_sections(report)
+        return "\n".join(out).rstrip() + "\n"
+
+    def extra_sections(self, report: Report) -> list[str]:
+        return []

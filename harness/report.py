@@ -1,0 +1,421 @@
+"""From a traces folder to a Report: load, normalize, compare. Nothing here runs a program.
+
+    report = build_report(Path("traces"))          # reads traces/index.yaml
+    print(harness.render.render(report, "terminal"))
+    sys.exit(exit_code(report))
+
+The traces folder is what the runner writes: index.yaml (a MatrixIndex) and, per run,
+<scenario>/<server>--<client>/run.yaml (a RunRecord) with server.yaml and client.yaml (traces,
+either may be missing when the run failed early). Each sample's canonical sequence is compared
+with the reference sample's of the same role (servers with the reference server, clients with
+the reference client).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.compare import (CHANGED, NO_REFERENCE, NO_TRACE, REFERENCE, Pair, Verdict, align,
+                             compare, merge_alignments)
+from harness.model import MatrixIndex, RunRecord, SkippedSample
+from harness.normalize.engine import ROLES, Normalized
+from harness.normalize.steps import GAP, Step
+
+DEFAULT_REFERENCE = "python-stdlib"
+INDEX_FILE = "index.yaml"
+RUN_FILE = "run.yaml"
+# Fields a run.yaml must have, with the type each must be.
+RUN_FIELDS: dict[str, type] = {
+    "scenario": str, "server": str, "client": str, "host": str, "port": int, "message": str,
+    "outcome": str}
+STDERR_TAIL_LINES = 5
+
+
+class ReportError(Exception):
+    """A traces folder that cannot be reported on: names the file and what is wrong."""
+
+
+# -- what a report holds -------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class SampleResult:
+    """One sample in one run: its normalized trace and how it compares with the reference."""
+
+    sample: str  # sample name
+    role: str  # server | client
+    scenario: str  # scenario of the run
+    run: str  # run folder, relative to the traces folder ("tcp/c--c")
+    record: RunRecord  # the run it took part in
+    trace_file: str | None  # its trace file, relative to the traces folder; None if none named
+    normalized: Normalized | None  # None when the trace file is missing
+    verdict: Verdict  # against the reference sample of the same role
+
+    @property
+    def run_failed(self) -> bool:
+        return not self.record.ok
+
+    @property
+    def matches(self) -> bool:
+        return self.record.ok and self.verdict.matches
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return self.normalized.steps if self.normalized is not None else ()
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """One run: its record and its two sides."""
+
+    folder: str  # relative to the traces folder
+    record: RunRecord  # what the runner wrote
+    server: SampleResult  # the server's side
+    client: SampleResult  # the client's side
+
+    def side(self, role: str) -> SampleResult:
+        return self.server if role == "server" else self.client
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    """One row of a role's step table: a canonical step, one cell per sample."""
+
+    step: int | None  # 1-based position in the base sequence; None for a step it lacks
+    label: str  # the step: `conn = accept(listener)`, `recv(conn) → EOF`
+    cells: tuple[str, ...]  # per sample: its dialect, `≠ ...` when changed, GAP when absent
+
+
+@dataclass(frozen=True, slots=True)
+class RoleTable:
+    """All samples of one role in one scenario, side by side with the reference."""
+
+    scenario: str  # scenario name
+    role: str  # server | client
+    reference: str  # name of the reference sample
+    base: str | None  # the sample whose steps give the rows: the reference if it has a trace
+    samples: tuple[SampleResult, ...]  # one column per sample (its own pair's run), base first
+    rows: tuple[TableRow, ...]  # aligned steps
+    note: str = ""  # e.g. why the reference is missing
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioReport:
+    """Everything about one scenario."""
+
+    name: str  # scenario name (tcp, ...)
+    runs: tuple[RunResult, ...]  # in index order
+    tables: tuple[RoleTable, ...]  # server, then client
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The result of comparing one traces folder."""
+
+    traces_dir: str  # the folder that was read
+    reference: str  # reference sample name
+    level: str  # normalization level compared (canonical unless asked)
+    started_at: str  # when the matrix ran (from index.yaml; "" if unknown)
+    scenarios: tuple[ScenarioReport, ...]  # in index order
+    skipped: tuple[SkippedSample, ...]  # samples that could not run here, and why
+
+    def results(self) -> Iterable[SampleResult]:
+        for sc in self.scenarios:
+            for run in sc.runs:
+                yield run.server
+                yield run.client
+
+    def samples(self) -> list[str]:
+        return list(dict.fromkeys(r.sample for r in self.results()))
+
+
+# -- reading the traces folder -------------------------------------------------------------------
+
+def _load_yaml(path: Path) -> Any:
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ReportError(f"{path}: cannot read: {e.strerror}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ReportError(f"{path}: not valid YAML: {e}") from None
+
+
+def read_index(traces_dir: Path) -> MatrixIndex:
+    """index.yaml, or one made up from the run folders when it is missing."""
+    path = traces_dir / INDEX_FILE
+    if not path.exists():
+        if not traces_dir.is_dir():
+            raise ReportError(f"{traces_dir}: no such folder")
+        runs = sorted(str(p.parent.relative_to(traces_dir))
+                      for p in traces_dir.glob(f"*/*/{RUN_FILE}"))
+        return MatrixIndex(reference=DEFAULT_REFERENCE,
+                           scenarios=list(dict.fromkeys(r.split("/")[0] for r in runs)),
+                           runs=runs)
+    doc = _load_yaml(path)
+    if not isinstance(doc, dict):
+        raise ReportError(f"{path}: top level is not a mapping")
+    for key, typ in (("reference", str), ("scenarios", list), ("runs", list)):
+        if key not in doc:
+            raise ReportError(f"{path}: missing field '{key}'")
+        if not isinstance(doc[key], typ):
+            raise ReportError(f"{path}: field '{key}' must be a {typ.__name__}")
+    for i, s in enumerate(doc.get("skipped") or ()):
+        for key in ("name", "role", "reason"):
+            if not isinstance(s, dict) or key not in s:
+                raise ReportError(f"{path}: skipped[{i}]: missing field '{key}'")
+    return MatrixIndex.from_dict(doc)
+
+
+def _folder_names(folder: str) -> tuple[str, str, str]:
+    scenario, _, pair = folder.partition("/")
+    server, _, client = pair.partition("--")
+    return scenario, server, client
+
+
+def read_run(traces_dir: Path, folder: str) -> RunRecord:
+    """A run's run.yaml; a missing one (the run never finished) is a run that failed."""
+    path = traces_dir / folder / RUN_FILE
+    if not path.exists():
+        scenario, server, client = _folder_names(folder)
+        return RunRecord(scenario=scenario, server=server, client=client, host="", port=0,
+                         message="", outcome="error",
+                         detail=f"{RUN_FILE} missing: the run did not finish",
+                         server_trace=None, client_trace=None)
+    doc = _load_yaml(path)
+    if not isinstance(doc, dict):
+        raise ReportError(f"{path}: top level is not a mapping")
+    for key, typ in RUN_FIELDS.items():
+        if key not in doc:
+            raise ReportError(f"{path}: missing field '{key}'")
+        if not isinstance(doc[key], typ) or isinstance(doc[key], bool):
+            raise ReportError(f"{path}: field '{key}' must be of type {typ.__name__}, "
+                              f"got {doc[key]!r}")
+    return RunRecord.from_dict(doc)
+
+
+def _normalize_side(traces_dir: Path, folder: str, record: RunRecord, role: str, level: str,
+                    rules: Any) -> tuple[str | None, Normalized | None]:
+    from harness import tracefile
+    from harness.normalize.engine import NormalizeError, normalize
+
+    name = record.server_trace if role == "server" else record.client_trace
+    if not name:
+        return None, None
+    rel = f"{folder}/{name}"
+    path = traces_dir / rel
+    if not path.exists():
+        return rel, None
+    try:
+        trace = tracefile.load(path)
+        return rel, normalize(trace, record, role, level, rules)
+    except tracefile.TraceFileError as e:
+        raise ReportError(str(e)) from e
+    except NormalizeError as e:
+        raise ReportError(f"{path}: {e}") from e
+
+
+# -- comparing -----------------------------------------------------------------------------------
+
+def _no_trace_note(record: RunRecord, role: str, trace_file: str | None) -> str:
+    what = f"{trace_file} missing" if trace_file else "no trace file recorded"
+    if not record.ok:
+        what += f" (run {record.outcome}" + (f": {record.detail}" if record.detail else "") + ")"
+    return what
+
+
+def _verdict(side: dict[str, Any], ref: dict[str, Any] | None, reference: str,
+             role: str) -> Verdict:
+    if side["normalized"] is None:
+        return Verdict(status=NO_TRACE, note=_no_trace_note(side["record"], role,
+                                                            side["trace_file"]))
+    if ref is None or ref["normalized"] is None:
+        why = (f"the reference {role} {reference} has no trace" if ref is not None
+               else f"no run of the reference {role} {reference}")
+        return Verdict(status=NO_REFERENCE, note=why)
+    if side is ref:
+        return Verdict(status=REFERENCE)
+    return compare(ref["normalized"].steps, side["normalized"].steps)
+
+
+def _home(sides: list[dict[str, Any]], sample: str) -> dict[str, Any]:
+    """The run that shows a sample in the tables: with its own pair, else its first run."""
+    mine = [s for s in sides if s["sample"] == sample]
+    own = [s for s in mine if s["record"].server == s["record"].client]
+    return (own or mine)[0]
+
+
+def _cell(step: Step, kind: str | None) -> str:
+    if kind == CHANGED:
+        return f"≠ {step.label} ({step.dialect})"
+    return step.dialect
+
+
+def _table(scenario: str, role: str, reference: str,
+           columns: Sequence[SampleResult]) -> RoleTable:
+    base = next((c for c in columns if c.sample == reference and c.normalized is not None),
+                None)
+    note = ""
+    if base is None:
+        base = next((c for c in columns if c.normalized is not None), None)
+        note = (f"no trace of the reference {role} {reference}"
+                + (f": rows follow {base.sample}" if base is not None else ""))
+    if base is None:
+        return RoleTable(scenario, role, reference, None, tuple(columns), (), note)
+    columns = [base] + [c for c in columns if c is not base]
+    ref_steps = base.steps
+    alignments: list[tuple[Pair, ...]] = []
+    for c in columns:
+        if c.normalized is None:
+            alignments.append(tuple(Pair(i, None, "missing") for i in range(len(ref_steps))))
+        elif c.verdict.alignment and c.sample != base.sample and base.sample == reference:
+            alignments.append(c.verdict.alignment)
+        else:
+            alignments.append(align([s.key for s in ref_steps], [s.key for s in c.steps],
+                                    similar=lambda a, b: a[0] == b[0]))
+    rows = []
+    for r in merge_alignments(len(ref_steps), alignments, [[s.key for s in c.steps]
+                                                           for c in columns]):
+        first = next(i for i, x in enumerate(r.cells) if x is not None) if r.ref is None else 0
+        label = ref_steps[r.ref].label if r.ref is not None else \
+            columns[first].steps[r.cells[first]].label  # type: ignore[index]
+        cells = tuple(GAP if idx is None else _cell(c.steps[idx], kind)
+                      for c, idx, kind in zip(columns, r.cells, r.kinds))
+        rows.append(TableRow(step=None if r.ref is None else r.ref + 1, label=label, cells=cells))
+    return RoleTable(scenario, role, reference, base.sample, tuple(columns), tuple(rows), note)
+
+
+def build_report(traces_dir: Path, reference: str | None = None, level: str = "canonical",
+                 rules: Any = None) -> Report:
+    """Read a traces folder, normalize every trace at `level`, compare each sample with the
+    reference sample of its role. Raises ReportError naming the file (and field) of a broken
+    file; a run that failed or lacks a trace is reported, not dropped."""
+    from harness.normalize.rules import LEVELS, default_rules
+
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r} (levels: {', '.join(LEVELS)})")
+    traces_dir = Path(traces_dir)
+    index = read_index(traces_dir)
+    reference = reference or index.reference or DEFAULT_REFERENCE
+    rules = rules or default_rules()
+    sides: list[dict[str, Any]] = []
+    for folder in index.runs:
+        record = read_run(traces_dir, folder)
+        for role in ROLES:
+            trace_file, normalized = _normalize_side(traces_dir, folder, record, role, level,
+                                                     rules)
+            sides.append({"folder": folder, "record": record, "role": role,
+                          "sample": record.server if role == "server" else record.client,
+                          "scenario": record.scenario, "trace_file": trace_file,
+                          "normalized": normalized})
+    scenario_names = list(dict.fromkeys(list(index.scenarios) + [s["scenario"] for s in sides]))
+    scenarios = []
+    for name in scenario_names:
+        mine = [s for s in sides if s["scenario"] == name]
+        results: dict[int, SampleResult] = {}
+        tables = []
+        for role in ROLES:
+            of_role = [s for s in mine if s["role"] == role]
+            ref = _home(of_role, reference) if any(s["sample"] == reference
+                                                   for s in of_role) else None
+            for s in of_role:
+                results[id(s)] = SampleResult(
+                    sample=s["sample"], role=role, scenario=name, run=s["folder"],
+                    record=s["record"], trace_file=s["trace_file"], normalized=s["normalized"],
+                    verdict=_verdict(s, ref, reference, role))
+            columns = [results[id(_home(of_role, sample))]
+                       for sample in dict.fromkeys(s["sample"] for s in of_role)]
+            if columns:
+                tables.append(_table(name, role, reference, columns))
+        runs = []
+        for folder in dict.fromkeys(s["folder"] for s in mine):
+            server, client = (next(results[id(s)] for s in mine
+                                   if s["folder"] == folder and s["role"] == role)
+                              for role in ROLES)
+            runs.append(RunResult(folder=folder, record=server.record, server=server,
+                                  client=client))
+        scenarios.append(ScenarioReport(name=name, runs=tuple(runs), tables=tuple(tables)))
+    return Report(traces_dir=str(traces_dir), reference=reference, level=level,
+                  started_at=index.started_at, scenarios=tuple(scenarios),
+                  skipped=tuple(index.skipped))
+
+
+def exit_code(report: Report) -> int:
+    """0 when every sample that ran matches its reference and every run succeeded; 1 when one
+    differs or failed, or when nothing ran at all."""
+    results = list(report.results())
+    if not results:
+        return 1
+    return 0 if all(r.matches for r in results) else 1
+
+
+# -- explaining one sample -----------------------------------------------------------------------
+
+def stderr_tail(text: str, lines: int = STDERR_TAIL_LINES) -> list[str]:
+    return [line for line in text.rstrip("\n").splitlines()[-lines:]] if text.strip() else []
+
+
+def run_failure(record: RunRecord) -> list[str]:
+    """What went wrong in a run, as lines: outcome and detail, then the stderr tails."""
+    if record.ok:
+        return []
+    lines = [f"run {record.outcome}" + (f": {record.detail}" if record.detail else "")]
+    for role, text in (("server", record.server_stderr), ("client", record.client_stderr)):
+        tail = stderr_tail(text)
+        if tail:
+            lines.append(f"{role} stderr (last lines):")
+            lines += [f"  {line}" for line in tail]
+    return lines
+
+
+def explain(report: Report, sample: str) -> str:
+    """A readable account of one sample against the reference: verdict, the two sequences
+    side by side, the differences, the attributes that differ, failed runs."""
+    from tabulate import tabulate
+
+    found = [r for r in report.results() if r.sample == sample]
+    if not found:
+        known = ", ".join(report.samples()) or "none"
+        raise ValueError(f"no sample named {sample!r} in {report.traces_dir} (samples: {known})")
+    out: list[str] = []
+    for sc in report.scenarios:
+        for table in sc.tables:
+            mine = [r for r in (run.side(table.role) for run in sc.runs) if r.sample == sample]
+            if not mine:
+                continue
+            home = next(c for c in table.samples if c.sample == sample)
+            ref = next((c for c in table.samples if c.sample == table.reference), None)
+            out.append(f"{sample} ({table.role}), scenario {sc.name}, run {home.run}: "
+                       f"{home.verdict.summary}")
+            out.append(f"  reference: {table.reference} {table.role}")
+            out += [f"  {line}" for line in run_failure(home.record)]
+            if home.normalized is not None and ref is not None and ref.normalized is not None \
+                    and home is not ref:
+                rows = []
+                for k, p in enumerate(home.verdict.alignment, 1):
+                    want = ref.steps[p.ref] if p.ref is not None else None
+                    got = home.steps[p.got] if p.got is not None else None
+                    rows.append([k, want.label if want else GAP, want.dialect if want else "",
+                                 got.label if got else GAP, got.dialect if got else "",
+                                 "" if p.kind == "match" else p.kind])
+                table_text = tabulate(rows, headers=["#", f"{table.reference} (reference)",
+                                                     "dialect", sample, "dialect", ""],
+                                      tablefmt="simple")
+                out += ["", *("  " + line for line in table_text.splitlines()), ""]
+                diff_attrs = [(label, mine_v, ref_v) for (label, mine_v), (_, ref_v) in
+                              zip(home.normalized.attributes.rows(),
+                                  ref.normalized.attributes.rows()) if mine_v != ref_v]
+                if diff_attrs:
+                    out.append("  attributes that differ from the reference:")
+                    out += [f"    {label}: {v} (reference: {r})" for label, v, r in diff_attrs]
+            for other in mine:
+                if other is not home:
+                    out.append(f"  also in run {other.run}: {other.verdict.summary}"
+                               + (f" (run {other.record.outcome})" if other.run_failed else ""))
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,189 @@
+"""Samples: folders with a manifest.yaml (docs/samples.md). Loading, checking, building."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROLES = ("server", "client")
+PLACEHOLDERS = ("python", "src", "build", "host", "port", "message", "path")
+
+
+class ManifestError(Exception):
+    """A manifest that cannot be used: the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class Requirement:
+    command: str  # executable that must be on PATH ("{python}" is always there)
+    hint: str | None  # how to install it
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One sample program, as its manifest describes it."""
+
+    name: str  # folder name
+    role: str  # server | client
+    folder: Path  # absolute path of the sample folder
+    language: str  # shown in tables
+    api: str  # which API it uses
+    run: list[str]  # argv template
+    scenarios: list[str]  # scenarios it implements
+    requires: list[Requirement] = field(default_factory=list)
+    build: list[list[str]] = field(default_factory=list)  # argv templates run once
+    description: str = ""
+    env: dict[str, str] = field(default_factory=dict)  # added to the environment
+
+    @property
+    def manifest(self) -> Path:
+        return self.folder / "manifest.yaml"
+
+    def implements(self, scenario: str) -> bool:
+        return scenario in self.scenarios
+
+
+def _str_list(value: Any, path: Path, key: str) -> list[str]:
+    if not isinstance(value, list) or not value or not all(
+            isinstance(x, (str, int, float)) for x in value):
+        raise ManifestError(f"{path}: field '{key}' must be a non-empty list of strings")
+    return [str(x) for x in value]
+
+
+def load_sample(folder: Path, role: str) -> Sample:
+    """Read and check folder/manifest.yaml."""
+    import yaml
+
+    folder = folder.resolve()
+    path = folder / "manifest.yaml"
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ManifestError(f"{path}: missing (every sample folder needs a manifest.yaml)") \
+            from None
+    except yaml.YAMLError as e:
+        raise ManifestError(f"{path}: not valid YAML: {e}") from None
+    if not isinstance(doc, dict):
+        raise ManifestError(f"{path}: must be a mapping of fields")
+    for key in ("name", "role", "language", "run", "scenarios"):
+        if key not in doc:
+            raise ManifestError(f"{path}: field '{key}' is missing")
+    if doc["name"] != folder.name:
+        raise ManifestError(f"{path}: field 'name' is {doc['name']!r}, the folder is "
+                            f"{folder.name!r}")
+    if doc["role"] != role:
+        raise ManifestError(f"{path}: field 'role' is {doc['role']!r}, expected {role!r} "
+                            f"for a folder under {role}s/")
+    run = _str_list(doc["run"], path, "run")
+    scenarios = _str_list(doc["scenarios"], path, "scenarios")
+    requires = []
+    for i, req in enumerate(doc.get("requires") or []):
+        if not isinstance(req, dict) or not isinstance(req.get("command"), str):
+            raise ManifestError(f"{path}: field 'requires[{i}].command' must be a string")
+        requires.append(Requirement(command=req["command"], hint=req.get("hint")))
+    build_raw = doc.get("build") or []
+    if not isinstance(build_raw, list):
+        raise ManifestError(f"{path}: field 'build' must be a list of argv lists")
+    build = [_str_list(step, path, f"build[{i}]") for i, step in enumerate(build_raw)]
+    env = doc.get("env") or {}
+    if not isinstance(env, dict):
+        raise ManifestError(f"{path}: field 'env' must be a mapping")
+    for i, item in enumerate(run + [x for step in build for x in step]):
+        _check_placeholders(item, path)
+    return Sample(name=folder.name, role=role, folder=folder, language=str(doc["language"]),
+                  api=str(doc.get("api", "")), run=run, scenarios=scenarios, requires=requires,
+                  build=build, description=str(doc.get("description", "")).strip(),
+                  env={str(k): str(v) for k, v in env.items()})
+
+
+def _check_placeholders(item: str, path: Path) -> None:
+    import string
+
+    for _, field_name, _, _ in string.Formatter().parse(item):
+        if field_name is not None and field_name not in PLACEHOLDERS:
+            raise ManifestError(f"{path}: unknown placeholder {{{field_name}}} in {item!r} "
+                                f"(known: {', '.join(PLACEHOLDERS)})")
+
+
+def discover(*roots: Path) -> dict[str, dict[str, Sample]]:
+    """{"server": {name: Sample}, "client": {...}} from each root's servers/ and clients/."""
+    found: dict[str, dict[str, Sample]] = {role: {} for role in ROLES}
+    for root in roots:
+        for role in ROLES:
+            base = root / f"{role}s"
+            if not base.is_dir():
+                continue
+            for folder in sorted(p for p in base.iterdir() if p.is_dir()):
+                if folder.name.startswith((".", "_")):
+                    continue
+                found[role][folder.name] = load_sample(folder, role)
+    return found
+
+
+def missing_requirement(sample: Sample) -> Requirement | None:
+    for req in sample.requires:
+        if req.command == "{python}":
+            continue
+        if shutil.which(req.command) is None:
+            return req
+    return None
+
+
+def expand(template: list[str], values: dict[str, str]) -> list[str]:
+    return [item.format_map(values) for item in template]
+
+
+def base_values(sample: Sample, build_dir: Path | None) -> dict[str, str]:
+    return {"python": real_python(), "src": str(sample.folder),
+            "build": str(build_dir) if build_dir else ""}
+
+
+def real_python() -> str:
+    """The interpreter running the harness, never a PATH shim that forks first."""
+    return os.path.realpath(sys.executable)
+
+
+class BuildError(Exception):
+    """A sample's build failed: the message holds the command and its output."""
+
+
+def source_hash(sample: Sample) -> str:
+    h = hashlib.sha256()
+    for path in sorted(p for p in sample.folder.rglob("*") if p.is_file()):
+        h.update(str(path.relative_to(sample.folder)).encode() + b"\0")
+        h.update(path.read_bytes())
+    h.update(repr(sample.build).encode())
+    return h.hexdigest()[:16]
+
+
+def build(sample: Sample, cache: Path) -> Path | None:
+    """Run the sample's build once per content hash; returns its build folder."""
+    if not sample.build:
+        return None
+    out = cache.resolve() / f"{sample.role}-{sample.name}-{source_hash(sample)}"
+    stamp = out / ".built"
+    if stamp.exists():
+        return out
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    values = base_values(sample, out)
+    for step in sample.build:
+        argv = expand(step, values)
+        try:
+            proc = subprocess.run(argv, cwd=sample.folder, stdin=subprocess.DEVNULL,
+                                  capture_output=True, text=True, timeout=300)
+        except FileNotFoundError:
+            raise BuildError(f"{sample.manifest}: build command not found: {argv[0]}") from None
+        if proc.returncode != 0:
+            shutil.rmtree(out, ignore_errors=True)
+            raise BuildError(f"{sample.manifest}: build failed ({' '.join(argv)}):\n"
+                             f"{(proc.stdout + proc.stderr).strip()}")
+    stamp.touch()
+    return out

@@ -1,0 +1,601 @@
+"""Hand-built traces for the tests of normalize, compare and render.
+
+`TraceBuilder` writes events the way the tracer does (docs/trace-format.md): `fds` on calls
+that create fds, `sock` identities that learn their addresses, escaped `data`. The sample
+builders below follow what real runtimes do for one TCP echo (shared FIELD-NOTES): C, Python
+socket, Python asyncio, a Node-like runtime, a Java-like one, and the negative controls.
+`write_trace_set` lays a set out on disk as the runner does (index.yaml, run.yaml, traces).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness import tracefile
+from harness.model import (MatrixIndex, ProcessInfo, RunRecord, SkippedSample, SocketIdentity,
+                           SyscallEvent, Trace, TracerInfo)
+
+HOST = "127.0.0.1"
+PORT = 40123
+MESSAGE = "hello"
+
+
+def inet(host: str = HOST, port: int = PORT) -> dict[str, Any]:
+    return {"family": "AF_INET", "address": host, "port": port}
+
+
+def inet6_mapped(host: str = HOST, port: int = PORT) -> dict[str, Any]:
+    return {"family": "AF_INET6", "address": f"::ffff:{host}", "port": port, "flowinfo": 0,
+            "scope_id": 0, "v4mapped": host}
+
+
+def run_record(server: str, client: str, port: int = PORT, outcome: str = "ok",
+               scenario: str = "tcp", **kw: Any) -> RunRecord:
+    return RunRecord(scenario=scenario, server=server, client=client, host=HOST, port=port,
+                     message=MESSAGE, outcome=outcome,
+                     client_stdout=MESSAGE if outcome == "ok" else "", **kw)
+
+
+@dataclass
+class TraceBuilder:
+    """Appends events with growing seq and ts; keeps each fd's socket identity."""
+
+    pid: int = 4242
+    command: list[str] = field(default_factory=lambda: ["/usr/bin/python3.11", "server.py"])
+    threads: list[int] = field(default_factory=list)
+    events: list[SyscallEvent] = field(default_factory=list)
+    socks: dict[tuple[int, int], SocketIdentity] = field(default_factory=dict)
+    extra_processes: list[ProcessInfo] = field(default_factory=list)
+
+    # -- the primitive -----------------------------------------------------------------------
+    def call(self, syscall: str, args: dict[str, Any], result: int | None = 0,
+             errno: str | None = None, fds: Iterable[int] = (), fd: int | None = None,
+             tid: int | None = None, pid: int | None = None, kind: str = "syscall",
+             sock: SocketIdentity | None = None) -> SyscallEvent:
+        pid = pid or self.pid
+        if sock is None and fd is not None:
+            sock = self.socks.get((pid, fd))
+        ev = SyscallEvent(seq=len(self.events) + 1, ts_ns=1_000_000 * (len(self.events) + 1),
+                          pid=pid, tid=tid or pid, syscall=syscall, args=args, result=result,
+                          errno=errno, kind=kind, fds=tuple(fds), sock=sock)
+        self.events.append(ev)
+        return ev
+
+    def _ident(self, fd: int, pid: int | None = None, **changes: Any) -> SocketIdentity:
+        pid = pid or self.pid
+        old = self.socks.get((pid, fd)) or SocketIdentity(fd=fd, family="AF_INET",
+                                                           type="SOCK_STREAM")
+        new = SocketIdentity(fd=fd, family=changes.get("family", old.family),
+                             type=changes.get("type", old.type),
+                             local=changes.get("local", old.local),
+                             peer=changes.get("peer", old.peer))
+        self.socks[(pid, fd)] = new
+        return new
+
+    # -- socket calls ------------------------------------------------------------------------
+    def socket(self, fd: int, domain: str = "AF_INET", flags: Iterable[str] = (),
+               type: str = "SOCK_STREAM", protocol: Any = "IPPROTO_TCP", **kw: Any) -> None:
+        sock = self._ident(fd, family=domain, type=type, local=None, peer=None,
+                           pid=kw.get("pid"))
+        self.call("socket", {"domain": domain, "type": type, "type_flags": list(flags),
+                             "protocol": protocol}, result=fd, fds=(fd,), sock=sock, **kw)
+
+    def socketpair(self, fds: tuple[int, int], flags: Iterable[str] = ("SOCK_CLOEXEC",),
+                   **kw: Any) -> None:
+        for fd in fds:
+            self._ident(fd, family="AF_UNIX", type="SOCK_STREAM", local={"family": "AF_UNIX"},
+                        peer={"family": "AF_UNIX"})
+        self.call("socketpair", {"domain": "AF_UNIX", "type": "SOCK_STREAM",
+                                 "type_flags": list(flags), "protocol": 0}, fds=fds, **kw)
+
+    def bind(self, fd: int, addr: dict[str, Any], **kw: Any) -> None:
+        self._ident(fd, local=addr)
+        self.call("bind", {"fd": fd, "addr": addr}, fd=fd, **kw)
+
+    def listen(self, fd: int, backlog: int, **kw: Any) -> None:
+        self.call("listen", {"fd": fd, "backlog": backlog}, fd=fd, **kw)
+
+    def accept(self, lfd: int, newfd: int, flags: Iterable[str] | None = None,
+               peer_port: int = 52940, errno: str | None = None, **kw: Any) -> None:
+        syscall = "accept" if flags is None else "accept4"
+        local = (self.socks.get((self.pid, lfd)) or SocketIdentity(lfd, "AF_INET",
+                                                                   "SOCK_STREAM")).local
+        fam = local.get("family", "AF_INET") if local else "AF_INET"
+        peer = (inet(HOST, peer_port) if fam == "AF_INET"
+                else inet6_mapped(HOST, peer_port))
+        args: dict[str, Any] = {"fd": lfd, "addr": None if errno else peer}
+        if flags is not None:
+            args["flags"] = list(flags)
+        if errno:
+            self.call(syscall, args, result=-1, errno=errno, fd=lfd, **kw)
+            return
+        sock = self._ident(newfd, family=fam, type="SOCK_STREAM", local=local, peer=peer)
+        self.call(syscall, args, result=newfd, fds=(newfd,), sock=sock, **kw)
+
+    def connect(self, fd: int, addr: dict[str, Any] | None = None, errno: str | None = None,
+                **kw: Any) -> None:
+        addr = addr or inet()
+        if errno not in ("ECONNREFUSED",):
+            self._ident(fd, peer=addr, local=inet(HOST, 52940))
+        self.call("connect", {"fd": fd, "addr": addr}, result=-1 if errno else 0, errno=errno,
+                  fd=fd, **kw)
+
+    def recv(self, fd: int, data: str, syscall: str = "recvfrom", flags: Iterable[str] = (),
+             size: int = 4096, errno: str | None = None, **kw: Any) -> None:
+        args: dict[str, Any] = {"fd": fd, "size": size}
+        if syscall in ("recvfrom", "recvmsg"):
+            args["flags"] = list(flags)
+        if errno:
+            self.call(syscall, args, result=-1, errno=errno, fd=fd, **kw)
+            return
+        args.update({"data": data, "data_len": len(data)})
+        self.call(syscall, args, result=len(data), fd=fd, **kw)
+
+    def send(self, fd: int, data: str, syscall: str = "sendto", flags: Iterable[str] = (),
+             result: int | None = None, errno: str | None = None, **kw: Any) -> None:
+        n = len(data) if result is None else result
+        args: dict[str, Any] = {"fd": fd, "size": len(data)}
+        if syscall in ("sendto", "sendmsg"):
+            args["flags"] = list(flags)
+        if errno:
+            self.call(syscall, args, result=-1, errno=errno, fd=fd, **kw)
+            return
+        args.update({"data": data[:n], "data_len": n})
+        self.call(syscall, args, result=n, fd=fd, **kw)
+
+    def shutdown(self, fd: int, how: str = "SHUT_WR", **kw: Any) -> None:
+        self.call("shutdown", {"fd": fd, "how": how}, fd=fd, **kw)
+
+    def close(self, fd: int, **kw: Any) -> None:
+        self.call("close", {"fd": fd}, fd=fd, **kw)
+        self.socks.pop((kw.get("pid") or self.pid, fd), None)
+
+    def setsockopt(self, fd: int, level: str, name: str, value: Any = 1, **kw: Any) -> None:
+        self.call("setsockopt", {"fd": fd, "level": level, "optname": name, "value": value,
+                                 "optlen": 4}, fd=fd, **kw)
+
+    def getsockopt(self, fd: int, level: str, name: str, value: Any = 0, **kw: Any) -> None:
+        self.call("getsockopt", {"fd": fd, "level": level, "optname": name, "value": value,
+                                 "optlen": 4}, fd=fd, **kw)
+
+    def getsockname(self, fd: int, **kw: Any) -> None:
+        sock = self.socks.get((self.pid, fd))
+        self.call("getsockname", {"fd": fd, "addr": sock.local if sock else None}, fd=fd, **kw)
+
+    def getpeername(self, fd: int, **kw: Any) -> None:
+        sock = self.socks.get((self.pid, fd))
+        self.call("getpeername", {"fd": fd, "addr": sock.peer if sock else None}, fd=fd, **kw)
+
+    def ioctl_fionbio(self, fd: int, on: int = 1, **kw: Any) -> None:
+        self.call("ioctl", {"fd": fd, "request": "FIONBIO", "arg": on}, fd=fd, **kw)
+
+    def fcntl(self, fd: int, cmd: str, arg: Any = None, result: int = 0, **kw: Any) -> None:
+        args: dict[str, Any] = {"fd": fd, "cmd": cmd, "arg": arg}
+        if cmd == "F_GETFL":
+            args["result_flags"] = ["O_RDWR"]
+        self.call("fcntl", args, result=result, fd=fd, **kw)
+
+    def epoll_create(self, epfd: int, **kw: Any) -> None:
+        self.call("epoll_create1", {"flags": ["EPOLL_CLOEXEC"]}, result=epfd, fds=(epfd,), **kw)
+
+    def epoll_ctl(self, epfd: int, op: str, fd: int, events: Iterable[str] | None = ("EPOLLIN",),
+                  **kw: Any) -> None:
+        args: dict[str, Any] = {"epfd": epfd, "op": op, "fd": fd,
+                                "events": list(events) if events is not None else None}
+        if events is not None:
+            args["user_data"] = fd  # the epoll cookie, as the tracer names it
+        self.call("epoll_ctl", args, **kw)
+
+    def epoll_wait(self, epfd: int, watching: list[int], ready: Iterable[int] = (),
+                   syscall: str = "epoll_wait", timeout: int | None = None,
+                   events: str = "EPOLLIN", **kw: Any) -> None:
+        ready = list(ready)
+        self.call(syscall, {"epfd": epfd, "maxevents": len(watching) + 1, "timeout_ms": timeout,
+                            "ready": [{"fd": f, "events": [events]} for f in ready],
+                            "watching": list(watching)}, result=len(ready), **kw)
+
+    def poll(self, fds: list[int], ready: Iterable[int] = (), **kw: Any) -> None:
+        ready = set(ready)
+        self.call("poll", {"fds": [{"fd": f, "events": ["POLLIN"],
+                                    "revents": ["POLLIN"] if f in ready else []} for f in fds],
+                           "timeout_ms": None}, result=len(ready), **kw)
+
+    def clone_thread(self, tid: int, **kw: Any) -> None:
+        self.threads.append(tid)
+        self.call("clone", {"child": tid, "thread": True}, result=tid, kind="process", **kw)
+
+    def fork(self, child: int, **kw: Any) -> None:
+        self.call("fork", {"child": child, "thread": False}, result=child, kind="process", **kw)
+        self.extra_processes.append(ProcessInfo(pid=child, parent=self.pid, exe=self.command[0],
+                                                argv=list(self.command), threads=[child],
+                                                exit_code=0))
+        for (pid, fd), ident in list(self.socks.items()):
+            if pid == self.pid:
+                self.socks[(child, fd)] = ident
+
+    def build(self, exit_status: int = 0, cwd: str = "/work/main/servers/sample") -> Trace:
+        proc = ProcessInfo(pid=self.pid, parent=None, exe=self.command[0],
+                           argv=list(self.command), threads=[self.pid] + self.threads,
+                           exit_code=exit_status)
+        return Trace(command=list(self.command), cwd=cwd, started_at="2026-11-23T18:40:00+00:00",
+                     tracer=TracerInfo(mode="seccomp", data_bytes=64), exit_status=exit_status,
+                     processes=(proc, *self.extra_processes), events=tuple(self.events))
+
+
+# -- servers -----------------------------------------------------------------------------------
+
+def c_server(port: int = PORT) -> Trace:
+    """C: socket, bind, listen(5), accept, recvfrom, sendto, close, close."""
+    b = TraceBuilder(pid=5001, command=["/tmp/build/c/server", HOST, str(port)])
+    b.socket(3, protocol="IPPROTO_IP")
+    b.setsockopt(3, "SOL_SOCKET", "SO_REUSEADDR", 1)
+    b.bind(3, inet(HOST, port))
+    b.listen(3, 5)
+    b.accept(3, 4, flags=None)
+    b.recv(4, MESSAGE)
+    b.send(4, MESSAGE)
+    b.close(4)
+    b.close(3)
+    return b.build()
+
+
+def python_stdlib_server(port: int = PORT) -> Trace:
+    """Python socket module: accept4(SOCK_CLOEXEC), getsockname... (CPython's accept)."""
+    b = TraceBuilder(pid=5101, command=["/usr/bin/python3.11", "server.py", HOST, str(port)])
+    b.socket(3, flags=["SOCK_CLOEXEC"])
+    b.bind(3, inet(HOST, port))
+    b.listen(3, 128)
+    b.accept(3, 4, flags=["SOCK_CLOEXEC"])
+    b.getsockname(4)
+    b.recv(4, MESSAGE)
+    b.send(4, MESSAGE)
+    b.close(4)
+    b.close(3)
+    return b.build()
+
+
+def python_asyncio_server(port: int = PORT) -> Trace:
+    """asyncio: self-pipe socketpair, FIONBIO, epoll, EAGAIN accept, TCP_NODELAY, backlog 100."""
+    b = TraceBuilder(pid=5201, command=["/usr/bin/python3.11", "server.py", HOST, str(port)])
+    b.epoll_create(3)
+    b.socketpair((4, 5))
+    b.ioctl_fionbio(4)
+    b.ioctl_fionbio(5)
+    b.epoll_ctl(3, "EPOLL_CTL_ADD", 4)
+    b.epoll_wait(3, [4], timeout=0)
+    b.socket(6, flags=["SOCK_CLOEXEC"])
+    b.setsockopt(6, "SOL_SOCKET", "SO_REUSEADDR", 1)
+    b.bind(6, inet(HOST, port))
+    b.ioctl_fionbio(6)
+    b.listen(6, 100)
+    b.epoll_ctl(3, "EPOLL_CTL_ADD", 6)
+    b.epoll_wait(3, [4, 6], timeout=0)
+    b.epoll_wait(3, [4, 6], ready=[6])
+    b.accept(6, 7, flags=["SOCK_CLOEXEC"])
+    b.getsockname(7)
+    b.ioctl_fionbio(7)
+    b.accept(6, -1, flags=["SOCK_CLOEXEC"], errno="EAGAIN")
+    b.epoll_wait(3, [4, 6], timeout=0)
+    b.getsockname(7)
+    b.setsockopt(7, "SOL_TCP", "TCP_NODELAY", 1)
+    b.epoll_ctl(3, "EPOLL_CTL_ADD", 7)
+    b.epoll_wait(3, [4, 6, 7], ready=[7])
+    b.recv(7, MESSAGE, size=262144)
+    b.epoll_wait(3, [4, 6, 7], timeout=0)
+    b.send(7, MESSAGE)
+    b.epoll_ctl(3, "EPOLL_CTL_DEL", 7, events=None)
+    b.close(7)
+    b.epoll_ctl(3, "EPOLL_CTL_DEL", 6, events=None)
+    b.close(6)
+    b.epoll_ctl(3, "EPOLL_CTL_DEL", 4, events=None)
+    b.close(4)
+    b.close(5)
+    return b.build()
+
+
+def node_server(port: int = PORT) -> Trace:
+    """Node-like: SOCK_NONBLOCK, epoll_pwait, accept4(NONBLOCK) with EAGAIN, read/write,
+    shutdown(SHUT_WR) then waits for EOF before close, 7 threads, backlog 511."""
+    b = TraceBuilder(pid=5301, command=["/usr/bin/node", "server.js", HOST, str(port)])
+    for tid in range(5302, 5308):
+        b.clone_thread(tid)
+    b.epoll_create(17)
+    b.socket(19, flags=["SOCK_NONBLOCK", "SOCK_CLOEXEC"], protocol="IPPROTO_IP")
+    b.setsockopt(19, "SOL_SOCKET", "SO_REUSEADDR", 1)
+    b.bind(19, inet(HOST, port))
+    b.listen(19, 511)
+    b.epoll_ctl(17, "EPOLL_CTL_ADD", 19)
+    b.epoll_wait(17, [19], ready=[19], syscall="epoll_pwait")
+    b.accept(19, 20, flags=["SOCK_NONBLOCK", "SOCK_CLOEXEC"])
+    b.accept(19, -1, flags=["SOCK_NONBLOCK", "SOCK_CLOEXEC"], errno="EAGAIN")
+    b.epoll_ctl(17, "EPOLL_CTL_ADD", 20)
+    b.epoll_wait(17, [19, 20], ready=[20], syscall="epoll_pwait")
+    b.recv(20, MESSAGE, syscall="read", size=65536)
+    b.send(20, MESSAGE, syscall="write")
+    b.shutdown(20, "SHUT_WR")
+    b.epoll_wait(17, [19, 20], ready=[20], syscall="epoll_pwait")
+    b.recv(20, "", syscall="read", size=65536)
+    b.epoll_ctl(17, "EPOLL_CTL_DEL", 20, events=None)
+    b.close(20)
+    b.epoll_ctl(17, "EPOLL_CTL_DEL", 19, events=None)
+    b.close(19)
+    return b.build()
+
+
+def java_server(port: int = PORT) -> Trace:
+    """Java-like: a probe socket first, AF_INET6 dual stack with ::ffff:127.0.0.1, work on a
+    second thread, read/write, backlog 50."""
+    b = TraceBuilder(pid=5401, command=["/usr/bin/java", "Server", HOST, str(port)])
+    b.clone_thread(5402)
+    b.socket(4, domain="AF_INET6", type="SOCK_DGRAM", protocol="IPPROTO_IP", tid=5402)
+    b.close(4, tid=5402)
+    b.socket(5, domain="AF_INET6", protocol="IPPROTO_IP", tid=5402)
+    b.setsockopt(5, "SOL_IPV6", "IPV6_V6ONLY", 0, tid=5402)
+    b.setsockopt(5, "SOL_SOCKET", "SO_REUSEADDR", 1, tid=5402)
+    b.bind(5, inet6_mapped(HOST, port), tid=5402)
+    b.listen(5, 50, tid=5402)
+    b.accept(5, 6, flags=None, tid=5402)
+    b.recv(6, MESSAGE, syscall="read", size=4096, tid=5402)
+    b.send(6, MESSAGE, syscall="write", tid=5402)
+    b.close(6, tid=5402)
+    b.close(5, tid=5402)
+    return b.build()
+
+
+def echo_twice_server(port: int = PORT) -> Trace:
+    """Negative control: the Python server that sends the echo twice."""
+    b = TraceBuilder(pid=5501, command=["/usr/bin/python3.11", "server.py", HOST, str(port)])
+    b.socket(3, flags=["SOCK_CLOEXEC"])
+    b.bind(3, inet(HOST, port))
+    b.listen(3, 128)
+    b.accept(3, 4, flags=["SOCK_CLOEXEC"])
+    b.getsockname(4)
+    b.recv(4, MESSAGE)
+    b.send(4, MESSAGE)
+    b.send(4, MESSAGE)
+    b.close(4)
+    b.close(3)
+    return b.build()
+
+
+def close_before_echo_server(port: int = PORT) -> Trace:
+    """Negative control: receives, then closes without sending."""
+    b = TraceBuilder(pid=5601, command=["/usr/bin/python3.11", "server.py", HOST, str(port)])
+    b.socket(3, flags=["SOCK_CLOEXEC"])
+    b.bind(3, inet(HOST, port))
+    b.listen(3, 128)
+    b.accept(3, 4, flags=["SOCK_CLOEXEC"])
+    b.getsockname(4)
+    b.recv(4, MESSAGE)
+    b.close(4)
+    b.close(3)
+    return b.build()
+
+
+def python_stdlib_server_empty_connection(port: int = PORT) -> Trace:
+    """The reference server when the client connects and closes at once (connect-twice):
+    recv returns 0 (end of file), sendall(b"") still makes one sendto of 0 bytes."""
+    b = TraceBuilder(pid=5701, command=["/usr/bin/python3.11", "server.py", HOST, str(port)])
+    b.socket(3, flags=["SOCK_CLOEXEC"])
+    b.bind(3, inet(HOST, port))
+    b.listen(3, 128)
+    b.accept(3, 4, flags=["SOCK_CLOEXEC"])
+    b.getsockname(4)
+    b.recv(4, "")
+    b.send(4, "")
+    b.close(4)
+    b.close(3)
+    return b.build()
+
+
+# -- clients -----------------------------------------------------------------------------------
+
+def c_client(port: int = PORT) -> Trace:
+    b = TraceBuilder(pid=6001, command=["/tmp/build/c/client", HOST, str(port), MESSAGE])
+    b.socket(3, protocol="IPPROTO_IP")
+    b.connect(3, inet(HOST, port))
+    b.send(3, MESSAGE)
+    b.recv(3, MESSAGE)
+    b.close(3)
+    return b.build()
+
+
+def python_stdlib_client(port: int = PORT) -> Trace:
+    b = TraceBuilder(pid=6101, command=["/usr/bin/python3.11", "client.py", HOST, str(port),
+                                        MESSAGE])
+    b.socket(3, flags=["SOCK_CLOEXEC"])
+    b.connect(3, inet(HOST, port))
+    b.send(3, MESSAGE)
+    b.recv(3, MESSAGE)
+    b.close(3)
+    return b.build()
+
+
+def python_asyncio_client(port: int = PORT) -> Trace:
+    """asyncio: connect EINPROGRESS + getsockopt(SO_ERROR), epoll, TCP_NODELAY, self-pipe."""
+    b = TraceBuilder(pid=6201, command=["/usr/bin/python3.11", "client.py", HOST, str(port),
+                                        MESSAGE])
+    b.epoll_create(3)
+    b.socketpair((4, 5))
+    b.ioctl_fionbio(4)
+    b.ioctl_fionbio(5)
+    b.epoll_ctl(3, "EPOLL_CTL_ADD", 4)
+    b.socket(6, flags=["SOCK_CLOEXEC"])
+    b.ioctl_fionbio(6)
+    b.connect(6, inet(HOST, port), errno="EINPROGRESS")
+    b.epoll_ctl(3, "EPOLL_CTL_ADD", 6, events=["EPOLLOUT"])
+    b.epoll_wait(3, [4, 6], ready=[6], events="EPOLLOUT")
+    b.getsockopt(6, "SOL_SOCKET", "SO_ERROR", 0)
+    b.epoll_ctl(3, "EPOLL_CTL_DEL", 6, events=None)
+    b.ioctl_fionbio(6)
+    b.getsockname(6)
+    b.getpeername(6)
+    b.setsockopt(6, "SOL_TCP", "TCP_NODELAY", 1)
+    b.epoll_ctl(3, "EPOLL_CTL_ADD", 6)
+    b.send(6, MESSAGE)
+    b.epoll_wait(3, [4, 6], ready=[6])
+    b.recv(6, MESSAGE, size=262144)
+    b.epoll_ctl(3, "EPOLL_CTL_DEL", 6, events=None)
+    b.close(6)
+    b.epoll_ctl(3, "EPOLL_CTL_DEL", 4, events=None)
+    b.close(4)
+    b.close(5)
+    return b.build()
+
+
+def node_client(port: int = PORT) -> Trace:
+    """Node-like: SOCK_NONBLOCK connect EINPROGRESS + SO_ERROR, write, read in two pieces,
+    shutdown(SHUT_WR), read EOF, close."""
+    b = TraceBuilder(pid=6301, command=["/usr/bin/node", "client.js", HOST, str(port), MESSAGE])
+    for tid in range(6302, 6308):
+        b.clone_thread(tid)
+    b.epoll_create(17)
+    b.socket(19, flags=["SOCK_NONBLOCK", "SOCK_CLOEXEC"], protocol="IPPROTO_IP")
+    b.setsockopt(19, "SOL_TCP", "TCP_NODELAY", 1)
+    b.connect(19, inet(HOST, port), errno="EINPROGRESS")
+    b.epoll_ctl(17, "EPOLL_CTL_ADD", 19, events=["EPOLLOUT"])
+    b.epoll_wait(17, [19], ready=[19], syscall="epoll_pwait", events="EPOLLOUT")
+    b.getsockopt(19, "SOL_SOCKET", "SO_ERROR", 0)
+    b.send(19, MESSAGE, syscall="write")
+    b.epoll_wait(17, [19], ready=[19], syscall="epoll_pwait")
+    b.recv(19, MESSAGE[:3], syscall="read", size=65536)
+    b.recv(19, "", syscall="read", size=65536, errno="EAGAIN")
+    b.epoll_wait(17, [19], ready=[19], syscall="epoll_pwait")
+    b.recv(19, MESSAGE[3:], syscall="read", size=65536)
+    b.shutdown(19, "SHUT_WR")
+    b.epoll_wait(17, [19], ready=[19], syscall="epoll_pwait")
+    b.recv(19, "", syscall="read", size=65536)
+    b.epoll_ctl(17, "EPOLL_CTL_DEL", 19, events=None)
+    b.close(19)
+    return b.build()
+
+
+def python_stdlib_client_no_echo(port: int = PORT) -> Trace:
+    """The reference client against a server that closes without echoing: end of file."""
+    b = TraceBuilder(pid=6501, command=["/usr/bin/python3.11", "client.py", HOST, str(port),
+                                        MESSAGE])
+    b.socket(3, flags=["SOCK_CLOEXEC"])
+    b.connect(3, inet(HOST, port))
+    b.send(3, MESSAGE)
+    b.recv(3, "")
+    b.close(3)
+    return b.build()
+
+
+def connect_twice_client(port: int = PORT) -> Trace:
+    """Negative control: a first connection closed at once, then a second that is refused."""
+    b = TraceBuilder(pid=6401, command=["/usr/bin/python3.11", "client.py", HOST, str(port),
+                                        MESSAGE])
+    b.socket(3, flags=["SOCK_CLOEXEC"])
+    b.connect(3, inet(HOST, port))
+    b.close(3)
+    b.socket(3, flags=["SOCK_CLOEXEC"])
+    b.connect(3, inet(HOST, port), errno="ECONNREFUSED")
+    b.close(3)
+    return b.build(exit_status=1)
+
+
+SERVERS: dict[str, Callable[[int], Trace]] = {
+    "python-stdlib": python_stdlib_server, "c": c_server, "python-asyncio": python_asyncio_server,
+    "node": node_server, "java": java_server, "echo-twice": echo_twice_server,
+    "close-before-echo": close_before_echo_server,
+}
+CLIENTS: dict[str, Callable[[int], Trace]] = {
+    "python-stdlib": python_stdlib_client, "c": c_client, "python-asyncio": python_asyncio_client,
+    "node": node_client, "connect-twice": connect_twice_client,
+}
+
+
+# -- trace sets on disk ------------------------------------------------------------------------
+
+@dataclass
+class PlannedRun:
+    """One run of a set: its record and the traces to write (None: the file is missing)."""
+
+    record: RunRecord
+    server: Trace | None
+    client: Trace | None
+
+
+def _dump_yaml(doc: Any) -> str:
+    import yaml
+
+    return yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, width=100)
+
+
+def write_trace_set(root: Path, runs: list[PlannedRun], reference: str = "python-stdlib",
+                    skipped: Iterable[SkippedSample] = (), with_index: bool = True) -> Path:
+    """Lay runs out as the runner does: traces/<scenario>/<server>--<client>/..."""
+    root.mkdir(parents=True, exist_ok=True)
+    folders = []
+    for run in runs:
+        rec = run.record
+        folder = f"{rec.scenario}/{rec.server}--{rec.client}"
+        folders.append(folder)
+        path = root / folder
+        path.mkdir(parents=True, exist_ok=True)
+        if run.server is not None and rec.server_trace:
+            tracefile.save(run.server, path / rec.server_trace)
+        if run.client is not None and rec.client_trace:
+            tracefile.save(run.client, path / rec.client_trace)
+        tracefile.write_atomic(path / "run.yaml", _dump_yaml(rec.to_dict()))
+    if with_index:
+        index = MatrixIndex(reference=reference,
+                            scenarios=sorted({r.record.scenario for r in runs}),
+                            runs=folders, skipped=list(skipped),
+                            started_at="2026-11-23T18:40:00+00:00")
+        tracefile.write_atomic(root / "index.yaml", _dump_yaml(index.to_dict()))
+    return root
+
+
+def pair_run(name: str, port: int, outcome: str = "ok", **kw: Any) -> PlannedRun:
+    """A sample's server with its own client, both traced."""
+    server = SERVERS[name](port) if name in SERVERS else None
+    client = CLIENTS[name](port) if name in CLIENTS else None
+    return PlannedRun(run_record(name, name, port, outcome=outcome, **kw), server, client)
+
+
+def handbuilt_tcp(root: Path) -> Path:
+    """The golden set: five pairs, one of them failed, one sample skipped."""
+    runs = [pair_run("python-stdlib", 40101), pair_run("c", 40102),
+            pair_run("python-asyncio", 40103), pair_run("node", 40104)]
+    timeout = run_record("java", "java", 40105, outcome="timeout",
+                         detail="client did not exit within 10 s", client_exit=None,
+                         server_exit=137,
+                         client_stderr="Exception in thread \"main\" java.net.SocketTimeout"
+                                       "Exception: Read timed out\n\tat Client.main(Client.java:14)\n")
+    runs.append(PlannedRun(timeout, java_server(40105), None))
+    skipped = [SkippedSample(name="php", role="server", reason="php not found on PATH",
+                             hint="apt-get install php-cli"),
+               SkippedSample(name="php", role="client", reason="php not found on PATH",
+                             hint="apt-get install php-cli")]
+    return write_trace_set(root, runs, skipped=skipped)
+
+
+def negative_controls(root: Path) -> Path:
+    """The reference pair and the three negative controls, as a runner would record them."""
+    runs = [pair_run("python-stdlib", 40201)]
+    runs.append(PlannedRun(run_record("echo-twice", "python-stdlib", 40202),
+                           echo_twice_server(40202), python_stdlib_client(40202)))
+    runs.append(PlannedRun(run_record("close-before-echo", "python-stdlib", 40203,
+                                      outcome="echo-mismatch",
+                                      detail="client printed '' instead of 'hello'"),
+                           close_before_echo_server(40203),
+                           python_stdlib_client_no_echo(40203)))
+    runs.append(PlannedRun(run_record("python-stdlib", "connect-twice", 40204,
+                                      outcome="client-failed", client_exit=1,
+                                      detail="client exited with 1",
+                                      client_stderr="second connection failed: [Errno 111] "
+                                                    "Connection refused\n"),
+                           python_stdlib_server_empty_connection(40204),
+                           connect_twice_client(40204)))
+    return write_trace_set(root, runs)
+
+
+TRACE_SETS: dict[str, Callable[[Path], Path]] = {
+    "handbuilt-tcp": handbuilt_tcp,
+    "negative-controls": negative_controls,
+}

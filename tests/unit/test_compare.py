@@ -1,0 +1,160 @@
+"""Alignment, verdicts, table rows; negative controls built by hand at the normalized level."""
+
+from __future__ import annotations
+
+import fixtures_traces as ft
+import pytest
+
+from harness.compare import (CHANGED, EXTRA, MATCH, MISSING, Pair, align, compare,
+                             merge_alignments)
+from harness.normalize import Step, normalize
+
+
+def kinds(pairs: tuple[Pair, ...]) -> str:
+    return "".join({MATCH: "=", CHANGED: "~", EXTRA: "+", MISSING: "-"}[p.kind] for p in pairs)
+
+
+# -- align -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("ref,got,expected", [
+    ("", "", ""),
+    ("abc", "abc", "==="),
+    ("abc", "", "---"),
+    ("", "ab", "++"),
+    ("abc", "abxc", "==+="),
+    ("abxc", "abc", "==-="),
+    ("abc", "axc", "=-+="),  # unlike steps never pair up without `similar`
+    ("abc", "ac", "=-="),
+    ("ab", "ba", "-=+"),
+])
+def test_align_shapes(ref: str, got: str, expected: str) -> None:
+    assert kinds(align(list(ref), list(got))) == expected
+
+
+def test_align_is_a_true_edit_distance() -> None:
+    ref, got = list("kitten"), list("sitting")
+    pairs = align(ref, got, similar=lambda a, b: True)
+    assert sum(p.kind != MATCH for p in pairs) == 3  # Levenshtein distance
+    # every element appears once, in order
+    assert [p.ref for p in pairs if p.ref is not None] == list(range(len(ref)))
+    assert [p.got for p in pairs if p.got is not None] == list(range(len(got)))
+
+
+def test_align_earliest_match_wins_so_the_second_copy_is_extra() -> None:
+    pairs = align(list("rsc"), list("rssc"))
+    assert kinds(pairs) == "==+="
+    assert pairs[2] == Pair(None, 2, EXTRA)
+
+
+def test_align_changed_only_for_similar_keys() -> None:
+    ref = [("recv", "conn", ""), ("close", "conn", "")]
+    got = [("recv", "conn", "EOF"), ("close", "conn", "")]
+    assert kinds(align(ref, got, similar=lambda a, b: a[0] == b[0])) == "~="
+    assert kinds(align(ref, got)) == "-+="
+
+
+def test_align_long_sequences_quickly() -> None:
+    ref = [i % 7 for i in range(1500)]
+    got = ref[:700] + [99] + ref[700:]
+    pairs = align(ref, got)
+    assert sum(p.kind == EXTRA for p in pairs) == 1
+
+
+# -- compare on hand-built canonical steps -----------------------------------------------------
+
+def st(label: str, dialect: str | None = None) -> Step:
+    """A canonical step from a short spec: 'accept listener>conn', 'recv conn !EOF'."""
+    parts = label.split()
+    name, fd = parts[0], parts[1] if len(parts) > 1 else ""
+    creates, outcome = "", ""
+    if ">" in fd:
+        fd, creates = fd.split(">")
+    for p in parts[2:]:
+        if p.startswith("!"):
+            outcome = p[1:]
+    return Step(seqs=(1,), pid=1, tid=1, syscall=dialect or name, name=name, args={},
+                result=0, fd=fd, creates=creates, outcome=outcome)
+
+
+SERVER = [st("socket listener>listener"), st("bind listener"), st("listen listener"),
+          st("accept listener>conn"), st("recv conn"), st("send conn"), st("close conn"),
+          st("close listener")]
+CLIENT = [st("socket sock>sock"), st("connect sock"), st("send sock"), st("recv sock"),
+          st("close sock")]
+
+
+def test_identical_despite_dialects() -> None:
+    other = [st("socket listener>listener", "socket"), st("bind listener"),
+             st("listen listener"), st("accept listener>conn", "accept4"),
+             st("recv conn", "read"), st("send conn", "write"), st("close conn"),
+             st("close listener")]
+    v = compare(SERVER, other)
+    assert v.status == "identical" and v.summary == "identical" and v.matches
+
+
+def test_negative_control_server_echoes_twice() -> None:
+    got = SERVER[:6] + [st("send conn")] + SERVER[6:]
+    v = compare(SERVER, got)
+    assert v.status == "differs"
+    assert v.summary == "differs at step 7 (extra send(conn))"
+    assert [(d.kind, d.got) for d in v.differences] == [("extra", "send(conn)")]
+
+
+def test_negative_control_server_closes_before_echo() -> None:
+    got = SERVER[:5] + SERVER[6:]
+    v = compare(SERVER, got)
+    assert v.summary == "differs at step 6 (missing send(conn))"
+
+
+def test_negative_control_client_connects_twice() -> None:
+    got = [st("socket sock>sock"), st("connect sock"), st("close sock"),
+           st("socket sock2>sock2"), st("connect sock2 !ECONNREFUSED"), st("close sock2")]
+    v = compare(CLIENT, got)
+    assert v.status == "differs"
+    assert v.first_step is not None and v.first_step <= 3
+    texts = [d.text for d in v.differences]
+    assert "missing send(sock)" in texts
+    assert "extra sock2 = socket()" in texts
+    assert "extra connect(sock2) → ECONNREFUSED" in texts
+
+
+def test_changed_step_reads_expected_got() -> None:
+    got = CLIENT[:3] + [st("recv sock !EOF")] + CLIENT[4:]
+    v = compare(CLIENT, got)
+    assert v.summary == "differs at step 4 (expected recv(sock), got recv(sock) → EOF)"
+
+
+# -- negative controls from whole traces -------------------------------------------------------
+
+def canonical(trace, role: str) -> tuple[Step, ...]:
+    return normalize(trace, ft.run_record("x", "x"), role).steps
+
+
+def test_negative_controls_from_traces() -> None:
+    ref_s = canonical(ft.python_stdlib_server(), "server")
+    ref_c = canonical(ft.python_stdlib_client(), "client")
+    twice = compare(ref_s, canonical(ft.echo_twice_server(), "server"))
+    assert twice.summary == "differs at step 7 (extra send(conn))"
+    early = compare(ref_s, canonical(ft.close_before_echo_server(), "server"))
+    assert early.summary == "differs at step 6 (missing send(conn))"
+    connect2 = compare(ref_c, canonical(ft.connect_twice_client(), "client"))
+    assert connect2.first_step == 3
+    assert compare(ref_s, canonical(ft.c_server(), "server")).status == "identical"
+
+
+# -- rows of a table ---------------------------------------------------------------------------
+
+def test_merge_alignments_shares_rows_of_equal_extras() -> None:
+    ref = list("abc")
+    a, b, c = list("abxc"), list("axbc"), list("abxyc")
+    alignments = [align(ref, g) for g in (a, b, c)]
+    rows = merge_alignments(len(ref), alignments, [a, b, c])
+    shape = [(r.ref, r.cells) for r in rows]
+    assert shape == [(0, (0, 0, 0)), (None, (None, 1, None)), (1, (1, 2, 1)),
+                     (None, (2, None, 2)), (None, (None, None, 3)), (2, (3, 3, 4))]
+
+
+def test_merge_alignments_missing_steps_are_gaps() -> None:
+    rows = merge_alignments(2, [align(list("ab"), list("b"))], [list("b")])
+    assert [(r.ref, r.cells, r.kinds) for r in rows] == [(0, (None,), (None,)),
+                                                         (1, (0,), (MATCH,))]

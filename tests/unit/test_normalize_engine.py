@@ -1,0 +1,140 @@
+"""normalize() on whole hand-built traces: levels, the runtimes of the field notes, attributes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import fixtures_traces as ft
+import pytest
+
+from harness.normalize import (LEVELS, NormalizeError, declare_own_options, format_call,
+                               load_rules, normalize)
+
+SERVER_CANONICAL = ["listener = socket()", "bind(listener, 127.0.0.1:PORT)", "listen(listener)",
+                    "conn = accept(listener)", "recv(conn)", "send(conn)", "close(conn)",
+                    "close(listener)"]
+CLIENT_CANONICAL = ["sock = socket()", "connect(sock, 127.0.0.1:PORT)", "send(sock)",
+                    "recv(sock)", "close(sock)"]
+
+
+def labels(trace, name: str, role: str, level: str = "canonical") -> list[str]:
+    return [s.label for s in normalize(trace, ft.run_record(name, name), role, level).steps]
+
+
+@pytest.mark.parametrize("name", ["python-stdlib", "c", "python-asyncio", "java"])
+def test_servers_reduce_to_the_canonical_sequence(name: str) -> None:
+    assert labels(ft.SERVERS[name](ft.PORT), name, "server") == SERVER_CANONICAL
+
+
+@pytest.mark.parametrize("name", ["python-stdlib", "c", "python-asyncio"])
+def test_clients_reduce_to_the_canonical_sequence(name: str) -> None:
+    assert labels(ft.CLIENTS[name](ft.PORT), name, "client") == CLIENT_CANONICAL
+
+
+def test_node_keeps_its_half_close() -> None:
+    got = labels(ft.node_server(), "node", "server")
+    assert got == SERVER_CANONICAL[:6] + ["shutdown(conn, SHUT_WR)", "recv(conn) → EOF"] + \
+        SERVER_CANONICAL[6:]
+
+
+def test_dialects_of_the_canonical_steps() -> None:
+    n = normalize(ft.python_asyncio_client(), ft.run_record("a", "a"), "client")
+    assert [s.dialect for s in n.steps] == ["socket(SOCK_CLOEXEC)", "connect(EINPROGRESS)+SO_ERROR",
+                                            "sendto", "recvfrom", "close"]
+    n = normalize(ft.node_client(), ft.run_record("n", "n"), "client")
+    assert [s.dialect for s in n.steps] == ["socket(SOCK_NONBLOCK|SOCK_CLOEXEC)",
+                                            "connect(EINPROGRESS)+SO_ERROR", "write", "read x2",
+                                            "shutdown", "read", "close"]
+
+
+def test_levels() -> None:
+    trace = ft.python_asyncio_server()
+    run = ft.run_record("a", "a")
+    raw = normalize(trace, run, "server", "raw")
+    sock = normalize(trace, run, "server", "socket")
+    canon = normalize(trace, run, "server", "canonical")
+    assert len(raw.steps) == len(trace.events)
+    assert raw.steps[0].fd == "" and raw.steps[0].syscall == "epoll_create1"
+    # the socket view: only the echo's sockets, names, PORT; the self-pipe set aside
+    assert {s.fd.split(",")[0] for s in sock.steps} == {"listener", "conn"}
+    assert all("AF_UNIX" in s.aside for s in sock.unrelated)
+    assert sock.steps == sock.socket_view == canon.socket_view
+    bind = next(s for s in sock.steps if s.syscall == "bind")
+    assert format_call(bind) == "bind(listener, addr=127.0.0.1:PORT) = 0"
+    # the attributes do not depend on the level
+    assert raw.attributes == sock.attributes == canon.attributes
+    assert len(canon.steps) == 8
+
+
+def test_unknown_level_and_role() -> None:
+    trace, run = ft.c_server(), ft.run_record("c", "c")
+    with pytest.raises(ValueError, match="unknown level 'fancy'"):
+        normalize(trace, run, "server", "fancy")
+    with pytest.raises(ValueError, match="unknown role"):
+        normalize(trace, run, "proxy", "raw")
+    assert LEVELS == ("raw", "socket", "canonical")
+
+
+def test_attributes_of_asyncio() -> None:
+    a = normalize(ft.python_asyncio_server(), ft.run_record("a", "a"), "server").attributes
+    assert a.io_model == "non-blocking: ioctl(FIONBIO)"
+    assert a.readiness == "epoll, level-triggered (epoll_wait)"
+    assert a.backlog == "100"
+    assert a.eagain == 1
+    assert [(o.fd, o.level, o.name, o.value) for o in a.options] == [
+        ("listener", "SOL_SOCKET", "SO_REUSEADDR", 1), ("conn", "SOL_TCP", "TCP_NODELAY", 1)]
+    assert [(u.what, u.sockets) for u in a.unrelated] == [("AF_UNIX SOCK_STREAM socketpair", 2)]
+    assert a.closing == "close"
+
+
+def test_attributes_of_node_and_java() -> None:
+    a = normalize(ft.node_server(), ft.run_record("n", "n"), "server").attributes
+    assert a.io_model == "non-blocking: SOCK_NONBLOCK, accept4(SOCK_NONBLOCK)"
+    assert a.readiness == "epoll, level-triggered (epoll_pwait)"
+    assert a.closing == "shutdown(SHUT_WR), waits for EOF, close"
+    assert (a.threads, a.processes, a.socket_threads) == (7, 1, 1)
+    j = normalize(ft.java_server(), ft.run_record("j", "j"), "server").attributes
+    assert j.family == "AF_INET6 (v4-mapped IPv4)"
+    assert j.backlog == "50"
+    assert [u.what for u in j.unrelated] == ["AF_INET6 SOCK_DGRAM socket"]
+    assert j.threads == 2
+
+
+def test_edge_triggered_and_poll_readiness() -> None:
+    b = ft.TraceBuilder()
+    b.epoll_create(9)
+    b.socket(3, flags=["SOCK_NONBLOCK"])
+    b.connect(3, ft.inet(), errno="EINPROGRESS")
+    b.epoll_ctl(9, "EPOLL_CTL_ADD", 3, events=["EPOLLIN", "EPOLLOUT", "EPOLLRDHUP", "EPOLLET"])
+    b.epoll_wait(9, [3], ready=[3], syscall="epoll_pwait")
+    b.poll([3], ready=[3])
+    a = normalize(b.build(), ft.run_record("g", "g"), "client").attributes
+    assert a.readiness == "epoll, edge-triggered (epoll_pwait); poll"
+    assert a.readiness_calls == 3
+
+
+def test_declared_options_hook() -> None:
+    a = normalize(ft.python_asyncio_server(), ft.run_record("a", "a"), "server").attributes
+    assert {o.origin for o in a.options} == {"unknown"}
+    declared = declare_own_options(a, ["TCP_NODELAY"])
+    assert [(o.name, o.origin) for o in declared.options] == [("SO_REUSEADDR", "runtime"),
+                                                              ("TCP_NODELAY", "sample")]
+    assert "by the runtime" in declared.options[0].text
+
+
+def test_a_failing_rule_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text("- {id: strip, level: canonical, kind: strip_flags, args: [flags], "
+                    "flags: [X]}\n")
+    rules = load_rules(path)
+    bad = ft.TraceBuilder()
+    # a trace file with a flags list the tracer never writes (a mapping in it)
+    bad.call("sendto", {"fd": 3, "flags": [{"odd": 1}]}, result=1)
+    trace = bad.build()
+    with pytest.raises(NormalizeError, match=r"rule #1 \(strip\) \(kind strip_flags\) failed"):
+        normalize(trace, ft.run_record("x", "x"), "client", "canonical", rules)
+
+
+def test_empty_trace() -> None:
+    n = normalize(ft.TraceBuilder().build(), ft.run_record("x", "x"), "server")
+    assert n.steps == () and n.attributes.closing == "—" and n.attributes.io_model == "blocking"

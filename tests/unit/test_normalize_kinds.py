@@ -1,0 +1,417 @@
+"""One or more tests per rule kind, on hand-built events and steps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fixtures_traces import HOST, PORT, TraceBuilder, inet, inet6_mapped, run_record
+
+from harness.model import SyscallEvent, Trace
+from harness.normalize.kinds import KINDS
+from harness.normalize.rules import Context, Rule, default_rules, parse_rule
+from harness.normalize.steps import Step, step_from_event
+
+TABLE = default_rules().syscalls
+
+
+def make_rule(kind: str, level: str = "canonical", **params: Any) -> Rule:
+    return parse_rule({"id": f"test-{kind}", "kind": kind, "level": level, **params}, 1,
+                      "test-rules.yaml", TABLE)
+
+
+def context(trace: Trace | None = None, message: str = "hello") -> Context:
+    trace = trace or TraceBuilder().build()
+    run = run_record("s", "s")
+    run = type(run)(**{**run.to_dict(), "message": message})
+    return Context(trace=trace, run=run, role="server", syscalls=TABLE,
+                   events={e.seq: e for e in trace.events})
+
+
+def apply(kind: str, steps: tuple[Step, ...], ctx: Context | None = None,
+          level: str = "canonical", **params: Any) -> tuple[Step, ...]:
+    rule = make_rule(kind, level, **params)
+    return KINDS[kind].function(steps, rule, ctx or context())
+
+
+def step(syscall: str, fd: str = "conn", args: dict[str, Any] | None = None, result: int = 0,
+         errno: str | None = None, name: str | None = None, seq: int = 1, **kw: Any) -> Step:
+    kw.setdefault("outcome", errno or "")
+    return Step(seqs=(seq,), pid=1, tid=1, syscall=syscall, name=name or syscall,
+                args=args or {}, result=result, errno=errno, fd=fd, **kw)
+
+
+def raw_steps(trace: Trace) -> tuple[Step, ...]:
+    return tuple(step_from_event(e) for e in trace.events)
+
+
+def test_every_kind_has_a_test_here() -> None:
+    tested = {"echo_sockets", "mask_ports", "mark_eof", "drop", "alias", "strip_flags",
+              "show_arg", "qualify", "fold_v4mapped", "fold_pending_connect", "merge_transfers"}
+    assert set(KINDS) == tested
+
+
+# -- echo_sockets ------------------------------------------------------------------------------
+
+def test_echo_sockets_names_listener_and_conn_and_sets_other_sockets_aside() -> None:
+    b = TraceBuilder()
+    b.socketpair((3, 4))
+    b.socket(5, flags=["SOCK_CLOEXEC"])
+    b.bind(5, inet())
+    b.listen(5, 128)
+    b.accept(5, 6, flags=["SOCK_CLOEXEC"])
+    b.recv(6, "hello")
+    b.close(6)
+    b.close(5)
+    b.close(3)
+    trace = b.build()
+    out = apply("echo_sockets", raw_steps(trace), context(trace), level="socket")
+    kept = [(s.syscall, s.fd, s.creates) for s in out if not s.aside]
+    assert kept == [("socket", "listener", "listener"), ("bind", "listener", ""),
+                    ("listen", "listener", ""), ("accept4", "listener", "conn"),
+                    ("recvfrom", "conn", ""), ("close", "conn", ""), ("close", "listener", "")]
+    aside = [s for s in out if s.aside]
+    assert [s.syscall for s in aside] == ["socketpair", "close"]
+    assert aside[0].aside == "AF_UNIX SOCK_STREAM socketpair"
+    # the fd argument is rewritten to the symbolic name
+    assert [s.args.get("fd") for s in out if s.syscall == "recvfrom"] == ["conn"]
+
+
+def test_echo_sockets_follows_fd_reuse() -> None:
+    """fd 3 is a probe socket, closed, then reused by the echo socket."""
+    b = TraceBuilder()
+    b.socket(3, domain="AF_INET6", type="SOCK_DGRAM", protocol="IPPROTO_IP")
+    b.close(3)
+    b.socket(3)
+    b.connect(3, inet())
+    b.close(3)
+    trace = b.build()
+    out = apply("echo_sockets", raw_steps(trace), context(trace), level="socket")
+    assert [(s.syscall, s.fd, bool(s.aside)) for s in out] == [
+        ("socket", "other1", True), ("close", "other1", True), ("socket", "sock", False),
+        ("connect", "sock", False), ("close", "sock", False)]
+
+
+def test_echo_sockets_numbers_a_second_connection() -> None:
+    b = TraceBuilder()
+    for _ in range(2):
+        b.socket(3)
+        b.connect(3, inet())
+        b.close(3)
+    trace = b.build()
+    out = apply("echo_sockets", raw_steps(trace), context(trace), level="socket")
+    assert [s.fd for s in out] == ["sock", "sock", "sock", "sock2", "sock2", "sock2"]
+
+
+def test_echo_sockets_forked_child_shares_the_sockets() -> None:
+    """A forking server: the child's fd 4 is the parent's connection, the child closes its copy
+    of the listener; process records are dropped."""
+    b = TraceBuilder(pid=100)
+    b.socket(3)
+    b.bind(3, inet())
+    b.listen(3, 5)
+    b.accept(3, 4, flags=None)
+    b.fork(101)
+    b.close(3, pid=101, tid=101)
+    b.recv(4, "hello", pid=101, tid=101)
+    b.send(4, "hello", pid=101, tid=101)
+    b.close(4, pid=101, tid=101)
+    b.close(4)
+    b.close(3)
+    trace = b.build()
+    out = apply("echo_sockets", raw_steps(trace), context(trace), level="socket")
+    assert [(s.pid, s.syscall, s.fd) for s in out] == [
+        (100, "socket", "listener"), (100, "bind", "listener"), (100, "listen", "listener"),
+        (100, "accept", "listener"), (101, "close", "listener"), (101, "recvfrom", "conn"),
+        (101, "sendto", "conn"), (101, "close", "conn"), (100, "close", "conn"),
+        (100, "close", "listener")]
+
+
+def test_echo_sockets_dup_keeps_the_name() -> None:
+    b = TraceBuilder()
+    b.socket(3)
+    b.connect(3, inet())
+    b.call("dup", {"oldfd": 3}, result=7, fds=(7,))
+    b.send(7, "hello")
+    b.close(7)
+    b.close(3)
+    trace = b.build()
+    out = apply("echo_sockets", raw_steps(trace), context(trace), level="socket")
+    assert [s.fd for s in out] == ["sock"] * 6
+
+
+def test_echo_sockets_matches_a_v4_mapped_and_a_wildcard_bind() -> None:
+    for addr in (inet6_mapped(), {"family": "AF_INET", "address": "0.0.0.0", "port": PORT}):
+        b = TraceBuilder()
+        b.socket(3, domain=addr["family"])
+        b.bind(3, addr)
+        trace = b.build()
+        out = apply("echo_sockets", raw_steps(trace), context(trace), level="socket")
+        assert [s.fd for s in out] == ["listener", "listener"]
+
+
+def test_echo_sockets_ignores_another_port() -> None:
+    b = TraceBuilder()
+    b.socket(3)
+    b.connect(3, inet(HOST, PORT + 1))
+    trace = b.build()
+    out = apply("echo_sockets", raw_steps(trace), context(trace), level="socket")
+    assert all(s.aside for s in out)
+    assert "connected to 127.0.0.1:40124" in out[0].aside
+
+
+def test_echo_sockets_readiness_call_named_by_its_echo_fds() -> None:
+    b = TraceBuilder()
+    b.epoll_create(9)
+    b.socketpair((3, 4))
+    b.socket(5)
+    b.connect(5, inet())
+    b.epoll_wait(9, [3, 5], ready=[5])
+    b.epoll_wait(9, [3], ready=[3])
+    trace = b.build()
+    out = apply("echo_sockets", raw_steps(trace), context(trace), level="socket")
+    # epoll_create1 makes no socket: dropped
+    assert [s.syscall for s in out] == ["socketpair", "socket", "connect", "epoll_wait",
+                                        "epoll_wait"]
+    assert out[3].fd == "sock" and not out[3].aside
+    assert out[3].args["watching"] == ["other1", "sock"]
+    assert out[4].aside  # watching only the self-pipe
+
+
+def test_echo_sockets_custom_names() -> None:
+    b = TraceBuilder()
+    b.socket(3)
+    b.connect(3, inet())
+    trace = b.build()
+    out = apply("echo_sockets", raw_steps(trace), context(trace), level="socket",
+                names={"sock": "client"})
+    assert {s.fd for s in out} == {"client"}
+
+
+# -- mask_ports --------------------------------------------------------------------------------
+
+def test_mask_ports_run_port_and_ephemeral_ports() -> None:
+    s = step("accept4", "listener", {"fd": "listener", "addr": inet(HOST, 52940)})
+    b = step("bind", "listener", {"fd": "listener", "addr": inet(HOST, PORT)})
+    z = step("bind", "other1", {"fd": "other1", "addr": inet(HOST, 0)})
+    out = apply("mask_ports", (s, b, z), level="socket")
+    assert out[0].args["addr"]["port"] == "*"
+    assert out[1].args["addr"]["port"] == "PORT"
+    assert out[2].args["addr"]["port"] == 0
+
+
+# -- mark_eof ----------------------------------------------------------------------------------
+
+def test_mark_eof_only_on_receives_returning_zero() -> None:
+    steps = (step("read", result=0), step("read", result=5), step("write", result=0),
+             step("recvfrom", result=-1, errno="EAGAIN"))
+    out = apply("mark_eof", steps, level="socket", when={"class": "recv_like"})
+    assert [s.outcome for s in out] == ["EOF", "", "", "EAGAIN"]
+
+
+# -- drop --------------------------------------------------------------------------------------
+
+def test_drop_by_errno_group() -> None:
+    steps = (step("accept4", errno="EAGAIN", result=-1), step("accept4", result=4),
+             step("connect", errno="ECONNREFUSED", result=-1))
+    out = apply("drop", steps, when={"errno": "would_block"})
+    assert [s.errno for s in out] == [None, "ECONNREFUSED"]
+
+
+def test_drop_by_class_and_by_argument() -> None:
+    steps = (step("epoll_wait"), step("poll"), step("ioctl", args={"request": "FIONBIO"}),
+             step("ioctl", args={"request": "FIONREAD"}), step("recvfrom"))
+    out = apply("drop", steps, when={"class": "readiness"})
+    assert [s.syscall for s in out] == ["ioctl", "ioctl", "recvfrom"]
+    out = apply("drop", out, when={"syscall": "ioctl", "args": {"request": "FIONBIO"}})
+    assert [s.args.get("request") for s in out] == ["FIONREAD", None]
+
+
+def test_drop_any_of_a_list_of_conditions() -> None:
+    steps = (step("getsockname"), step("fcntl"), step("send"))
+    out = apply("drop", steps, when=[{"syscall": "getsockname"}, {"syscall": "fcntl"}])
+    assert [s.syscall for s in out] == ["send"]
+
+
+# -- alias -------------------------------------------------------------------------------------
+
+def test_alias_folds_dialects_and_keeps_the_recorded_name() -> None:
+    steps = tuple(step(n) for n in ("accept4", "read", "recvmsg", "readv", "write", "sendmsg",
+                                    "writev", "sendto", "shutdown"))
+    out = apply("alias", steps)
+    assert [s.name for s in out] == ["accept", "recv", "recv", "recv", "send", "send", "send",
+                                     "send", "shutdown"]
+    assert [s.dialect for s in out][:2] == ["accept4", "read"]
+
+
+def test_alias_only_some_groups() -> None:
+    out = apply("alias", (step("accept4"), step("read")), only=["recv"])
+    assert [s.name for s in out] == ["accept4", "recv"]
+
+
+# -- strip_flags -------------------------------------------------------------------------------
+
+def test_strip_flags_moves_them_to_the_dialect() -> None:
+    steps = (step("accept4", args={"flags": ["SOCK_CLOEXEC"]}),
+             step("sendto", args={"flags": ["MSG_NOSIGNAL", "MSG_PEEK"]}),
+             step("socket", args={"type_flags": []}))
+    out = apply("strip_flags", steps, args=["flags", "type_flags"],
+                flags=["SOCK_CLOEXEC", "SOCK_NONBLOCK", "MSG_NOSIGNAL", "MSG_DONTWAIT"])
+    assert [s.dialect for s in out] == ["accept4(SOCK_CLOEXEC)", "sendto(MSG_NOSIGNAL)", "socket"]
+    assert out[1].args["flags"] == ["MSG_PEEK"]
+
+
+# -- show_arg ----------------------------------------------------------------------------------
+
+def test_show_arg_in_the_dialect_not_the_key() -> None:
+    a = step("listen", "listener", {"backlog": 128})
+    b = step("listen", "listener", {"backlog": 5})
+    out = apply("show_arg", (a, b), when={"syscall": "listen"}, arg="backlog")
+    assert [s.dialect for s in out] == ["listen(128)", "listen(5)"]
+    assert out[0].key == out[1].key
+
+
+def test_show_arg_hides_the_usual_value() -> None:
+    steps = (step("socket", args={"domain": "AF_INET"}), step("socket", args={"domain": "AF_INET6"}))
+    out = apply("show_arg", steps, arg="domain", hide=["AF_INET"])
+    assert [s.dialect for s in out] == ["socket", "socket(AF_INET6)"]
+
+
+# -- qualify -----------------------------------------------------------------------------------
+
+def test_qualify_makes_an_argument_part_of_the_key() -> None:
+    a = step("shutdown", args={"how": "SHUT_WR"})
+    b = step("shutdown", args={"how": "SHUT_RDWR"})
+    out = apply("qualify", (a, b), when={"name": "shutdown"}, arg="how")
+    assert out[0].label == "shutdown(conn, SHUT_WR)"
+    assert out[0].key != out[1].key
+
+
+def test_qualify_formats_addresses_and_skips_empty_flags() -> None:
+    a = step("bind", "listener", {"addr": inet(HOST, "PORT")})  # type: ignore[arg-type]
+    b = step("recv", args={"flags": []})
+    out = apply("qualify", (a, b), arg="addr")
+    assert out[0].qualifiers == ("127.0.0.1:PORT",)
+    out = apply("qualify", (b,), arg="flags")
+    assert out[0].qualifiers == ()
+
+
+# -- fold_v4mapped -----------------------------------------------------------------------------
+
+def test_fold_v4mapped_makes_the_address_ipv4() -> None:
+    mapped = step("bind", "listener", {"addr": inet6_mapped(HOST, "PORT")})  # type: ignore[arg-type]
+    plain = step("bind", "listener", {"addr": inet(HOST, "PORT")})  # type: ignore[arg-type]
+    out = apply("fold_v4mapped", (mapped, plain))
+    assert out[0].args["addr"] == inet(HOST, "PORT")  # type: ignore[arg-type]
+    assert out[0].dialect == "bind(v4-mapped)"
+    assert out[1].dialect == "bind"
+
+
+# -- fold_pending_connect ----------------------------------------------------------------------
+
+PENDING = dict(check={"syscall": "getsockopt", "args": {"optname": "SO_ERROR"}},
+               until=[{"name": "connect"}, {"class": ["send_like", "recv_like", "close_like"]}])
+
+
+def test_fold_pending_connect_with_so_error_zero() -> None:
+    steps = (step("connect", "sock", errno="EINPROGRESS", result=-1),
+             step("epoll_wait", "sock"),
+             step("getsockopt", "sock", {"level": "SOL_SOCKET", "optname": "SO_ERROR",
+                                         "value": 0}, seq=3),
+             step("sendto", "sock"))
+    out = apply("fold_pending_connect", steps, **PENDING)
+    assert [s.syscall for s in out] == ["connect", "epoll_wait", "sendto"]
+    assert out[0].dialect == "connect(EINPROGRESS)+SO_ERROR"
+    assert (out[0].errno, out[0].outcome) == (None, "")
+    assert out[0].seqs == (1, 3)
+
+
+def test_fold_pending_connect_with_a_refusal() -> None:
+    steps = (step("connect", "sock", errno="EINPROGRESS", result=-1),
+             step("getsockopt", "sock", {"level": "SOL_SOCKET", "optname": "SO_ERROR",
+                                         "value": 111}))
+    out = apply("fold_pending_connect", steps, **PENDING)
+    assert len(out) == 1 and out[0].outcome == "ECONNREFUSED"
+
+
+def test_fold_pending_connect_unchecked_and_other_fd() -> None:
+    steps = (step("connect", "sock", errno="EINPROGRESS", result=-1),
+             step("getsockopt", "sock2", {"optname": "SO_ERROR", "value": 0}),
+             step("write", "sock"),
+             step("getsockopt", "sock", {"optname": "SO_ERROR", "value": 0}))
+    out = apply("fold_pending_connect", steps, **PENDING)
+    # the write ends the search: the later getsockopt stays a step of its own
+    assert [s.syscall for s in out] == ["connect", "getsockopt", "write", "getsockopt"]
+    assert out[0].dialect == "connect(EINPROGRESS)" and out[0].outcome == ""
+
+
+# -- merge_transfers ---------------------------------------------------------------------------
+
+def test_merge_transfers_pieces_of_one_message() -> None:
+    steps = (step("read", result=3, name="recv"), step("read", result=2, name="recv"),
+             step("write", result=5, name="send"))
+    out = apply("merge_transfers", steps, context(message="hello"),
+                when={"name": ["recv", "send"]})
+    assert [(s.name, s.dialect, s.result) for s in out] == [("recv", "read x2", 5),
+                                                           ("send", "write", 5)]
+
+
+def test_merge_transfers_keeps_a_second_whole_message() -> None:
+    steps = (step("sendto", result=5, name="send"), step("sendto", result=5, name="send"))
+    out = apply("merge_transfers", steps, context(message="hello"), when={"name": "send"})
+    assert len(out) == 2
+
+
+def test_merge_transfers_without_split_merges_all_and_never_eof() -> None:
+    steps = (step("sendto", result=5, name="send"), step("sendto", result=5, name="send"),
+             step("read", result=5, name="recv"), step("read", result=0, name="recv",
+                                                       outcome="EOF"))
+    out = apply("merge_transfers", steps, context(message="hello"),
+                when={"name": ["send", "recv"]}, split_at_message=False)
+    assert [s.label for s in out] == ["send(conn)", "recv(conn)", "recv(conn) → EOF"]
+    assert out[0].dialect == "sendto x2"
+
+
+def test_merge_transfers_unlike_dialects() -> None:
+    steps = (step("read", result=2, name="recv"), step("recvfrom", result=3, name="recv"))
+    out = apply("merge_transfers", steps, context(message="hello"), when={"name": "recv"})
+    assert len(out) == 1 and out[0].dialect == "read+recvfrom"
+
+
+def test_merge_transfers_not_across_sockets() -> None:
+    steps = (step("read", "conn", result=2, name="recv"),
+             step("read", "conn2", result=3, name="recv"))
+    out = apply("merge_transfers", steps, context(message="hello"), when={"name": "recv"})
+    assert len(out) == 2
+
+
+def test_kinds_do_not_change_their_input() -> None:
+    original = (step("accept4", args={"flags": ["SOCK_CLOEXEC"]}),)
+    apply("strip_flags", original, args=["flags"], flags=["SOCK_CLOEXEC"])
+    assert original[0].args == {"flags": ["SOCK_CLOEXEC"]}
+
+
+def test_step_event_round_trip_sanity() -> None:
+    ev = SyscallEvent(seq=1, ts_ns=1, pid=1, tid=1, syscall="close", args={"fd": 3}, result=0)
+    s = step_from_event(ev)
+    assert (s.fd, s.name, s.dialect, s.label) == ("fd 3", "close", "close", "close(fd 3)")
+
+
+@pytest.mark.parametrize("value,expected", [(0, None), (111, "ECONNREFUSED")])
+def test_so_error_names(value: int, expected: str | None) -> None:
+    from harness.normalize.kinds import _so_error_name
+
+    assert _so_error_name(value) == expected
+
+
+def test_echo_sockets_listener_made_before_the_trace() -> None:
+    """An accept on an fd never seen created: the listener is unknown, so its connection is
+    not the echo's (the run's address cannot be checked); nothing fails."""
+    b = TraceBuilder()
+    b.accept(3, 4, flags=None)
+    b.recv(4, "hello")
+    trace = b.build()
+    out = apply("echo_sockets", raw_steps(trace), context(trace), level="socket")
+    assert [(s.syscall, s.fd, s.creates) for s in out] == [("accept", "other1", "other2"),
+                                                          ("recvfrom", "other2", "")]
+    assert out[0].aside == "AF_INET SOCK_STREAM accepted"

@@ -1,0 +1,90 @@
+"""One test per renderer, the format table, and what every format must show."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import fixtures_traces as ft
+import pytest
+
+from harness.render import FORMATS, RENDERERS, render, write
+from harness.render.json import JsonRenderer
+from harness.render.markdown import MarkdownRenderer
+from harness.render.terminal import TerminalRenderer
+from harness.report import Report, build_report
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Report:
+    return build_report(ft.handbuilt_tcp(tmp_path_factory.mktemp("traces")))
+
+
+def test_formats_come_from_a_table() -> None:
+    assert FORMATS == ("terminal", "markdown", "json")
+    assert RENDERERS["terminal"] is TerminalRenderer
+    with pytest.raises(ValueError, match="unknown format 'html'.*terminal, markdown, json"):
+        render(None, "html")  # type: ignore[arg-type]
+
+
+def test_terminal_renderer(report: Report) -> None:
+    text = TerminalRenderer().render(report)
+    lines = text.splitlines()
+    assert lines[0] == "Socket syscalls compared"
+    header = next(line for line in lines if line.startswith("#") and "step" in line)
+    assert "python-stdlib (ref)" in header and "node" in header
+    assert any(line.startswith("+") and "shutdown(conn, SHUT_WR)" in line for line in lines)
+    assert any("verdict" in line and "differs at step 7" in line for line in lines)
+    assert "node: differs at step 7 (extra shutdown(conn, SHUT_WR); extra recv(conn) → EOF)" \
+        in text
+    assert "tcp: server attributes" in text and "listen backlog" in text
+    assert "tcp/java--java failed:" in text and "Read timed out" in text
+    assert "php not found on PATH" in text
+    assert "|" not in header  # a plain table, not Markdown
+
+
+def test_markdown_renderer(report: Report) -> None:
+    text = MarkdownRenderer().render(report)
+    assert text.startswith("# Socket syscalls compared\n")
+    assert "## tcp: servers" in text and "### tcp: server attributes" in text
+    # pipes inside cells are escaped so the table keeps its columns
+    assert "socket(SOCK_NONBLOCK\\|SOCK_CLOEXEC)" in text
+    row = next(line for line in text.splitlines() if line.startswith("| 4 "))
+    assert row.count(" | ") == 6  # 7 columns: #, step, 5 samples
+    # each sample's socket view and unrelated activity
+    assert "### tcp: server python-asyncio (tcp/python-asyncio--python-asyncio)" in text
+    assert "accept4(listener, addr=127.0.0.1:*, flags=SOCK_CLOEXEC) = conn" in text
+    assert "- AF_UNIX SOCK_STREAM socketpair: 2 sockets, 8 calls (socketpair" in text
+    assert "No trace: tcp/java--java/client.yaml missing" in text
+    # the skipped samples with their install hints
+    assert "| php      | server | php not found on PATH | apt-get install php-cli |" in text
+
+
+def test_json_renderer(report: Report) -> None:
+    doc = json.loads(JsonRenderer().render(report))
+    assert doc["exit_code"] == 1 and doc["reference"] == "python-stdlib"
+    [sc] = doc["scenarios"]
+    server = sc["tables"][0]
+    assert server["samples"][0] == "python-stdlib"
+    assert server["verdicts"]["node"] == "differs at step 7"
+    assert server["rows"][3]["cells"]["c"] == "accept"
+    node_run = next(r for r in sc["runs"] if r["folder"] == "tcp/node--node")
+    diffs = node_run["server"]["verdict"]["differences"]
+    assert [d["kind"] for d in diffs] == ["extra", "extra"]
+    assert node_run["server"]["attributes"]["backlog"] == "511"
+    assert node_run["server"]["steps"][3]["dialect"] == "accept4(SOCK_NONBLOCK|SOCK_CLOEXEC)"
+    java = next(r for r in sc["runs"] if r["folder"] == "tcp/java--java")
+    assert java["outcome"] == "timeout" and "steps" not in java["client"]
+    assert doc["skipped"][0]["hint"] == "apt-get install php-cli"
+
+
+def test_every_format_renders_an_empty_report(tmp_path: Path) -> None:
+    empty = build_report(tmp_path)
+    for fmt in FORMATS:
+        assert render(empty, fmt).endswith("\n")
+
+
+def test_write(report: Report, tmp_path: Path) -> None:
+    path = tmp_path / "out" / "report.md"
+    write(report, "markdown", path)
+    assert path.read_text() == render(report, "markdown")
