@@ -10,21 +10,22 @@ from pathlib import Path
 
 from harness import tracefile
 from harness.model import MatrixIndex, RunRecord, SkippedSample
-from harness.runner import RunOptions, run_pair
-from harness.samples import BuildError, Sample, build, discover, missing_requirement
+from harness.runner import RunOptions, Scenario, load_scenarios, run_pair
+from harness.samples import (BuildError, ManifestError, Sample, build, discover,
+                             missing_requirement)
 
 REFERENCE = "python-stdlib"
 
 
 @dataclass(frozen=True)
 class Pair:
-    scenario: str
+    scenario: Scenario
     server: Sample
     client: Sample
 
     @property
     def folder(self) -> str:
-        return f"{self.scenario}/{self.server.name}--{self.client.name}"
+        return f"{self.scenario.name}/{self.server.name}--{self.client.name}"
 
 
 @dataclass
@@ -59,9 +60,18 @@ def plan(roots: list[Path], *, scenarios: list[str] | None, reference: str, cros
                 continue
             usable[role][name] = sample
     servers, clients = usable["server"], usable["client"]
-    all_scenarios = sorted({s for role in usable.values() for x in role.values()
-                            for s in x.scenarios})
-    wanted = scenarios or all_scenarios
+    known_scenarios = load_scenarios()
+    for role in found.values():
+        for sample in role.values():
+            for name in sample.scenarios:
+                if name not in known_scenarios:
+                    raise ManifestError(f"{sample.manifest}: unknown scenario {name!r} in "
+                                        f"'scenarios' (known: {', '.join(known_scenarios)})")
+    for name in scenarios or ():
+        if name not in known_scenarios:
+            raise LookupError(f"no scenario named {name!r} (known: "
+                              f"{', '.join(known_scenarios)})")
+    wanted = scenarios or list(known_scenarios)
     if only is not None and only not in servers and only not in clients:
         known = found["server"].keys() | found["client"].keys()
         if only in known:
@@ -82,7 +92,7 @@ def plan(roots: list[Path], *, scenarios: list[str] | None, reference: str, cros
         for s, c in names:
             if s in servers and c in clients and servers[s].implements(scenario) \
                     and clients[c].implements(scenario):
-                result.pairs.append(Pair(scenario, servers[s], clients[c]))
+                result.pairs.append(Pair(known_scenarios[scenario], servers[s], clients[c]))
     return result
 
 
@@ -91,7 +101,8 @@ def run_all(p: Plan, traces: Path, options: RunOptions, reference: str,
             ) -> list[RunRecord]:
     """Run every pair, writing each run's files and the index as soon as it ends."""
     index = MatrixIndex(reference=reference,
-                        scenarios=sorted({x.scenario for x in p.pairs}), runs=[],
+                        scenarios=list(dict.fromkeys(x.scenario.name for x in p.pairs)),
+                        runs=[],
                         skipped=p.skipped,
                         started_at=datetime.datetime.now(datetime.timezone.utc).isoformat())
     for s in p.skipped:
@@ -100,7 +111,6 @@ def run_all(p: Plan, traces: Path, options: RunOptions, reference: str,
     width = len(str(len(p.pairs)))
     for i, pair in enumerate(p.pairs, 1):
         label = f"[{i:>{width}}/{len(p.pairs)}] {pair.folder}"
-        log(f"{label} ...")
         record = run_pair(pair.server, pair.client, pair.scenario, traces / pair.folder,
                           p.build_dirs, options)
         records.append(record)

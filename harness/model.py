@@ -164,12 +164,15 @@ class RunRecord:
     detail: str | None = None  # one line saying what went wrong, when it did
     server_exit: int | None = None  # exit status (128+signal when killed); None if not started
     client_exit: int | None = None  # same for the client
-    client_stdout: str = ""  # what the client printed (the echo)
+    client_stdout: str = ""  # what the client printed (the echo; its first 1000 characters)
     server_stderr: str = ""  # last part of the server's stderr
     client_stderr: str = ""  # last part of the client's stderr
     server_trace: str | None = "server.yaml"  # file name, relative to the run folder
     client_trace: str | None = "client.yaml"  # file name, relative to the run folder
     duration_s: float = 0.0  # wall time of the whole run
+    path: str | None = None  # unix scenario: the socket path of this run
+    sizes: list[int] = field(default_factory=list)  # tcp-session: the message sizes
+    expected_len: int | None = None  # bytes the client had to print (when not the message)
 
     @property
     def ok(self) -> bool:

@@ -21,28 +21,74 @@ from harness.samples import Sample, base_values, expand
 
 DEFAULT_MESSAGE = "hello, sockets"
 STDERR_TAIL = 2000  # characters of stderr kept in run.yaml
+STDOUT_KEPT = 1000  # bytes of the client's stdout kept in run.yaml
 SERVER_GRACE = 2.0  # seconds a server gets to exit after its client has finished
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """How one scenario is run (harness/scenarios.yaml)."""
+
+    name: str
+    ready: str  # server syscall that signals readiness: listen | bind
+    host: str | None = None  # {host}
+    port: str | None = None  # tcp | udp: kind of free port; None: no port
+    path: bool = False  # a socket path is passed as {path}
+    sizes: tuple[int, ...] = ()  # tcp-session message sizes
+
+    def expected_output(self, message: str) -> bytes:
+        """What the client must print."""
+        data = message.encode()
+        if not self.sizes:
+            return data
+        if not data:
+            raise ValueError("the message must not be empty")
+        return b"".join((data * (n // len(data) + 1))[:n] for n in self.sizes)
+
+
+def load_scenarios(path: Path | None = None) -> dict[str, Scenario]:
+    import yaml
+
+    path = path or Path(__file__).with_name("scenarios.yaml")
+    doc = yaml.safe_load(path.read_text())
+    out = {}
+    for name, spec in (doc.get("scenarios") or {}).items():
+        try:
+            out[name] = Scenario(name=name, ready=spec["ready"], host=spec.get("host"),
+                                 port=spec.get("port"), path=bool(spec.get("path")),
+                                 sizes=tuple(int(n) for n in spec.get("sizes") or ()))
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(f"{path}: scenario {name!r}: bad or missing field {e}") from None
+    return out
 
 
 @dataclass(frozen=True)
 class RunOptions:
     timeout: float = 10.0  # seconds each of server and client may run
     message: str = DEFAULT_MESSAGE
-    host: str = "127.0.0.1"
     seccomp: bool = True
     data_bytes: int = 64
 
 
-def free_port(host: str) -> int:
+def free_port(host: str, kind: str = "tcp") -> int:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
+    stype = socket.SOCK_DGRAM if kind == "udp" else socket.SOCK_STREAM
+    with socket.socket(family, stype) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
 
 
-def ready_event(ev: SyscallEvent) -> bool:
-    """The server is ready once its listen() succeeded."""
-    return ev.syscall == "listen" and ev.result == 0
+def ready_event(ev: SyscallEvent, scenario: Scenario, port: int, path: str | None) -> bool:
+    """The server is ready once its `ready` call (listen, or bind for UDP) succeeded on the
+    run's address (or on a socket whose address the tracer has not learned)."""
+    if ev.syscall != scenario.ready or ev.result != 0:
+        return False
+    local = ev.sock.local if ev.sock is not None else None
+    if not local:
+        return True
+    if path is not None:
+        return local.get("path") == path
+    return local.get("port") in (port, 0) if ev.syscall == "listen" else local.get("port") == port
 
 
 def _tail(path: Path) -> str:
@@ -53,24 +99,28 @@ def _tail(path: Path) -> str:
     return data[-STDERR_TAIL:].decode("utf-8", errors="replace")
 
 
-def run_pair(server: Sample, client: Sample, scenario: str, out_dir: Path,
+def run_pair(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
              build_dirs: dict[tuple[str, str], Path | None], options: RunOptions) -> RunRecord:
     """Run one pair in one scenario; write server.yaml, client.yaml and run.yaml in out_dir."""
     from harness.tracer.core import TraceError, Tracer
 
     start = time.monotonic()
-    port = free_port(options.host)
-    values = {"host": options.host, "port": str(port), "message": options.message, "path": ""}
-    sv = {**base_values(server, build_dirs.get(("server", server.name))), **values}
-    cv = {**base_values(client, build_dirs.get(("client", client.name))), **values}
-    server_argv = expand(server.run, sv)
-    client_argv = expand(client.run, cv)
-
+    host = scenario.host or ""
+    port = free_port(host, scenario.port) if scenario.port else 0
+    expected = scenario.expected_output(options.message)
     out_dir.mkdir(parents=True, exist_ok=True)
     tracer = Tracer(seccomp=options.seccomp, data_bytes=options.data_bytes)
     roots: dict[str, object] = {}
     errors: list[str] = []
     with tempfile.TemporaryDirectory(prefix="harness-run-") as tmp:
+        path = os.path.join(tmp, "echo.sock") if scenario.path else None
+        values = {"host": host, "port": str(port), "message": options.message,
+                  "path": path or "", "sizes": ",".join(map(str, scenario.sizes)),
+                  "scenario": scenario.name}
+        sv = {**base_values(server, build_dirs.get(("server", server.name))), **values}
+        cv = {**base_values(client, build_dirs.get(("client", client.name))), **values}
+        server_argv = expand(server.run_for(scenario.name), sv)
+        client_argv = expand(client.run_for(scenario.name), cv)
         files = {name: Path(tmp) / name for name in
                  ("server.out", "server.err", "client.out", "client.err")}
         handles = {name: os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -78,7 +128,7 @@ def run_pair(server: Sample, client: Sample, scenario: str, out_dir: Path,
         devnull = os.open(os.devnull, os.O_RDONLY)
 
         def start_client(root: object, ev: SyscallEvent) -> None:
-            if "client" in roots or not ready_event(ev):
+            if "client" in roots or not ready_event(ev, scenario, port, path):
                 return
             try:
                 roots["client"] = tracer.spawn(
@@ -114,25 +164,28 @@ def run_pair(server: Sample, client: Sample, scenario: str, out_dir: Path,
             tracefile.save(srv.trace(options.data_bytes), out_dir / "server.yaml")
         if cli is not None:
             tracefile.save(cli.trace(options.data_bytes), out_dir / "client.yaml")
-        client_stdout = files["client.out"].read_bytes().decode("utf-8", errors="replace")
+        stdout = files["client.out"].read_bytes()
         record = RunRecord(
-            scenario=scenario, server=server.name, client=client.name, host=options.host,
-            port=port, message=options.message, outcome="ok",
+            scenario=scenario.name, server=server.name, client=client.name, host=host,
+            port=port, message=options.message, outcome="ok", path=path,
+            sizes=list(scenario.sizes),
+            expected_len=len(expected) if scenario.sizes else None,
             server_exit=srv.exit_status if srv else None,
             client_exit=cli.exit_status if cli else None,
-            client_stdout=client_stdout, server_stderr=_tail(files["server.err"]),
+            client_stdout=stdout[:STDOUT_KEPT].decode("utf-8", errors="replace"),
+            server_stderr=_tail(files["server.err"]),
             client_stderr=_tail(files["client.err"]),
             server_trace="server.yaml" if srv else None,
             client_trace="client.yaml" if cli else None,
             duration_s=round(time.monotonic() - start, 3))
-    outcome, detail = judge(record, srv, cli, errors, options)
+    outcome, detail = judge(record, srv, cli, errors, options, stdout, expected)
     record = RunRecord(**{**record.to_dict(), "outcome": outcome, "detail": detail})
     tracefile.write_atomic(out_dir / "run.yaml", _yaml(record.to_dict()))
     return record
 
 
 def judge(record: RunRecord, srv: object | None, cli: object | None, errors: list[str],
-          options: RunOptions) -> tuple[str, str | None]:
+          options: RunOptions, stdout: bytes, expected: bytes) -> tuple[str, str | None]:
     """The outcome of a run, and one line saying what went wrong."""
     if errors:
         return "error", "; ".join(errors)
@@ -154,10 +207,19 @@ def judge(record: RunRecord, srv: object | None, cli: object | None, errors: lis
         return "client-failed", f"client exited with status {record.client_exit}"
     if record.server_exit != 0:
         return "server-failed", f"server exited with status {record.server_exit}"
-    if record.client_stdout != record.message:
-        return "echo-mismatch", (f"client printed {record.client_stdout!r}, expected "
-                                 f"{record.message!r}")
+    if stdout != expected:
+        if len(expected) > 80:
+            return "echo-mismatch", (f"client printed {len(stdout)} bytes, expected "
+                                     f"{len(expected)}" + _first_difference(stdout, expected))
+        return "echo-mismatch", f"client printed {stdout!r}, expected {expected!r}"
     return "ok", None
+
+
+def _first_difference(got: bytes, want: bytes) -> str:
+    for i, (a, b) in enumerate(zip(got, want)):
+        if a != b:
+            return f"; first difference at byte {i}"
+    return ""
 
 
 def _env(sample: Sample) -> dict[str, str] | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 ROLES = ("server", "client")
-PLACEHOLDERS = ("python", "src", "build", "host", "port", "message", "path")
+PLACEHOLDERS = ("python", "src", "build", "host", "port", "message", "path", "sizes", "scenario")
 
 
 class ManifestError(Exception):
@@ -36,6 +36,7 @@ class Sample:
     api: str  # which API it uses
     run: list[str]  # argv template
     scenarios: list[str]  # scenarios it implements
+    scenario_runs: dict[str, list[str]] = field(default_factory=dict)  # per-scenario argv
     requires: list[Requirement] = field(default_factory=list)
     build: list[list[str]] = field(default_factory=list)  # argv templates run once
     description: str = ""
@@ -47,6 +48,10 @@ class Sample:
 
     def implements(self, scenario: str) -> bool:
         return scenario in self.scenarios
+
+    def run_for(self, scenario: str) -> list[str]:
+        """The argv template for one scenario (its own, else the sample's)."""
+        return self.scenario_runs.get(scenario, self.run)
 
 
 def _str_list(value: Any, path: Path, key: str) -> list[str]:
@@ -81,7 +86,21 @@ def load_sample(folder: Path, role: str) -> Sample:
         raise ManifestError(f"{path}: field 'role' is {doc['role']!r}, expected {role!r} "
                             f"for a folder under {role}s/")
     run = _str_list(doc["run"], path, "run")
-    scenarios = _str_list(doc["scenarios"], path, "scenarios")
+    scenario_runs: dict[str, list[str]] = {}
+    if isinstance(doc["scenarios"], dict):
+        scenarios = [str(k) for k in doc["scenarios"]]
+        for name, override in doc["scenarios"].items():
+            if override is None:
+                continue
+            if not isinstance(override, dict) or set(override) - {"run"}:
+                raise ManifestError(f"{path}: field 'scenarios.{name}' may only hold 'run'")
+            if "run" in override:
+                scenario_runs[str(name)] = _str_list(override["run"], path,
+                                                     f"scenarios.{name}.run")
+        if not scenarios:
+            raise ManifestError(f"{path}: field 'scenarios' is empty")
+    else:
+        scenarios = _str_list(doc["scenarios"], path, "scenarios")
     requires = []
     for i, req in enumerate(doc.get("requires") or []):
         if not isinstance(req, dict) or not isinstance(req.get("command"), str):
@@ -94,10 +113,12 @@ def load_sample(folder: Path, role: str) -> Sample:
     env = doc.get("env") or {}
     if not isinstance(env, dict):
         raise ManifestError(f"{path}: field 'env' must be a mapping")
-    for i, item in enumerate(run + [x for step in build for x in step]):
+    every_run = run + [x for argv in scenario_runs.values() for x in argv]
+    for item in every_run + [x for step in build for x in step]:
         _check_placeholders(item, path)
     return Sample(name=folder.name, role=role, folder=folder, language=str(doc["language"]),
-                  api=str(doc.get("api", "")), run=run, scenarios=scenarios, requires=requires,
+                  api=str(doc.get("api", "")), run=run, scenarios=scenarios,
+                  scenario_runs=scenario_runs, requires=requires,
                   build=build, description=str(doc.get("description", "")).strip(),
                   env={str(k): str(v) for k, v in env.items()})
 
