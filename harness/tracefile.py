@@ -39,8 +39,13 @@ def dumps(trace: Trace, fmt: str = "yaml") -> str:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write text to path through a temporary file in the same folder and a rename, so that
-    a reader never sees half a file and a crash leaves no partial file behind."""
-    path = Path(path)
+    a reader never sees half a file and a crash leaves no partial file behind. A path that is
+    a device or a fifo is written to directly."""
+    path = Path(os.path.realpath(path))  # through a symlink: replace its target, not it
+    if path.exists() and not path.is_file():  # a device or a fifo (-o /dev/null): write to it
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

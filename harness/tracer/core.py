@@ -389,7 +389,7 @@ class Tracer:
         if name in self.syscalls.read_at_entry:
             regs = self.pt.getregs(task.tid)
             a = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
-            task.entry = self.decoder.select_entry(task.proc.mem, a)
+            task.entry = self.decoder.select_entry(task.proc.mem, a, name)
 
     def _syscall_exit(self, task: Task) -> None:
         nr = task.nr
@@ -497,14 +497,14 @@ class Tracer:
         if name == "close_range":
             first, last = args["first"], args["last"]
             hit = sorted(fd for fd in list(socks) + list(proc.epolls) if first <= fd <= last)
+            args["sockets"] = [fd for fd in hit if fd in socks]
             if ok:
                 for fd in hit:
                     if "CLOSE_RANGE_CLOEXEC" in args["flags"]:
                         proc.set_cloexec(fd, True)
                     else:
                         proc.drop(fd)
-            args["sockets"] = [fd for fd in hit if fd in socks or not ok]
-            return any(fd in socks for fd in hit) or bool(args["sockets"]), (), None
+            return bool(args["sockets"]), (), None
         if name in ("dup", "dup2", "dup3"):
             old = args["oldfd"]
             st = socks.get(old)
@@ -539,12 +539,11 @@ class Tracer:
         if name in ("poll", "ppoll"):
             return any(p["fd"] in socks for p in args["fds"])
         if name in ("select", "pselect6"):
-            if entry:
+            if entry:  # the sets watched and the timeout asked for, not what came back
                 ready = args.pop("ready")
-                timeout = args.pop("timeout_ms")
+                args.pop("timeout_ms")
                 args.update(entry)
                 args["ready"] = ready
-                args["timeout_ms"] = timeout
             watched = [fd for key in ("readfds", "writefds", "exceptfds")
                        for fd in args.get(key) or ()]
             return any(fd in socks for fd in watched)
@@ -671,10 +670,13 @@ class Tracer:
         if task is None:
             return
         proc = task.proc
-        if task.nr >= 0 and task.args:  # killed inside a call: record what it was doing
+        if task.nr >= 0:  # killed inside a call: record what it was doing
             name = self.names[task.nr]
             task.nr = -1
-            self._finish(task, name, task.args, None)
+            if task.args:  # taken from /proc before the tracer killed it
+                self._finish(task, name, task.args, None)
+            else:  # killed from outside: its arguments were never read (see kill())
+                self._record(task, name, {}, None)
         if tid != proc.pid:
             return
         # the thread group leader is reported last: the process is gone
@@ -687,7 +689,9 @@ class Tracer:
             code = os.WEXITSTATUS(status)
             proc.exit_code = code
             exit_args = {"code": code}
-        self._record(task, "exit", exit_args, code, kind="process")
+        if proc.exe is not None or proc.pid != proc.root.pid:
+            # (a command that never started is reported by its exec error instead)
+            self._record(task, "exit", exit_args, code, kind="process")
         proc.alive = False
         if proc.mem is not None:
             proc.mem.close()

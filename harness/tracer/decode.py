@@ -451,11 +451,24 @@ class Decoder:
         value = int.from_bytes(raw, "little")
         return [fd for fd in range(min(nfds, len(raw) * 8)) if value >> fd & 1]
 
-    def select_entry(self, mem: Any, a: tuple[int, ...]) -> dict[str, Any]:
+    def select_entry(self, mem: Any, a: tuple[int, ...], name: str = "select") -> dict[str, Any]:
+        """What select and pselect6 overwrite: the fd sets watched and the timeout asked for
+        (the kernel writes the time left back)."""
         nfds = signed32(a[0])
         return {"nfds": nfds, "readfds": self.fd_set(mem, a[1], nfds),
                 "writefds": self.fd_set(mem, a[2], nfds),
-                "exceptfds": self.fd_set(mem, a[3], nfds)}
+                "exceptfds": self.fd_set(mem, a[3], nfds),
+                "timeout_ms": self.select_timeout(mem, a[4], 1e6 if name == "pselect6" else 1e3)}
+
+    def select_timeout(self, mem: Any, ptr: int, frac_per_ms: float) -> float | None:
+        if not ptr:
+            return None
+        raw = mem.read(ptr, 16)
+        if raw is None or len(raw) != 16:
+            return None
+        sec, frac = _TIMESPEC.unpack(raw)
+        # select takes a timeval (microseconds), pselect6 a timespec (nanoseconds)
+        return sec * 1000 + frac / frac_per_ms
 
     def select(self, mem: Any, a: tuple[int, ...], res: int,
                frac_per_ms: float = 1e3) -> dict[str, Any]:
@@ -464,14 +477,8 @@ class Decoder:
         if res > 0:
             for ptr in a[1:4]:
                 ready.extend(self.fd_set(mem, ptr, nfds) or ())
-        if a[4]:
-            raw = mem.read(a[4], 16)
-            sec, frac = _TIMESPEC.unpack(raw) if raw and len(raw) == 16 else (0, 0)
-            # select takes a timeval (microseconds), pselect6 a timespec (nanoseconds)
-            timeout: Any = None if raw is None else sec * 1000 + frac / frac_per_ms
-        else:
-            timeout = None
-        return {"ready": sorted(set(ready)), "timeout_ms": timeout}
+        return {"ready": sorted(set(ready)),
+                "timeout_ms": self.select_timeout(mem, a[4], frac_per_ms)}
 
     def pselect6(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
         return self.select(mem, a, res, frac_per_ms=1e6)

@@ -1,0 +1,164 @@
+"""`python -m harness trace`: exit statuses, messages for bad input, trace files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from harness import tracefile
+from harness.model import Trace
+from livehelp import PYTHON, harness_cli, names, normalized, python_program, trace
+
+pytestmark = pytest.mark.live
+
+
+def one_line(text: str) -> str:
+    lines = text.splitlines()
+    assert len(lines) == 1, text
+    return lines[0]
+
+
+# -- exit statuses and what is printed ----------------------------------------------------
+
+
+def test_events_on_stderr_and_exit_status(cbin, scratch):
+    r = harness_cli(["trace", "--", cbin["tcp_flags"]], cwd=scratch)
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.splitlines()
+    assert len(lines) == 28, r.stderr  # 26 calls, the exec and the exit
+    assert all(line.startswith("[") for line in lines)
+    assert "accept4(fd=3, addr=NULL, flags=SOCK_CLOEXEC) = -1 EAGAIN" in lines[6]
+    r = harness_cli(["trace", "--", PYTHON, "-c", "raise SystemExit(3)"], cwd=scratch)
+    assert r.returncode == 3
+
+
+@pytest.mark.parametrize("prog", ["no-such-program-for-harness", "./no/such/program"])
+def test_program_not_found(scratch, prog):
+    r = harness_cli(["trace", "--", prog, "arg"], cwd=scratch)
+    assert r.returncode == 127
+    assert prog in one_line(r.stderr)
+    assert r.stdout == ""
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+def test_ptrace_not_permitted(scratch):
+    """Under strace -f the harness's child is already traced: PTRACE_TRACEME fails, the
+    program never starts, and one line says why."""
+    marker = scratch / "ran"
+    r = harness_cli(["trace", "--", "touch", marker], cwd=scratch,
+                    wrap=["strace", "-f", "-qq", "-o", os.devnull])
+    assert r.returncode != 0
+    assert "ptrace not permitted" in one_line(r.stderr)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("where", ["no-such-folder", "a-folder", "under-a-file"])
+def test_unwritable_output_fails_before_the_program_starts(scratch, where):
+    out = {"no-such-folder": Path("/nonexistent/dir/t.yaml"),
+           "a-folder": scratch,
+           "under-a-file": scratch / "file" / "t.yaml"}[where]
+    (scratch / "file").write_text("")
+    marker = scratch / "ran"
+    r = harness_cli(["trace", "-o", out, "--", "touch", marker], cwd=scratch)
+    assert r.returncode != 0
+    one_line(r.stderr)
+    assert not marker.exists()
+
+
+def test_read_only_output_folder(tmp_path):
+    """A folder the user cannot write to (as root, run the harness as nobody)."""
+    wrap: list[str] = []
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv: no way to be refused a folder")
+        wrap = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    base = Path(tempfile.mkdtemp(dir="/tmp", prefix="harness-ro-"))
+    try:
+        base.chmod(0o777)
+        ro = base / "ro"
+        ro.mkdir(mode=0o555)
+        ro.chmod(0o555)
+        marker = base / "ran"
+        r = harness_cli(["trace", "-o", ro / "t.yaml", "--", "touch", marker], cwd=base,
+                        wrap=wrap)
+        assert r.returncode != 0
+        assert "not writable" in one_line(r.stderr)
+        assert not marker.exists()
+        assert list(ro.iterdir()) == []
+    finally:
+        (base / "ro").chmod(0o755)
+        shutil.rmtree(base)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a device node needs root")
+def test_output_to_a_device_node_does_not_replace_it(scratch):
+    """`-o /dev/null` (here: a copy of it) must not turn the device into a regular file."""
+    null = scratch / "null"
+    os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    r = harness_cli(["trace", "-o", null, "--", PYTHON, "-c", "pass"], cwd=scratch)
+    kind = os.lstat(null).st_mode
+    assert stat.S_ISCHR(kind), f"{null} became {stat.filemode(kind)} (exit {r.returncode})"
+    assert sorted(p.name for p in scratch.iterdir()) == ["null"]
+
+
+# -- trace files ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+def test_trace_file_round_trip(cbin, scratch, fmt):
+    """What trace_command returns, saved and loaded back, is equal to itself: floats, big
+    integers, None, escaped data, several processes."""
+    traces = [trace([cbin["fds"], scratch / "file"], cwd=scratch),
+              trace([cbin["forksrv"]], cwd=scratch),
+              trace(python_program("data.py"), cwd=scratch, data_bytes=16)]
+    for i, t in enumerate(traces):
+        path = scratch / f"t{i}.{fmt}"
+        tracefile.save(t, path)
+        back = tracefile.load(path)
+        assert back == t
+        assert isinstance(back, Trace) and back.to_dict() == t.to_dict()
+    leftovers = sorted(p.name for p in scratch.iterdir() if p.name.startswith("."))
+    assert leftovers == []
+
+
+@pytest.mark.parametrize("out, option, fmt", [("t.yaml", [], "yaml"), ("t.json", [], "json"),
+                                              ("t.yaml", ["--format", "json"], "json")])
+def test_cli_writes_trace_files(cbin, scratch, out, option, fmt):
+    folder = scratch / "out"
+    folder.mkdir()
+    path = folder / out
+    r = harness_cli(["trace", "-o", path, *option, "--", cbin["forksrv"]], cwd=scratch)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""  # events go to the file, not to the terminal
+    assert [p.name for p in folder.iterdir()] == [out]  # no temporary file left
+    text = path.read_text()
+    assert text.lstrip().startswith("{") == (fmt == "json")
+    t = tracefile.load(path)  # by its suffix; JSON in a .yaml file reads as YAML
+    assert t.schema_version == 1
+    assert t.command == [cbin["forksrv"]]
+    assert t.cwd == str(scratch)
+    assert (t.tracer.mode, t.tracer.data_bytes, t.tracer.fallback_reason) == ("seccomp", 64, None)
+    assert t.exit_status == 0 and len(t.processes) == 3
+    assert names(t, t.processes[2].pid) == ["close", "recvfrom", "sendto", "close", "+exit"]
+
+
+def test_cli_no_seccomp_and_data_options(scratch):
+    a, b = scratch / "a.yaml", scratch / "b.yaml"
+    r = harness_cli(["trace", "-o", a, "--data", "4", "--", *python_program("data.py")],
+                    cwd=scratch)
+    assert r.returncode == 0, r.stderr
+    r = harness_cli(["trace", "-o", b, "--no-seccomp", "--data", "4", "--",
+                     *python_program("data.py")], cwd=scratch)
+    assert r.returncode == 0, r.stderr
+    fast, slow = tracefile.load(a), tracefile.load(b)
+    assert (fast.tracer.mode, slow.tracer.mode) == ("seccomp", "all-syscalls")
+    assert fast.tracer.data_bytes == slow.tracer.data_bytes == 4
+    send = next(e for e in fast.events if e.syscall == "sendto")
+    assert {k: send.args[k] for k in ("data", "data_len", "data_truncated")} == {
+        "data": "line", "data_len": 100, "data_truncated": True}
+    assert normalized(fast) == normalized(slow)
