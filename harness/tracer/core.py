@@ -12,6 +12,7 @@ syscall's entry and exit.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import time
@@ -19,7 +20,7 @@ from collections.abc import Callable
 TYPE_CHECKING = False
 
 from harness.tracer import kernel
-from harness.tracer.decode import Decoder, Memory, signed, signed32
+from harness.tracer.decode import MAX_ADDR, Decoder, Memory, Snapshot, signed, signed32
 from harness.tracer.state import Proc, SockState
 from harness.tracer.tables import load_syscalls, load_tables
 
@@ -38,6 +39,9 @@ CLONE_EVENTS = {kernel.PTRACE_EVENT_FORK: "fork", kernel.PTRACE_EVENT_VFORK: "vf
 OPTIONS = (kernel.PTRACE_O_TRACESYSGOOD | kernel.PTRACE_O_TRACEFORK | kernel.PTRACE_O_TRACEVFORK
            | kernel.PTRACE_O_TRACECLONE | kernel.PTRACE_O_TRACEEXEC | kernel.PTRACE_O_EXITKILL)
 ESRCH = 3
+# data transfers whose decoding is deferred; the IO ones are recorded only on sockets
+TRANSFERS = frozenset(("sendto", "recvfrom", "read", "write", "pread64", "pwrite64"))
+IO_TRANSFERS = frozenset(("read", "write", "pread64", "pwrite64"))
 
 
 class TraceError(Exception):
@@ -78,6 +82,7 @@ class Root:
         self.mode = "seccomp"  # seccomp | all-syscalls
         self.fallback_reason: str | None = None  # why seccomp was not used though asked for
         self.report_fd: int | None = None  # read end of the child's pre-exec error pipe
+        self.decoder: Decoder | None = None  # decodes deferred events
 
     @property
     def done(self) -> bool:
@@ -86,7 +91,7 @@ class Root:
     @property
     def events(self) -> list[SyscallEvent]:
         """The recorded events (built from the tuples the loop keeps, which is cheaper)."""
-        return [_event(r) for r in self.records]
+        return [_event(r, self.decoder) for r in self.records]
 
     def trace(self, data_bytes: int) -> Trace:
         from harness.model import ProcessInfo, Trace, TracerInfo
@@ -103,11 +108,26 @@ class Root:
             events=tuple(self.events))
 
 
-def _event(r: tuple[Any, ...]) -> SyscallEvent:
+class Deferred:
+    """A data transfer's raw arguments and the memory it touched, decoded when the event is
+    built rather than while the tracee waits (the hot path of an echo loop)."""
+
+    __slots__ = ("a", "result", "regions")
+
+    def __init__(self, a: tuple[int, ...], result: int, regions: list[tuple[int, bytes]]):
+        self.a = a  # raw arguments
+        self.result = result  # raw result (-4095 for a call that never returned)
+        self.regions = regions  # (address, bytes) copied at the stop
+
+
+def _event(r: tuple[Any, ...], decoder: Decoder) -> SyscallEvent:
     from harness.model import SocketIdentity, SyscallEvent
 
     sock = r[10]
-    return SyscallEvent(seq=r[0], ts_ns=r[1], pid=r[2], tid=r[3], syscall=r[4], args=r[5],
+    args = r[5]
+    if type(args) is Deferred:
+        args = decoder.decoders[r[4]](Snapshot(args.regions), args.a, args.result)
+    return SyscallEvent(seq=r[0], ts_ns=r[1], pid=r[2], tid=r[3], syscall=r[4], args=args,
                         result=r[6], errno=r[7], kind=r[8], fds=r[9],
                         sock=SocketIdentity(*sock) if sock is not None else None)
 
@@ -141,6 +161,11 @@ class Tracer:
         self.filter = kernel.seccomp_filter(self.syscalls.numbers)
         self.names = self.syscalls.names
         self.classes = self.syscalls.classes
+        # calls whose exit is always wanted and that need nothing read at entry
+        self.exit_always = frozenset(
+            nr for nr, name in self.names.items()
+            if self.classes[name] in ("net", "readiness", "epoll_new")
+            and name not in self.syscalls.read_at_entry)
         self.tasks: dict[int, Task] = {}
         self.procs: dict[int, Proc] = {}
         self.roots: list[Root] = []
@@ -173,6 +198,7 @@ class Tracer:
                 raise TraceError(f"{prog}: command not found", 127)
             resolved = found
         root = Root(argv=list(argv), cwd=cwd, label=label, on_event=on_event)
+        root.decoder = self.decoder
         root.mode = "seccomp" if self.want_seccomp else "all-syscalls"
         if self.want_seccomp and not self.filter:
             root.mode = "all-syscalls"
@@ -300,6 +326,10 @@ class Tracer:
         on_seccomp = self._on_seccomp_stop
         tasks = self.tasks
         old_alarm = signal.signal(signal.SIGALRM, self._on_alarm)
+        # the loop makes no reference cycles; the collector would only walk the growing list
+        # of records again and again, at the cost of the tracee's time
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
         try:
             while self.live_roots:
                 if until is not None and until():
@@ -325,6 +355,8 @@ class Tracer:
                 else:
                     self._on_gone(tid, status)
         finally:
+            if gc_was_enabled:
+                gc.enable()
             signal.setitimer(signal.ITIMER_REAL, 0)
             self._timer_armed = False
             signal.signal(signal.SIGALRM, old_alarm)
@@ -344,6 +376,10 @@ class Tracer:
         # the filter returns the syscall number as its data: no register read needed here
         try:
             nr = self.pt.eventmsg(task.tid) & 0xFFFF
+            if nr in self.exit_always:  # the common case, kept short
+                task.nr = nr
+                self.pt.resume(kernel.PTRACE_SYSCALL, task.tid)
+                return
         except OSError as e:
             if e.errno == ESRCH:
                 return
@@ -406,6 +442,14 @@ class Tracer:
         """Decode, update the fd table, record if it concerns a socket."""
         proc = task.proc
         r = -4095 if res is None else res  # an unfinished call decodes as failed
+        if name in TRANSFERS:  # the hot path: copy what it touched, decode later
+            fd = signed32(a[0])
+            st = proc.socks.get(fd)
+            if st is None and name in IO_TRANSFERS:
+                return  # file I/O is not recorded
+            self._record(task, name, Deferred(a, r, self._capture(proc.mem, name, a, r)), res,
+                         (), None if st is None else (fd, st.family, st.type, st.local, st.peer))
+            return
         ok = r >= 0
         socks = proc.socks
         dec = self.decoder
@@ -483,6 +527,33 @@ class Tracer:
         if not record:
             return
         self._record(task, name, args, res, fds, sock)
+
+    def _capture(self, mem: Memory | None, name: str, a: tuple[int, ...],
+                 r: int) -> list[tuple[int, bytes]]:
+        """The memory a transfer's decoder will read: the first bytes of its data, and the
+        address it sent to or received from."""
+        regions = []
+        if mem is None:
+            return regions
+        if r > 0 and self.data_bytes > 0:
+            size = min(r, self.data_bytes)
+            if name == "recvfrom":
+                size = min(size, a[2])  # MSG_TRUNC returns more than the buffer holds
+            data = mem.read(a[1], size)
+            if data:
+                regions.append((a[1], data))
+        if name == "sendto" and a[4]:
+            raw = mem.read(a[4], min(a[5] & 0xFFFFFFFF, MAX_ADDR))
+            if raw:
+                regions.append((a[4], raw))
+        elif name == "recvfrom" and a[4] and a[5] and r >= 0:
+            length = mem.read(a[5], 4)
+            if length:
+                regions.append((a[5], length))
+                raw = mem.read(a[4], min(int.from_bytes(length, "little"), MAX_ADDR))
+                if raw:
+                    regions.append((a[4], raw))
+        return regions
 
     def _fd_call(self, proc: Proc, name: str, args: dict[str, Any], a: tuple[int, ...],
                  r: int) -> tuple[bool, tuple[int, ...], tuple[Any, ...] | None]:
@@ -582,7 +653,7 @@ class Tracer:
         root = task.proc.root
         root.records.append(rec)
         if self.echo is not None or root.on_event is not None:
-            ev = _event(rec)
+            ev = _event(rec, self.decoder)
             if self.echo is not None:
                 self.echo(ev)
             if root.on_event is not None:

@@ -60,6 +60,32 @@ def signed32(value: int) -> int:
     return value - (1 << 32) if value & (1 << 31) else value
 
 
+class Snapshot:
+    """Tracee memory copied while the call was stopped at: (address, bytes) regions, served
+    to a decoder later, after the tracee has moved on."""
+
+    __slots__ = ("regions",)
+
+    def __init__(self, regions: list[tuple[int, bytes]]):
+        self.regions = regions
+
+    def read(self, addr: int, size: int) -> bytes | None:
+        if not addr or size <= 0:
+            return None
+        for base, data in self.regions:
+            if base <= addr < base + len(data):
+                return data[addr - base: addr - base + size]
+        return None
+
+    def u32(self, addr: int) -> int | None:
+        data = self.read(addr, 4)
+        return _U32.unpack(data)[0] if data and len(data) == 4 else None
+
+    def i32(self, addr: int) -> int | None:
+        data = self.read(addr, 4)
+        return _I32.unpack(data)[0] if data and len(data) == 4 else None
+
+
 class Memory:
     """Reads a tracee's memory through /proc/PID/mem (one pread per read)."""
 
