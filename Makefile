@@ -12,12 +12,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	@touch $(STAMP)
 
+# make turns any failing command into its own status 2: say which status the harness gave
+# (0: every sample matches, 1: a sample differs or its run failed, 2: harness error)
 compare: $(STAMP)
-	$(PY) -m harness compare $(if $(SCENARIO),--scenario $(SCENARIO)) $(ARGS)
+	@$(PY) -m harness compare $(if $(SCENARIO),--scenario $(SCENARIO)) $(ARGS); \
+	status=$$?; echo "harness compare: exit status $$status"; exit $$status
 
 verify: $(STAMP)
 	@test -n "$(SAMPLE)" || { echo "usage: make verify SAMPLE=name"; exit 2; }
-	$(PY) -m harness verify $(SAMPLE) $(if $(SCENARIO),--scenario $(SCENARIO)) $(ARGS)
+	@$(PY) -m harness verify $(SAMPLE) $(if $(SCENARIO),--scenario $(SCENARIO)) $(ARGS); \
+	status=$$?; echo "harness verify: exit status $$status"; exit $$status
 
 test: $(STAMP)
 	$(PY) -m pytest -q $(ARGS)

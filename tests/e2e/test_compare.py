@@ -1,0 +1,120 @@
+"""`compare` end to end on real programs: the samples present, the negative controls, a
+re-render from disk, and Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.report import build_report, explain
+
+from conftest import PYTHON, REPO, SampleTree
+
+
+def harness(*args: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([PYTHON, "-m", "harness", *args], cwd=REPO, capture_output=True,
+                          text=True, stdin=subprocess.DEVNULL, timeout=300, **kw)
+
+
+@pytest.fixture(scope="module")
+def with_controls(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """The tcp matrix of the samples present plus the negative controls, run once."""
+    traces = tmp_path_factory.mktemp("traces")
+    r = harness("compare", "--samples", ".", "--samples", "tests/samples", "--scenario", "tcp",
+                "--traces", str(traces))
+    return traces, r
+
+
+def first_line(traces: Path, sample: str) -> str:
+    return explain(build_report(traces), sample).splitlines()[0]
+
+
+def test_negative_controls_differ_at_the_right_step(with_controls):
+    traces, r = with_controls
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "differs at step 7 (extra send(conn))" in first_line(traces, "echo-twice")
+    assert "differs at step 6 (missing send(conn))" in first_line(traces, "close-before-echo")
+    line = first_line(traces, "connect-twice")
+    assert "differs at step 3" in line and "extra sock2 = socket()" in line
+
+
+def test_the_reference_and_its_equals_are_identical(with_controls):
+    traces, r = with_controls
+    assert "reference" in first_line(traces, "python-stdlib")
+    ran = {line.split()[1].split("/")[1] for line in r.stderr.splitlines()
+           if line.startswith("[")}
+    for sample in ("c", "python-asyncio"):
+        if f"{sample}--{sample}" in ran:
+            assert first_line(traces, sample).endswith(": identical"), first_line(traces,
+                                                                                  sample)
+
+
+def test_compare_from_disk_renders_the_same_report_without_running(with_controls):
+    traces, _ = with_controls
+    before = {p: p.stat().st_mtime_ns for p in traces.rglob("*.yaml")}
+    r = harness("compare", "--from", str(traces), "--format", "markdown")
+    assert r.returncode == 1
+    assert r.stdout == (traces / "report.md").read_text() + "\n"
+    assert not r.stderr.startswith("[")  # no run progress: nothing ran
+    assert {p: p.stat().st_mtime_ns for p in traces.rglob("*.yaml")} == before
+
+
+def test_make_compare_runs_the_samples_present(tmp_path):
+    """What a user runs: every sample is either in the tables or listed as skipped."""
+    r = subprocess.run(["make", "-s", "compare", f"ARGS=--traces {tmp_path}"], cwd=REPO,
+                       capture_output=True, text=True, timeout=600)
+    status = int(r.stdout.rsplit("harness compare: exit status ", 1)[1].split()[0])
+    assert status in (0, 1), r.stdout + r.stderr
+    assert r.returncode == (0 if status == 0 else 2)  # make reports a failed command as 2
+    report = (tmp_path / "report.md").read_text()
+    for folder in ("servers", "clients"):
+        for sample in (REPO / folder).iterdir():
+            assert sample.name in report, sample.name
+    assert "tcp: servers" in r.stdout and "verdict" in r.stdout
+    assert status == (1 if "differs" in r.stdout or "failed" in r.stdout else 0)
+
+
+def test_ctrl_c_stops_the_matrix_and_leaves_no_process(samples: SampleTree, tmp_path):
+    marker = samples.add("client", "sleepy", "import time\ntime.sleep(120)\n")
+    h = subprocess.Popen([PYTHON, "-m", "harness", "compare", "--samples", str(samples.root),
+                          "--samples", ".", "--scenario", "tcp", "--traces",
+                          str(tmp_path / "t")], cwd=REPO, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not running(str(marker)):
+            time.sleep(0.05)
+        assert running(str(marker)), "the sleepy client never started"
+        h.send_signal(signal.SIGINT)
+        out, err = h.communicate(timeout=30)
+    finally:
+        if h.poll() is None:
+            h.kill()
+            h.wait()
+    assert h.returncode == 130, err
+    assert "interrupted" in err
+    time.sleep(0.2)
+    assert not running(str(marker))
+
+
+def running(fragment: str) -> list[int]:
+    """Live (not zombie) processes whose command line or working folder holds fragment."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{name}/cmdline").read_bytes().decode(errors="replace")
+            cmdline += " " + os.readlink(f"/proc/{name}/cwd")
+            st = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if fragment in cmdline and st != "Z":
+            found.append(int(name))
+    return found

@@ -1,0 +1,147 @@
+"""The runner on real processes: a good pair, then every way a run can go wrong."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import tracefile
+from harness.matrix import plan, run_all
+from harness.model import RunRecord
+from harness.runner import RunOptions, load_scenarios, run_pair
+from harness.samples import ManifestError, discover
+
+from conftest import REPO, SampleTree
+
+GOOD_SERVER = """
+    import socket, sys
+    with socket.socket() as s:
+        s.bind((sys.argv[1], int(sys.argv[2])))
+        s.listen()
+        c, _ = s.accept()
+        with c:
+            c.sendall(c.recv(4096))
+"""
+GOOD_CLIENT = """
+    import socket, sys
+    with socket.create_connection((sys.argv[1], int(sys.argv[2]))) as s:
+        s.sendall(sys.argv[3].encode())
+        sys.stdout.write(s.recv(4096).decode())
+"""
+
+
+def run(samples: SampleTree, server: str, client: str, tmp: Path, **options) -> RunRecord:
+    found = discover(samples.root, REPO)
+    return run_pair(found["server"][server], found["client"][client],
+                    load_scenarios()["tcp"], tmp / "run", {}, RunOptions(**options))
+
+
+def test_a_good_pair_writes_both_traces_and_its_record(samples, tmp_path):
+    record = run(samples, "python-stdlib", "python-stdlib", tmp_path, message="ping \\x00?")
+    assert record.outcome == "ok", record
+    assert record.client_stdout == "ping \\x00?"
+    saved = RunRecord.from_dict(__import__("yaml").safe_load((tmp_path / "run/run.yaml")
+                                                              .read_text()))
+    assert saved == record
+    server = tracefile.load(tmp_path / "run/server.yaml")
+    client = tracefile.load(tmp_path / "run/client.yaml")
+    # the client started only after the server's listen: its first socket call comes later
+    listen = next(e for e in server.events if e.syscall == "listen")
+    first = next(e for e in client.events if e.kind == "syscall")
+    assert listen.ts_ns < first.ts_ns
+    assert listen.sock.local == {"family": "AF_INET", "address": "127.0.0.1",
+                                 "port": record.port}
+    assert [e.syscall for e in client.events if e.kind == "syscall"] == [
+        "socket", "connect", "sendto", "recvfrom", "close"]
+    assert not list((tmp_path / "run").glob(".*tmp"))
+
+
+def test_a_server_that_crashes_is_reported_with_its_stderr(samples, tmp_path):
+    samples.add("server", "crash", "import sys\nsys.stderr.write('no luck here\\n')\n"
+                "raise SystemExit(3)\n")
+    record = run(samples, "crash", "python-stdlib", tmp_path)
+    assert record.outcome == "server-failed"
+    assert "status 3 before listening" in record.detail
+    assert "no luck here" in record.server_stderr
+    assert record.client_trace is None
+
+
+def test_a_client_that_hangs_is_killed_at_the_timeout(samples, tmp_path):
+    samples.add("client", "hang", GOOD_CLIENT.replace(
+        "s.sendall", "__import__('time').sleep(60); s.sendall"))
+    start = time.monotonic()
+    record = run(samples, "python-stdlib", "hang", tmp_path, timeout=1.5)
+    assert time.monotonic() - start < 8
+    assert record.outcome == "timeout"
+    assert "client did not finish within 1.5 s" in record.detail
+    client = tracefile.load(tmp_path / "run/client.yaml")
+    assert client.processes[0].exit_signal == "SIGKILL"
+    # the server, blocked in recv, was killed too; its unfinished call is recorded
+    server = tracefile.load(tmp_path / "run/server.yaml")
+    assert server.events[-2].syscall == "recvfrom" and server.events[-2].result is None
+
+
+def test_a_wrong_echo_is_a_failed_run(samples, tmp_path):
+    samples.add("client", "shout", GOOD_CLIENT.replace(".decode())", ".decode().upper())"))
+    record = run(samples, "python-stdlib", "shout", tmp_path, message="hello")
+    assert record.outcome == "echo-mismatch"
+    assert record.detail == "client printed b'HELLO', expected b'hello'"
+
+
+def test_a_program_that_does_not_exist_is_a_clear_error(samples, tmp_path):
+    samples.add("server", "ghost", "", manifest=(
+        "name: ghost\nrole: server\nlanguage: none\nrun: [no-such-program-here, '{port}']\n"
+        "scenarios: [tcp]\n"))
+    record = run(samples, "ghost", "python-stdlib", tmp_path)
+    assert record.outcome == "error"
+    assert "no-such-program-here: command not found" in record.detail
+
+
+def test_a_missing_toolchain_skips_the_sample_with_its_hint(samples, tmp_path):
+    samples.add("server", "exotic", GOOD_SERVER, manifest=(
+        "name: exotic\nrole: server\nlanguage: Exotic\n"
+        "requires: [{command: exoticc, hint: apt-get install exotic}]\n"
+        "run: [exoticc, '{port}']\nscenarios: [tcp]\n"))
+    p = plan([samples.root], scenarios=None, reference="python-stdlib", cross=False,
+             only=None, build_cache=tmp_path / "build", log=print)
+    assert [(s.name, s.reason, s.hint) for s in p.skipped] == [
+        ("exotic", "exoticc not found on PATH", "apt-get install exotic")]
+    assert p.pairs == []
+
+
+@pytest.mark.parametrize("manifest, message", [
+    ("name: broken\nrole: server\nlanguage: x\nscenarios: [tcp]\n", "field 'run' is missing"),
+    ("name: other\nrole: server\nlanguage: x\nrun: [a]\nscenarios: [tcp]\n",
+     "field 'name' is 'other', the folder is 'broken'"),
+    ("name: broken\nrole: server\nlanguage: x\nrun: ['{prot}']\nscenarios: [tcp]\n",
+     "unknown placeholder {prot}"),
+    ("name: broken\nrole: server\nlanguage: x\nrun: [a]\nscenarios: [tcp, carrier-pigeon]\n",
+     "unknown scenario 'carrier-pigeon'"),
+    ("name: broken\nrole: server\nlanguage: x\nrun: a b c\nscenarios: [tcp]\n",
+     "field 'run' must be a non-empty list"),
+    ("{{{", "not valid YAML"),
+])
+def test_a_broken_manifest_names_the_file_and_the_field(samples, tmp_path, manifest,
+                                                         message):
+    folder = samples.add("server", "broken", "", manifest=manifest)
+    with pytest.raises(ManifestError) as e:
+        plan([samples.root], scenarios=None, reference="python-stdlib", cross=False,
+             only=None, build_cache=tmp_path / "build", log=print)
+    assert str(folder / "manifest.yaml") in str(e.value)
+    assert message in str(e.value)
+
+
+def test_each_run_is_written_as_soon_as_it_ends(samples, tmp_path):
+    """A matrix writes the index after each run: what ran is on disk even if a later run
+    never finishes."""
+    p = plan([REPO], scenarios=["tcp"], reference="python-stdlib", cross=False,
+             only="python-socketserver", build_cache=tmp_path / "build", log=print)
+    assert sorted(x.folder for x in p.pairs) == [
+        "tcp/python-socketserver--python-socketserver", "tcp/python-stdlib--python-stdlib"]
+    written = []
+    run_all(p, tmp_path / "traces", RunOptions(), "python-stdlib",
+            log=lambda line: written.append(sorted(
+                (tmp_path / "traces").glob("tcp/*/run.yaml"))))
+    assert [len(w) for w in written] == [1, 2]
