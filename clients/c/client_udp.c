@@ -1,0 +1,62 @@
+/* UDP echo client with BSD sockets: sends MESSAGE as one datagram with
+ * sendto(), receives one datagram with recvfrom(), writes it to stdout
+ * unchanged. Usage: client_udp HOST PORT MESSAGE */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+int main(int argc, char *argv[])
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: %s HOST PORT MESSAGE\n", argv[0]);
+        return 1;
+    }
+    const char *message = argv[3];
+    size_t len = strlen(message);
+
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((unsigned short)atoi(argv[2]));
+    if (inet_pton(AF_INET, argv[1], &addr.sin_addr) != 1) {
+        fprintf(stderr, "invalid address: %s\n", argv[1]);
+        return 1;
+    }
+
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (fd < 0) {
+        perror("socket");
+        exit(1);
+    }
+
+    /* A datagram goes out whole or not at all. */
+    if (sendto(fd, message, len, 0, (struct sockaddr *)&addr, sizeof addr) < 0) {
+        perror("sendto");
+        exit(1);
+    }
+
+    /* The reply is one datagram: one recvfrom() gets all of it. The sender's
+     * address is not needed, so it is not asked for. */
+    static char buf[65536];
+    ssize_t n = recvfrom(fd, buf, sizeof buf, 0, NULL, NULL);
+    if (n < 0) {
+        perror("recvfrom");
+        exit(1);
+    }
+
+    if (close(fd) < 0) {
+        perror("close");
+        exit(1);
+    }
+
+    if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n || fflush(stdout) != 0) {
+        perror("write");
+        exit(1);
+    }
+    return 0;
+}
