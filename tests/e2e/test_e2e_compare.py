@@ -13,7 +13,7 @@ import pytest
 
 from harness.report import build_report, explain
 
-from conftest import PYTHON, REPO, SampleTree
+from e2ehelp import PYTHON, REPO, SampleTree
 
 
 def harness(*args: str, **kw) -> subprocess.CompletedProcess:

@@ -13,7 +13,7 @@ from harness.model import RunRecord
 from harness.runner import RunOptions, load_scenarios, run_pair
 from harness.samples import ManifestError, discover
 
-from conftest import REPO, SampleTree
+from e2ehelp import REPO, SampleTree
 
 GOOD_SERVER = """
     import socket, sys
