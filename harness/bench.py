@@ -16,6 +16,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -66,14 +67,27 @@ def _ours(seccomp: bool) -> Callable[[list[str]], tuple[float, int]]:
     return run
 
 
-def import_time() -> float:
-    """Seconds to import the package and the tracer module, in a fresh interpreter."""
+def import_time(bytecode_cache: bool) -> float:
+    """Seconds to import the package and the tracer module, in a fresh interpreter (median of
+    5). With bytecode_cache, .pyc files are written by a first import and used by the timed
+    ones, as on an ordinary install; without, every import compiles the sources (as when
+    PYTHONDONTWRITEBYTECODE is set)."""
     code = ("import time; t = time.perf_counter(); import harness, harness.tracer.core; "
             "print(time.perf_counter() - t)")
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if not bytecode_cache:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="harness-nocache-")
+    python = os.path.realpath(sys.executable)
+    root = Path(__file__).parent.parent
+    if bytecode_cache:
+        subprocess.run([python, "-c", "import harness.tracer.core"], env=env, check=True,
+                       cwd=root)
     times = []
     for _ in range(5):
-        out = subprocess.run([os.path.realpath(sys.executable), "-c", code], check=True,
-                             capture_output=True, text=True, cwd=Path(__file__).parent.parent)
+        out = subprocess.run([python, "-c", code], check=True, env=env, capture_output=True,
+                             text=True, cwd=root)
         times.append(float(out.stdout))
     return statistics.median(times)
 
@@ -133,11 +147,12 @@ def main(runs: int = 5, n: int = 20000, cpu: int | None = None) -> int:
     print(tabulate(rows, headers=["configuration", "N=1 (s)", "N=1 / strace-seccomp",
                                   f"N={n} (s)", "µs added per socket call",
                                   "per call / strace"], tablefmt="github"))
-    imp = import_time()
+    imp = import_time(bytecode_cache=True)
+    imp_nocache = import_time(bytecode_cache=False)
     print(f"\nsocket calls in the loop: {calls} ({calls / max(n - 1, 1):.2f} per round trip); "
           f"median of {runs}; pinned to CPU {mine}")
-    print(f"import harness + harness.tracer.core: {imp * 1000:.1f} ms (median of 5, fresh "
-          "interpreter)")
+    print(f"import harness + harness.tracer.core: {imp * 1000:.1f} ms with bytecode caches, "
+          f"{imp_nocache * 1000:.1f} ms compiling the sources (median of 5, fresh interpreter)")
     ours = per_call["harness trace (seccomp)"]
     print(f"targets: per call {ours / ref_call:.2f}x strace (<= 1.0), "
           f"N=1 {med[('harness trace (seccomp)', 1)] / ref_one:.2f}x strace --seccomp-bpf "
