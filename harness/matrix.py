@@ -33,6 +33,8 @@ class Plan:
     pairs: list[Pair] = field(default_factory=list)
     skipped: list[SkippedSample] = field(default_factory=list)
     build_dirs: dict[tuple[str, str], Path | None] = field(default_factory=dict)
+    # role -> sample -> the scenarios its manifest lists (the report's "n/a" cells)
+    implements: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
 
 def plan(roots: list[Path], *, scenarios: list[str] | None, reference: str, cross: bool,
@@ -88,6 +90,12 @@ def plan(roots: list[Path], *, scenarios: list[str] | None, reference: str, cros
                 names.append((reference, c))
     if only is not None:
         names = [(s, c) for s, c in names if only in (s, c) or (s, c) == (reference, reference)]
+    shown = {name for pair in names for name in pair} | {s.name for s in result.skipped}
+    if only is not None:
+        shown = {only, reference}
+    result.implements = {role: {name: list(sample.scenarios) for name, sample in
+                                samples.items() if name in shown}
+                         for role, samples in found.items()}
     for scenario in wanted:
         for s, c in names:
             if s in servers and c in clients and servers[s].implements(scenario) \
@@ -103,7 +111,7 @@ def run_all(p: Plan, traces: Path, options: RunOptions, reference: str,
     index = MatrixIndex(reference=reference,
                         scenarios=list(dict.fromkeys(x.scenario.name for x in p.pairs)),
                         runs=[],
-                        skipped=p.skipped,
+                        skipped=p.skipped, implements=p.implements,
                         started_at=datetime.datetime.now(datetime.timezone.utc).isoformat())
     for s in p.skipped:
         log(f"skip  {s.role} {s.name}: {s.reason}" + (f" (install: {s.hint})" if s.hint else ""))

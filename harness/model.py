@@ -213,14 +213,22 @@ class MatrixIndex:
     runs: list[str]  # run folders, relative to the traces folder: "tcp/c--c"
     skipped: list[SkippedSample] = field(default_factory=list)  # samples that could not run
     started_at: str = ""  # ISO 8601 time the matrix started
+    # role -> sample name -> the scenarios its manifest lists, for every sample found (skipped
+    # ones too): what tells "n/a" (not implemented) from "not run" in the report. Empty when
+    # unknown (an index written before this field): then a sample without a run is "n/a".
+    implements: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"reference": self.reference, "scenarios": self.scenarios, "runs": self.runs,
-                "skipped": [s.to_dict() for s in self.skipped], "started_at": self.started_at}
+                "skipped": [s.to_dict() for s in self.skipped], "started_at": self.started_at,
+                "implements": self.implements}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> MatrixIndex:
+        implements = {str(role): {str(name): [str(x) for x in scenarios or ()]
+                                  for name, scenarios in (samples or {}).items()}
+                      for role, samples in (d.get("implements") or {}).items()}
         return cls(reference=d["reference"], scenarios=list(d["scenarios"]),
                    runs=list(d["runs"]),
                    skipped=[SkippedSample.from_dict(s) for s in d.get("skipped") or ()],
-                   started_at=d.get("started_at", ""))
+                   started_at=d.get("started_at", ""), implements=implements)

@@ -8,21 +8,25 @@ The traces folder is what the runner writes: index.yaml (a MatrixIndex) and, per
 <scenario>/<server>--<client>/run.yaml (a RunRecord) with server.yaml and client.yaml (traces,
 either may be missing when the run failed early). Each sample's canonical sequence is compared
 with the reference sample's of the same role (servers with the reference server, clients with
-the reference client).
+the reference client), scenario by scenario; the reference's is shown beside the scenario's
+textbook sequence (normalize/scenarios.yaml). A verdict grid (samples by scenarios) sums it up,
+telling a scenario a sample does not implement (n/a) from one that failed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from harness.compare import (CHANGED, NO_REFERENCE, NO_TRACE, REFERENCE, Pair, Verdict, align,
-                             compare, merge_alignments)
+from harness.compare import (CHANGED, DIFFERS, NO_REFERENCE, NO_TRACE, REFERENCE, Pair,
+                             Verdict, align, compare, merge_alignments)
 from harness.model import MatrixIndex, RunRecord, SkippedSample
 from harness.normalize.engine import ROLES, Normalized
 from harness.normalize.steps import GAP, Step
+from harness.normalize.textbook import Textbook, run_address
 
 DEFAULT_REFERENCE = "python-stdlib"
 INDEX_FILE = "index.yaml"
@@ -86,6 +90,7 @@ class TableRow:
     step: int | None  # 1-based position in the base sequence; None for a step it lacks
     label: str  # the step: `conn = accept(listener)`, `recv(conn) → EOF`
     cells: tuple[str, ...]  # per sample: its dialect, `≠ ...` when changed, GAP when absent
+    textbook: str = ""  # the textbook's call on this row, GAP when it has none ("" without one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +104,9 @@ class RoleTable:
     samples: tuple[SampleResult, ...]  # one column per sample (its own pair's run), base first
     rows: tuple[TableRow, ...]  # aligned steps
     note: str = ""  # e.g. why the reference is missing
+    textbook: tuple[Step, ...] = ()  # the scenario's textbook sequence for the base's run
+    textbook_verdict: Verdict | None = None  # the base (the reference) against the textbook
+    textbook_note: str = ""  # what its repeated steps stand for in this run
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +116,37 @@ class ScenarioReport:
     name: str  # scenario name (tcp, ...)
     runs: tuple[RunResult, ...]  # in index order
     tables: tuple[RoleTable, ...]  # server, then client
+    note: str = ""  # the textbook file's note on the scenario
+
+
+NOT_IMPLEMENTED, SKIPPED, FAILED, NOT_RUN = "n/a", "skipped", "failed", "not run"
+
+
+@dataclass(frozen=True, slots=True)
+class GridCell:
+    """One sample in one scenario, as the verdict grid shows it."""
+
+    status: str  # reference | identical | differs | failed | n/a | skipped | not run | no trace
+    text: str  # the cell: identical, differs (step 4), failed (timeout), n/a
+    run: str | None = None  # the run folder it comes from (None without a run)
+    step: int | None = None  # the first step that differs from the reference, when one does
+
+
+@dataclass(frozen=True, slots=True)
+class GridRow:
+    """One sample (of one role) across the scenarios."""
+
+    sample: str  # sample name
+    role: str  # server | client
+    cells: tuple[GridCell, ...]  # one per scenario of the grid, in its order
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictGrid:
+    """Rows samples, columns scenarios: the report's first table."""
+
+    scenarios: tuple[str, ...]  # column order
+    rows: tuple[GridRow, ...]  # the reference first, then samples in order of appearance
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +159,7 @@ class Report:
     started_at: str  # when the matrix ran (from index.yaml; "" if unknown)
     scenarios: tuple[ScenarioReport, ...]  # in index order
     skipped: tuple[SkippedSample, ...]  # samples that could not run here, and why
+    grid: VerdictGrid = field(default_factory=lambda: VerdictGrid((), ()))  # verdicts at a glance
 
     def results(self) -> Iterable[SampleResult]:
         for sc in self.scenarios:
@@ -169,6 +209,20 @@ def read_index(traces_dir: Path) -> MatrixIndex:
         for key in ("name", "role", "reason"):
             if not isinstance(s, dict) or key not in s:
                 raise ReportError(f"{path}: skipped[{i}]: missing field '{key}'")
+    implements = doc.get("implements") or {}
+    if not isinstance(implements, dict):
+        raise ReportError(f"{path}: field 'implements' must map role -> sample -> scenarios")
+    for role, samples in implements.items():
+        if role not in ROLES:
+            raise ReportError(f"{path}: field 'implements': unknown role {role!r} (roles: "
+                              f"{', '.join(ROLES)})")
+        if not isinstance(samples, dict):
+            raise ReportError(f"{path}: field 'implements.{role}' must map sample -> "
+                              "scenarios")
+        for name, listed in samples.items():
+            if not isinstance(listed, list) or not all(isinstance(x, str) for x in listed):
+                raise ReportError(f"{path}: field 'implements.{role}.{name}' must be a list "
+                                  "of scenario names")
     return MatrixIndex.from_dict(doc)
 
 
@@ -197,6 +251,25 @@ def read_run(traces_dir: Path, folder: str) -> RunRecord:
             raise ReportError(f"{path}: field '{key}' must be of type {typ.__name__}, "
                               f"got {doc[key]!r}")
     return RunRecord.from_dict(doc)
+
+
+def mask_run_text(text: str | None, record: RunRecord) -> str | None:
+    """A run's own text (detail, stderr) with its temporary socket path as PATH and its
+    folder as RUNDIR, as the tables show them: they change from run to run."""
+    if not text or not record.path:
+        return text
+    folder = os.path.dirname(record.path)
+    text = text.replace(record.path, "PATH")
+    return text.replace(folder, "RUNDIR") if folder not in ("", "/") else text
+
+
+def _masked(record: RunRecord) -> RunRecord:
+    if not record.path:
+        return record
+    return replace(record, detail=mask_run_text(record.detail, record),
+                   server_stderr=mask_run_text(record.server_stderr, record) or "",
+                   client_stderr=mask_run_text(record.client_stderr, record) or "",
+                   client_stdout=mask_run_text(record.client_stdout, record) or "")
 
 
 def _normalize_side(traces_dir: Path, folder: str, record: RunRecord, role: str, level: str,
@@ -256,8 +329,16 @@ def _cell(step: Step, kind: str | None) -> str:
     return step.dialect
 
 
-def _table(scenario: str, role: str, reference: str,
-           columns: Sequence[SampleResult]) -> RoleTable:
+def _textbook_steps(book: Textbook | None, run: RunRecord, rules: Any) -> tuple[Step, ...]:
+    if book is None:
+        return ()
+    address = run_address(run, rules.param("mask_ports", "run_port", "PORT"),
+                          rules.param("mask_paths", "run_path", "PATH"))
+    return book.steps(run, address)
+
+
+def _table(scenario: str, role: str, reference: str, columns: Sequence[SampleResult],
+           book: Textbook | None = None, rules: Any = None) -> RoleTable:
     base = next((c for c in columns if c.sample == reference and c.normalized is not None),
                 None)
     note = ""
@@ -269,6 +350,7 @@ def _table(scenario: str, role: str, reference: str,
         return RoleTable(scenario, role, reference, None, tuple(columns), (), note)
     columns = [base] + [c for c in columns if c is not base]
     ref_steps = base.steps
+    similar = lambda a, b: a[0] == b[0]  # noqa: E731  (see compare._same_call)
     alignments: list[tuple[Pair, ...]] = []
     for c in columns:
         if c.normalized is None:
@@ -277,24 +359,90 @@ def _table(scenario: str, role: str, reference: str,
             alignments.append(c.verdict.alignment)
         else:
             alignments.append(align([s.key for s in ref_steps], [s.key for s in c.steps],
-                                    similar=lambda a, b: a[0] == b[0]))
+                                    similar=similar))
+    # the textbook is one more column, aligned with the base like the samples
+    book_steps = _textbook_steps(book, base.record, rules) if book is not None else ()
+    sequences = [c.steps for c in columns]
+    if book_steps:
+        alignments.append(align([s.key for s in ref_steps], [s.key for s in book_steps],
+                                similar=similar))
+        sequences.append(book_steps)
+    n = len(columns)
     rows = []
-    for r in merge_alignments(len(ref_steps), alignments, [[s.key for s in c.steps]
-                                                           for c in columns]):
-        first = next(i for i, x in enumerate(r.cells) if x is not None) if r.ref is None else 0
-        label = ref_steps[r.ref].label if r.ref is not None else \
-            columns[first].steps[r.cells[first]].label  # type: ignore[index]
+    for r in merge_alignments(len(ref_steps), alignments, [[s.key for s in seq]
+                                                           for seq in sequences]):
+        if r.ref is not None:
+            label = ref_steps[r.ref].label
+        else:
+            first = next(i for i, x in enumerate(r.cells) if x is not None)
+            label = sequences[first][r.cells[first]].label  # type: ignore[index]
         cells = tuple(GAP if idx is None else _cell(c.steps[idx], kind)
-                      for c, idx, kind in zip(columns, r.cells, r.kinds))
-        rows.append(TableRow(step=None if r.ref is None else r.ref + 1, label=label, cells=cells))
-    return RoleTable(scenario, role, reference, base.sample, tuple(columns), tuple(rows), note)
+                      for c, idx, kind in zip(columns, r.cells[:n], r.kinds[:n]))
+        textbook = ""
+        if book_steps:
+            idx, kind = r.cells[n], r.kinds[n]
+            textbook = GAP if idx is None else _cell(book_steps[idx], kind)
+        rows.append(TableRow(step=None if r.ref is None else r.ref + 1, label=label, cells=cells,
+                             textbook=textbook))
+    return RoleTable(scenario, role, reference, base.sample, tuple(columns), tuple(rows), note,
+                     textbook=book_steps,
+                     textbook_verdict=compare(book_steps, ref_steps) if book_steps else None,
+                     textbook_note=book.loop_note(base.record) if book_steps and book else "")
+
+
+def _grid_cell(result: SampleResult | None, sample: str, role: str, scenario: str,
+               implements: Mapping[str, Mapping[str, list[str]]],
+               skipped: set[tuple[str, str]]) -> GridCell:
+    if result is not None:
+        v = result.verdict
+        text = f"differs (step {v.first_step})" if v.status == DIFFERS else v.status
+        if result.run_failed:
+            failed = f"failed ({result.record.outcome})"
+            return GridCell(FAILED, failed + (f"; {text}" if v.status == DIFFERS else ""),
+                            result.run, v.first_step)
+        return GridCell(v.status, text, result.run, v.first_step)
+    listed = implements.get(role, {}).get(sample)
+    if listed is not None and scenario not in listed:
+        return GridCell(NOT_IMPLEMENTED, NOT_IMPLEMENTED)
+    if (sample, role) in skipped:
+        return GridCell(SKIPPED, SKIPPED)
+    if listed is not None:
+        return GridCell(NOT_RUN, NOT_RUN)
+    return GridCell(NOT_IMPLEMENTED, NOT_IMPLEMENTED)
+
+
+def verdict_grid(scenarios: Sequence[ScenarioReport], index: MatrixIndex,
+                 reference: str) -> VerdictGrid:
+    """Rows every sample seen (in a run, in the index's `implements`, or skipped), the reference
+    first; columns the scenarios of the report. A sample is shown by its own pair's run."""
+    homes: dict[tuple[str, str, str], SampleResult] = {}
+    seen: list[tuple[str, str]] = []
+    for sc in scenarios:
+        for table in sc.tables:
+            for result in table.samples:
+                homes[(result.sample, table.role, sc.name)] = result
+                seen.append((result.sample, table.role))
+    for role in ROLES:
+        seen += [(name, role) for name in index.implements.get(role, {})]
+    seen += [(s.name, s.role) for s in index.skipped if s.role in ROLES]
+    names = list(dict.fromkeys(name for name, _ in seen))
+    names.sort(key=lambda name: name != reference)  # stable: the reference first
+    known = set(seen)
+    skipped = {(s.name, s.role) for s in index.skipped}
+    rows = [GridRow(sample=name, role=role,
+                    cells=tuple(_grid_cell(homes.get((name, role, sc.name)), name, role,
+                                           sc.name, index.implements, skipped)
+                                for sc in scenarios))
+            for name in names for role in ROLES if (name, role) in known]
+    return VerdictGrid(scenarios=tuple(sc.name for sc in scenarios), rows=tuple(rows))
 
 
 def build_report(traces_dir: Path, reference: str | None = None, level: str = "canonical",
                  rules: Any = None) -> Report:
     """Read a traces folder, normalize every trace at `level`, compare each sample with the
     reference sample of its role. Raises ReportError naming the file (and field) of a broken
-    file; a run that failed or lacks a trace is reported, not dropped."""
+    file; a run that failed or lacks a trace is reported, not dropped. The textbook column is
+    shown at the canonical level, the level it is written at."""
     from harness.normalize.rules import LEVELS, default_rules
 
     if level not in LEVELS:
@@ -303,13 +451,14 @@ def build_report(traces_dir: Path, reference: str | None = None, level: str = "c
     index = read_index(traces_dir)
     reference = reference or index.reference or DEFAULT_REFERENCE
     rules = rules or default_rules()
+    books = rules.textbooks if level == "canonical" else None
     sides: list[dict[str, Any]] = []
     for folder in index.runs:
         record = read_run(traces_dir, folder)
         for role in ROLES:
             trace_file, normalized = _normalize_side(traces_dir, folder, record, role, level,
                                                      rules)
-            sides.append({"folder": folder, "record": record, "role": role,
+            sides.append({"folder": folder, "record": _masked(record), "role": role,
                           "sample": record.server if role == "server" else record.client,
                           "scenario": record.scenario, "trace_file": trace_file,
                           "normalized": normalized})
@@ -331,7 +480,8 @@ def build_report(traces_dir: Path, reference: str | None = None, level: str = "c
             columns = [results[id(_home(of_role, sample))]
                        for sample in dict.fromkeys(s["sample"] for s in of_role)]
             if columns:
-                tables.append(_table(name, role, reference, columns))
+                book = books.get(name, role) if books is not None else None
+                tables.append(_table(name, role, reference, columns, book, rules))
         runs = []
         for folder in dict.fromkeys(s["folder"] for s in mine):
             server, client = (next(results[id(s)] for s in mine
@@ -339,10 +489,16 @@ def build_report(traces_dir: Path, reference: str | None = None, level: str = "c
                               for role in ROLES)
             runs.append(RunResult(folder=folder, record=server.record, server=server,
                                   client=client))
-        scenarios.append(ScenarioReport(name=name, runs=tuple(runs), tables=tuple(tables)))
+        note = ""
+        if books is not None:
+            book = books.get(name, "server") or books.get(name, "client")
+            note = book.note if book is not None else ""
+        scenarios.append(ScenarioReport(name=name, runs=tuple(runs), tables=tuple(tables),
+                                        note=note))
     return Report(traces_dir=str(traces_dir), reference=reference, level=level,
                   started_at=index.started_at, scenarios=tuple(scenarios),
-                  skipped=tuple(index.skipped))
+                  skipped=tuple(index.skipped),
+                  grid=verdict_grid(scenarios, index, reference))
 
 
 def exit_code(report: Report) -> int:

@@ -5,7 +5,8 @@
     result.steps, result.attributes
 
 Rules are data (rules.yaml, syscalls.yaml beside this file); each rule kind is one function
-in kinds.py.
+in kinds.py. The textbook sequence of each scenario (scenarios.yaml, named by rules.yaml) comes
+with the rules: `default_rules().textbooks.get("udp", "client")`.
 """
 
 from harness.normalize.attributes import (Attributes, SocketOption, UnrelatedSocket,
@@ -14,8 +15,11 @@ from harness.normalize.engine import ROLES, Normalized, NormalizeError, normaliz
 from harness.normalize.rules import (DEFAULT_RULES, LEVELS, Rule, RuleError, RuleSet,
                                      default_rules, load_rules)
 from harness.normalize.steps import GAP, Step, format_call
+from harness.normalize.textbook import (Textbook, TextbookError, Textbooks, load_textbooks,
+                                        run_address)
 
 __all__ = ["Attributes", "DEFAULT_RULES", "GAP", "LEVELS", "ROLES", "Normalized",
-           "NormalizeError", "Rule", "RuleError", "RuleSet", "SocketOption", "Step",
-           "UnrelatedSocket", "declare_own_options", "default_rules", "format_call",
-           "load_rules", "normalize"]
+           "NormalizeError", "Rule", "RuleError", "RuleSet", "SocketOption", "Step", "Textbook",
+           "TextbookError", "Textbooks", "UnrelatedSocket", "declare_own_options",
+           "default_rules", "format_call", "load_rules", "load_textbooks", "normalize",
+           "run_address"]

@@ -1,8 +1,9 @@
 """A sample's attributes: what the canonical level folds away, kept visible.
 
 They are read off the socket view (every call on the echo's sockets, nothing folded) and the
-trace's process list: I/O model, readiness API, backlog, address family, socket options, how
-the connection is closed, EAGAIN and readiness counts, threads, unrelated socket activity.
+trace's process list: I/O model, readiness API, backlog, address family, how datagrams are
+addressed, socket options, how the connection is closed, EAGAIN and readiness counts, threads,
+unrelated socket activity.
 Counts such as EAGAIN vary from run to run: they are metrics, never compared.
 """
 
@@ -75,6 +76,8 @@ class Attributes:
     socket_threads: int  # threads that made calls on the echo sockets
     echo_calls: int  # calls on the echo sockets (the socket view's length)
     unrelated: tuple[UnrelatedSocket, ...]  # other socket activity, by kind of socket
+    # datagram sockets: "sendto with address" or "connect + send"; "—" for stream sockets
+    addressing: str = "—"
 
     def rows(self) -> list[tuple[str, str]]:
         """(label, text) for tables, in a fixed order."""
@@ -85,6 +88,7 @@ class Attributes:
             ("readiness calls", str(self.readiness_calls)),
             ("listen backlog", self.backlog),
             ("address family", self.family),
+            ("addressing", self.addressing),
             ("socket options", "; ".join(o.text for o in self.options) or "none"),
             ("closing", self.closing),
             ("EAGAIN failures", str(self.eagain)),
@@ -189,6 +193,31 @@ def closing(steps: Sequence[Step], table: SyscallTable) -> str:
     return "; ".join(f"{fd}: {style}" for fd, style in styles.items())
 
 
+def addressing(steps: Sequence[Step], table: SyscallTable) -> str:
+    """How each echo datagram socket names its peer: an address on every sendto, or connect
+    once and plain sends (connect is then a step of its own, one the textbook lacks)."""
+    dgram = list(dict.fromkeys(s.creates for s in steps
+                               if s.syscall == "socket" and s.args.get("type") == "SOCK_DGRAM"
+                               and not s.errno))
+    styles: dict[str, str] = {}
+    for fd in dgram:
+        mine = [s for s in steps if s.fd == fd]
+        sends = [s for s in mine if table.in_class(s.syscall, "send_like")]
+        connected = any(s.syscall == "connect" and not s.errno for s in mine)
+        addressed = any(isinstance(s.args.get("addr"), dict) for s in sends)
+        if connected:
+            styles[fd] = "connect + sendto with address" if addressed else "connect + send"
+        elif addressed:
+            styles[fd] = "sendto with address"
+        else:
+            styles[fd] = "never sends" if not sends else "send without address"
+    if not styles:
+        return "—"
+    if len(set(styles.values())) == 1:
+        return next(iter(styles.values()))
+    return "; ".join(f"{fd}: {style}" for fd, style in styles.items())
+
+
 def summarize_calls(steps: Sequence[Step]) -> str:
     counts: dict[str, int] = {}
     for s in steps:
@@ -227,4 +256,4 @@ def derive_attributes(steps: Sequence[Step], aside: Sequence[Step], trace: Trace
         closing=closing(steps, table), eagain=sum(1 for s in steps if s.errno in would_block),
         threads=threads, processes=len(trace.processes),
         socket_threads=len({s.tid for s in steps}), echo_calls=len(steps),
-        unrelated=unrelated_sockets(aside))
+        unrelated=unrelated_sockets(aside), addressing=addressing(steps, table))

@@ -8,7 +8,8 @@ A kind never changes its input: it returns new steps (dataclasses.replace).
 from __future__ import annotations
 
 import errno as errno_module
-from collections.abc import Callable, Mapping
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -206,10 +207,14 @@ def echo_sockets(steps: Steps, rule: Rule, ctx: Context) -> Steps:
     from harness.normalize import sockets as sk
 
     walk = sk.walk_sockets(ctx.trace, ctx.syscalls)
-    roles = sk.echo_roles(walk, ctx.run.host, ctx.run.port)
+    roles = sk.echo_roles(walk, ctx.run.host, ctx.run.port, ctx.run.path)
     names = sk.symbolic_names(walk, roles, rule.params["names"], rule.params["other"])
-    port = ctx.run.port
-    mask = lambda a: _mask_port(a, port, "PORT", None)  # noqa: E731
+    port, path = ctx.run.port, ctx.run.path
+
+    def mask(a: dict[str, Any]) -> dict[str, Any]:
+        # the descriptions of other sockets are made here, before the masking rules run
+        return _mask_path(_mask_port(a, port, "PORT", None), path, "PATH", "RUNDIR")
+
     described = {s.id: sk.describe(s, mask) for s in walk.sockets if s.id not in roles}
     out: list[Step] = []
     for step in steps:
@@ -254,7 +259,7 @@ def _rename_fds(args: dict[str, Any], names: Mapping[int, str],
 def _mask_port(addr: dict[str, Any], port: int, run_port: str,
                other_ports: str | None) -> dict[str, Any]:
     p = addr.get("port")
-    if p == port:
+    if port and p == port:
         return {**addr, "port": run_port}
     if other_ports is not None and isinstance(p, int) and p != 0:
         return {**addr, "port": other_ports}
@@ -266,6 +271,34 @@ def mask_ports(steps: Steps, rule: Rule, ctx: Context) -> Steps:
     ports change from run to run."""
     run_port, other = rule.params["run_port"], rule.params["other_ports"]
     fn = lambda a: _mask_port(a, ctx.run.port, run_port, other)  # noqa: E731
+    out = []
+    for s in steps:
+        args = _map_addresses(s.args, fn)
+        out.append(s if args is s.args else replace(s, args=args))
+    return tuple(out)
+
+
+def _mask_path(addr: dict[str, Any], path: str | None, run_path: str,
+               run_dir: str) -> dict[str, Any]:
+    p = addr.get("path")
+    if not path or not isinstance(p, str):
+        return addr
+    if p == path:
+        return {**addr, "path": run_path}
+    folder = os.path.dirname(path)
+    if folder and p.startswith(folder + "/"):
+        return {**addr, "path": run_dir + p[len(folder):]}
+    return addr
+
+
+def mask_paths(steps: Steps, rule: Rule, ctx: Context) -> Steps:
+    """Show the run's socket path as PATH, and other paths in the run's temporary folder as
+    RUNDIR/...: the folder is new for every run."""
+    path = ctx.run.path
+    if not path:
+        return steps
+    run_path, run_dir = rule.params["run_path"], rule.params["run_dir"]
+    fn = lambda a: _mask_path(a, path, run_path, run_dir)  # noqa: E731
     out = []
     for s in steps:
         args = _map_addresses(s.args, fn)
@@ -333,12 +366,14 @@ def _arg_text(value: Any) -> str:
 
 
 def show_arg(steps: Steps, rule: Rule, ctx: Context) -> Steps:
-    """Show one argument in the dialect, not compared (listen's backlog: listen(128))."""
-    key, hide = rule.params["arg"], set(rule.params["hide"] or ())
+    """Show one argument in the dialect, not compared (listen's backlog: listen(128)); an
+    argument that is absent, null or an empty list shows nothing."""
+    key, hide = rule.params["arg"], tuple(rule.params["hide"] or ())
     when = _when(rule, ctx)
     out = []
     for s in steps:
-        if when(s) and key in s.args and s.args[key] not in hide and s.args[key] != []:
+        value = s.args.get(key)
+        if when(s) and value is not None and value != [] and value not in hide:
             s = replace(s, marks=s.marks + (_arg_text(s.args[key]),))
         out.append(s)
     return tuple(out)
@@ -433,21 +468,149 @@ def _merge(a: Step, b: Step) -> Step:
                    marks=(), extras=(), count=1)
 
 
-def merge_transfers(steps: Steps, rule: Rule, ctx: Context) -> Steps:
-    """Consecutive transfers of one direction on one socket are one step (`recvfrom x2`)
-    while they carry one message: with split_at_message, a transfer that brings the bytes
-    moved so far to the length of the run's message ends the step, so a second full echo
-    stays a second send."""
-    when = _when(rule, ctx)
-    limit = ctx.message_bytes if rule.params["split_at_message"] else 0
-    out: list[Step] = []
+class Messages:
+    """Where the run's messages begin and end in each byte stream of a socket (its sends,
+    its receives). Message sizes are the run's (RunRecord.sizes for tcp-session, else the one
+    message); past the last message, further messages of the last size are assumed (a
+    second echo of the whole message is a second message)."""
+
+    def __init__(self, sizes: Sequence[int]):
+        self.sizes = [n for n in sizes if n > 0]
+        self.ends: list[int] = []
+        total = 0
+        for n in self.sizes:
+            total += n
+            self.ends.append(total)
+
+    def end(self, offset: int) -> int | None:
+        """The stream offset where the message holding byte `offset` ends (None: no limit)."""
+        if not self.sizes:
+            return None
+        for end in self.ends:
+            if offset < end:
+                return end
+        last, total = self.sizes[-1], self.ends[-1]
+        return total + ((offset - total) // last + 1) * last
+
+    def index(self, offset: int) -> int | None:
+        """1-based number of the message holding byte `offset`; None past the last one."""
+        return next((k for k, end in enumerate(self.ends, 1) if offset < end), None)
+
+    def fits(self, start: int, moved: int, more: int) -> bool:
+        """Whether `more` bytes after `moved` bytes from `start` stay in the message that
+        began the step, and that message was not complete yet."""
+        end = self.end(start)
+        return end is None or (start + moved < end and start + moved + more <= end)
+
+
+def _stream_starts(steps: Steps, when: Callable[[Step], bool]) -> list[int | None]:
+    """For each step: the offset of its first byte in its stream (its socket, its direction);
+    None for steps that move no data."""
+    moved: dict[tuple[str, str], int] = {}
+    starts: list[int | None] = []
     for s in steps:
+        if not when(s):
+            starts.append(None)
+            continue
+        key = (s.fd, s.name)
+        starts.append(moved.get(key, 0))
+        if not s.errno and (s.result or 0) > 0:
+            moved[key] = moved.get(key, 0) + (s.result or 0)
+    return starts
+
+
+def _datagram(step: Step, ctx: Context) -> bool:
+    event = ctx.events.get(step.seqs[0]) if step.seqs else None
+    return event is not None and event.sock is not None and event.sock.type == "SOCK_DGRAM"
+
+
+def _messages(rule: Rule, ctx: Context) -> Messages:
+    return Messages(ctx.messages if rule.params["split_at_message"] else ())
+
+
+def merge_transfers(steps: Steps, rule: Rule, ctx: Context) -> Steps:
+    """Consecutive transfers of one direction on one socket are one step (`recvfrom x7`)
+    while they carry one message: with split_at_message, they merge only while the bytes
+    add up to no more than the message the step began in (the run's message sizes: several
+    for tcp-session), so a second full echo stays a second send, and a send per message stays
+    a step per message. A step that holds bytes of more than one message (TCP is a stream:
+    two echoes read at once) says so in its dialect (`recvfrom(messages 1-2)`). Datagrams
+    never merge: each call is one datagram."""
+    when = _when(rule, ctx)
+    messages = _messages(rule, ctx)
+    starts = _stream_starts(steps, when)
+    out: list[Step] = []
+    out_starts: list[int | None] = []
+    for s, start in zip(steps, starts):
         prev = out[-1] if out else None
-        if (prev is not None and when(s) and when(prev) and _mergeable(prev, s)
-                and (limit <= 0 or (prev.result or 0) < limit)):
+        prev_start = out_starts[-1] if out_starts else None
+        if (prev is not None and prev_start is not None and start is not None
+                and when(prev) and _mergeable(prev, s)
+                and (rule.params["merge_datagrams"] or not _datagram(s, ctx))
+                and messages.fits(prev_start, prev.result or 0, s.result or 0)):
             out[-1] = _merge(prev, s)
-        else:
-            out.append(s)
+            continue
+        out.append(s)
+        out_starts.append(start)
+    if len(messages.sizes) < 2:
+        return tuple(out)
+    return tuple(_mark_spanned(s, start, messages) for s, start in zip(out, out_starts))
+
+
+def _mark_spanned(s: Step, start: int | None, messages: Messages) -> Step:
+    if start is None or s.errno or (s.result or 0) <= 0:
+        return s
+    first, last = messages.index(start), messages.index(start + (s.result or 0) - 1)
+    if first is None or first == last:
+        return s
+    span = f"messages {first}-{last if last is not None else f'{len(messages.sizes)}+'}"
+    return replace(s, marks=s.marks + (span,))
+
+
+def fold_interleaved(steps: Steps, rule: Rule, ctx: Context) -> Steps:
+    """A message received in pieces and echoed piece by piece (recv, send, recv, send on one
+    socket, every piece within the same message of its stream) is one recv and one send step,
+    marked in the dialect: `recvfrom(interleaved) x2`, `sendto(interleaved) x2`. How many
+    pieces TCP delivers changes from run to run; what is echoed, message by message, does
+    not. The same for a client that sends a message in pieces and reads each piece's echo."""
+    when = _when(rule, ctx)
+    messages = _messages(rule, ctx)
+    mark = rule.params["mark"]
+    starts = _stream_starts(steps, when)
+    out: list[Step] = []
+    i = 0
+
+    def pair(a: Step, b: Step) -> bool:
+        return (when(a) and when(b) and a.fd == b.fd and a.name != b.name
+                and not a.errno and not b.errno and not a.outcome and not b.outcome
+                and not _datagram(a, ctx))
+
+    while i < len(steps):
+        a = steps[i]
+        b = steps[i + 1] if i + 1 < len(steps) else None
+        if b is None or not pair(a, b):
+            out.append(a)
+            i += 1
+            continue
+        x, y = a, b
+        x_start, y_start = starts[i], starts[i + 1]
+        j = i + 2
+        while j + 1 < len(steps):
+            nx, ny = steps[j], steps[j + 1]
+            if not (_mergeable(x, nx) and _mergeable(y, ny) and when(nx) and when(ny)
+                    and x_start is not None and y_start is not None
+                    and messages.fits(x_start, x.result or 0, nx.result or 0)
+                    and messages.fits(y_start, y.result or 0, ny.result or 0)):
+                break
+            x, y = _merge(x, nx), _merge(y, ny)
+            j += 2
+        if j == i + 2:
+            out.append(a)
+            i += 1
+            continue
+        out += [x if mark in x.marks else replace(x, marks=x.marks + (mark,)),
+                y if mark in y.marks else replace(y, marks=y.marks + (mark,))]
+        i = j
     return tuple(out)
 
 
@@ -463,6 +626,8 @@ KINDS: dict[str, Kind] = {
         "other": Param(p_str, default="other")}),
     "mask_ports": Kind(mask_ports, {"run_port": Param(p_str, default="PORT"),
                                     "other_ports": Param(p_str, default="*")}),
+    "mask_paths": Kind(mask_paths, {"run_path": Param(p_str, default="PATH"),
+                                    "run_dir": Param(p_str, default="RUNDIR")}),
     "mark_eof": Kind(mark_eof, {"when": _WHEN_REQUIRED}),
     "drop": Kind(drop, {"when": _WHEN_REQUIRED}),
     "alias": Kind(alias, {"only": Param(p_names), "when": _WHEN}),
@@ -475,6 +640,10 @@ KINDS: dict[str, Kind] = {
     "fold_pending_connect": Kind(fold_pending_connect, {
         "pending": Param(p_names, default=("EINPROGRESS",)),
         "check": _WHEN_REQUIRED, "until": _WHEN, "extra": Param(p_str, default="SO_ERROR")}),
-    "merge_transfers": Kind(merge_transfers, {"when": _WHEN_REQUIRED,
-                                              "split_at_message": Param(p_bool, default=True)}),
+    "merge_transfers": Kind(merge_transfers, {
+        "when": _WHEN_REQUIRED, "split_at_message": Param(p_bool, default=True),
+        "merge_datagrams": Param(p_bool, default=False)}),
+    "fold_interleaved": Kind(fold_interleaved, {
+        "when": _WHEN_REQUIRED, "split_at_message": Param(p_bool, default=True),
+        "mark": Param(p_str, default="interleaved")}),
 }

@@ -17,6 +17,7 @@ from typing import Any
 from harness.model import RunRecord, SyscallEvent, Trace
 from harness.normalize.syscalls import (DEFAULT_SYSCALLS, SyscallTable, SyscallTableError,
                                         load_syscall_table)
+from harness.normalize.textbook import Textbooks, TextbookError, load_textbooks
 
 DEFAULT_RULES = Path(__file__).with_name("rules.yaml")
 
@@ -51,10 +52,17 @@ class RuleSet:
     rules: tuple[Rule, ...]  # in file order
     syscalls: SyscallTable  # classes and aliases the rules refer to
     source: str  # path of the rules file
+    textbooks: Textbooks | None = None  # the textbook sequences (`textbook:`), when named
 
     def at(self, level: str) -> tuple[Rule, ...]:
         """The rules of exactly this level, in file order."""
         return tuple(r for r in self.rules if r.level == level)
+
+    def param(self, kind: str, name: str, default: Any) -> Any:
+        """A parameter of the first rule of a kind (the PORT and PATH placeholders), else
+        the default."""
+        rule = next((r for r in self.rules if r.kind == kind), None)
+        return rule.params.get(name, default) if rule is not None else default
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +70,7 @@ class Context:
     """What a rule may look at besides the steps: the run, the trace, the syscall table."""
 
     trace: Trace  # the whole trace (processes, original events)
-    run: RunRecord  # the run: its host, port and message
+    run: RunRecord  # the run: its host, port, message (sizes for tcp-session), unix path
     role: str  # server | client
     syscalls: SyscallTable  # classes, aliases, fd argument names
     events: Mapping[int, SyscallEvent]  # seq -> original event
@@ -71,6 +79,14 @@ class Context:
     def message_bytes(self) -> int:
         """Length of the run's message as the client sends it (its argv bytes)."""
         return len(os.fsencode(self.run.message)) if self.run.message else 0
+
+    @property
+    def messages(self) -> tuple[int, ...]:
+        """Sizes of the messages of the run, in order: RunRecord.sizes (tcp-session), else the
+        one message; empty when the run has no message."""
+        if self.run.sizes:
+            return tuple(self.run.sizes)
+        return (self.message_bytes,) if self.message_bytes else ()
 
 
 def _rule_where(source: str, index: int, raw: Any) -> str:
@@ -140,7 +156,8 @@ def parse_rules(doc: Any, source: str, syscalls: SyscallTable) -> RuleSet:
 
 def load_rules(path: Path | str = DEFAULT_RULES) -> RuleSet:
     """Read and check a rules file. Its optional `syscalls:` key names the syscall table,
-    relative to the rules file (else the packaged syscalls.yaml)."""
+    relative to the rules file (else the packaged syscalls.yaml); its optional `textbook:` key
+    the textbook sequences of the scenarios (scenarios.yaml), relative to it too."""
     import yaml
 
     path = Path(path)
@@ -157,7 +174,15 @@ def load_rules(path: Path | str = DEFAULT_RULES) -> RuleSet:
         syscalls = load_syscall_table(table_path)
     except SyscallTableError as e:
         raise RuleError(f"{path}: syscall table: {e}") from None
-    return parse_rules(doc, str(path), syscalls)
+    ruleset = parse_rules(doc, str(path), syscalls)
+    if isinstance(doc, dict) and doc.get("textbook"):
+        try:
+            textbooks = load_textbooks(path.parent / str(doc["textbook"]), syscalls)
+        except TextbookError as e:
+            raise RuleError(f"{path}: textbook: {e}") from None
+        ruleset = RuleSet(rules=ruleset.rules, syscalls=syscalls, source=ruleset.source,
+                          textbooks=textbooks)
+    return ruleset
 
 
 @lru_cache(maxsize=1)

@@ -5,8 +5,10 @@ last fd. It is known by (pid, fd) in between: fd numbers are reused after a clos
 fcntl(F_DUPFD) give it more fds, threads share their process's fds, and a forked child starts
 with a copy of its parent's fds that refer to the same sockets.
 
-The echo sockets are found from the run's address: the socket bound to it (the listener), the
-sockets accepted from that listener (connections), and the socket connected to it (the client's).
+The echo sockets are found from the run's address (its host and port, or for the unix scenario
+its socket path): the stream socket bound to it (the listener), the sockets accepted from that
+listener (connections), the socket connected to it (the client's), and for datagrams the socket
+bound to it (the UDP server's) or sending to it with sendto/sendmsg (the UDP client's).
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ class SocketInfo:
     bound: Address | None = None  # last address passed to bind
     connected: Address | None = None  # last address passed to connect
     listening: bool = False  # listen was called on it
+    sent_to: tuple[Address, ...] = ()  # addresses given to sendto/sendmsg, each once
+
+    @property
+    def datagram(self) -> bool:
+        return self.type == "SOCK_DGRAM"
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +167,11 @@ def walk_sockets(trace: Trace, table: SyscallTable) -> SocketWalk:
                 sockets[target]["connected"] = ev.args.get("addr")
             elif ev.syscall == "listen" and not ev.failed:
                 sockets[target]["listening"] = True
+            elif table.in_class(ev.syscall, "send_like") and isinstance(ev.args.get("addr"),
+                                                                          dict):
+                sent = sockets[target].setdefault("sent_to", ())
+                if ev.args["addr"] not in sent:
+                    sockets[target]["sent_to"] = sent + (ev.args["addr"],)
         if ev.syscall == "close" and isinstance(ev.args.get("fd"), int):
             fds.pop(ev.args["fd"], None)
         elif ev.syscall == "close_range" and not ev.failed:
@@ -178,29 +190,51 @@ def _is_ip(host: str) -> bool:
     return True
 
 
-def address_matches(addr: Any, host: str, port: int) -> bool:
-    """Whether a decoded address is the run's (a v4-mapped IPv6 address counts as its IPv4,
-    a wildcard bind takes the run's connections too)."""
-    if not isinstance(addr, dict) or addr.get("port") != port:
+def _same_ip(a: Any, b: str) -> bool:
+    """Equal as IP addresses (0:0:0:0:0:0:0:1 is ::1), else as strings."""
+    if a == b:
+        return True
+    try:
+        return ipaddress.ip_address(str(a)) == ipaddress.ip_address(b)
+    except ValueError:
+        return False
+
+
+def address_matches(addr: Any, host: str, port: int, path: str | None = None) -> bool:
+    """Whether a decoded address is the run's: its socket path when the run has one (unix),
+    else its host and port (a v4-mapped IPv6 address counts as its IPv4, a wildcard bind takes
+    the run's connections too)."""
+    if not isinstance(addr, dict):
+        return False
+    if path:
+        return addr.get("family") == "AF_UNIX" and addr.get("path") == path
+    if not port or addr.get("port") != port:
         return False
     if not _is_ip(host):  # a host name: only the port can be checked
         return True
     address = addr.get("address")
-    return address == host or addr.get("v4mapped") == host or address in WILDCARDS
+    return (_same_ip(address, host) or _same_ip(addr.get("v4mapped"), host)
+            or address in WILDCARDS)
 
 
-def echo_roles(walk: SocketWalk, host: str, port: int) -> dict[int, str]:
-    """socket id -> listener | conn | sock, for the echo's sockets."""
+def echo_roles(walk: SocketWalk, host: str, port: int,
+               path: str | None = None) -> dict[int, str]:
+    """socket id -> listener | conn | sock, for the echo's sockets. A datagram socket bound to
+    the run's address is the UDP server's only socket: `sock`, like the client's."""
     roles: dict[int, str] = {}
+
+    def matches(addr: Any) -> bool:
+        return address_matches(addr, host, port, path)
+
     for s in walk.sockets:
-        if address_matches(s.bound, host, port):
-            roles[s.id] = "listener"
+        if matches(s.bound):
+            roles[s.id] = "sock" if s.datagram else "listener"
     for s in walk.sockets:
         if s.id in roles:
             continue
         if s.origin == "accept" and s.listener in roles:
             roles[s.id] = "conn"
-        elif address_matches(s.connected, host, port):
+        elif matches(s.connected) or any(matches(a) for a in s.sent_to):
             roles[s.id] = "sock"
     return roles
 
@@ -238,6 +272,8 @@ def describe(s: SocketInfo, mask: Any) -> str:
         parts.append(f"bound to {format_addr(mask(s.bound))}")
     if s.connected is not None:
         parts.append(f"connected to {format_addr(mask(s.connected))}")
+    if s.sent_to:
+        parts.append("sending to " + ", ".join(format_addr(mask(a)) for a in s.sent_to))
     if s.listening:
         parts.append("listening")
     return " ".join(parts)

@@ -35,11 +35,28 @@ def sample_doc(result: SampleResult) -> dict[str, Any]:
 
 def table_doc(table: RoleTable) -> dict[str, Any]:
     names = [s.sample for s in table.samples]
+    book = table.textbook_verdict
+    textbook = None if book is None else {
+        "steps": [s.label for s in table.textbook], "note": table.textbook_note,
+        "base_verdict": {"status": book.status, "summary": book.summary,
+                         "first_step": book.first_step}}
     return {"role": table.role, "reference": table.reference, "base": table.base,
-            "note": table.note, "samples": names,
-            "rows": [{"step": r.step, "label": r.label, "cells": dict(zip(names, r.cells))}
+            "note": table.note, "samples": names, "textbook": textbook,
+            "rows": [{"step": r.step, "label": r.label,
+                      **({"textbook": r.textbook} if book is not None else {}),
+                      "cells": dict(zip(names, r.cells))}
                      for r in table.rows],
             "verdicts": {s.sample: t.verdict_cell(s) for s in table.samples}}
+
+
+def grid_doc(report: Report) -> dict[str, Any]:
+    grid = report.grid
+    return {"scenarios": list(grid.scenarios),
+            "rows": [{"sample": row.sample, "role": row.role,
+                      "cells": {sc: {"status": c.status, "text": c.text, "run": c.run,
+                                     "first_step": c.step}
+                                for sc, c in zip(grid.scenarios, row.cells)}}
+                     for row in grid.rows]}
 
 
 class JsonRenderer:
@@ -49,8 +66,9 @@ class JsonRenderer:
         doc = {
             "reference": report.reference, "level": report.level,
             "started_at": report.started_at, "exit_code": exit_code(report),
+            "grid": grid_doc(report),
             "scenarios": [{
-                "name": sc.name,
+                "name": sc.name, "note": sc.note,
                 "tables": [table_doc(tb) for tb in sc.tables],
                 "runs": [{"folder": run.folder, "outcome": run.record.outcome,
                           "detail": run.record.detail, "failure": run_failure(run.record),

@@ -9,6 +9,14 @@ from __future__ import annotations
 from harness.normalize.steps import GAP
 from harness.report import Report, RoleTable, SampleResult, ScenarioReport, run_failure
 
+TEXTBOOK = "textbook"
+GRID_LEGEND = ("Each sample against the reference sample of its role. differs (step k): "
+               "the first step that differs; failed: the run failed; n/a: the sample does not "
+               "implement the scenario; skipped: it cannot run here; not run: it implements "
+               "the scenario but has no run.")
+# Attribute rows left out when no sample has anything to say in them.
+OPTIONAL_ATTRIBUTES = ("listen backlog", "addressing")
+
 Table = tuple[list[str], list[list[str]]]
 
 ROLE_TITLES = {"server": "servers", "client": "clients"}
@@ -25,12 +33,34 @@ def verdict_cell(result: SampleResult) -> str:
     return text
 
 
-def steps_table(table: RoleTable) -> Table:
-    """Rows the canonical steps, columns the samples, cells the dialects, then a verdict row."""
-    headers = ["#", "step"] + [column_title(table, s) for s in table.samples]
-    rows = [[str(r.step) if r.step is not None else "+", r.label, *r.cells] for r in table.rows]
-    rows.append(["", "verdict", *(verdict_cell(s) for s in table.samples)])
+def grid_table(report: Report) -> Table:
+    """Rows the samples (one per role), columns the scenarios."""
+    grid = report.grid
+    headers = ["sample", "role", *grid.scenarios]
+    rows = [[row.sample + (" (ref)" if row.sample == report.reference else ""), row.role,
+             *(c.text for c in row.cells)] for row in grid.rows]
     return headers, rows
+
+
+def steps_table(table: RoleTable) -> Table:
+    """Rows the canonical steps, columns the textbook (when the scenario has one) and the
+    samples, cells the dialects, then a verdict row."""
+    book = [TEXTBOOK] if table.textbook else []
+    headers = ["#", "step", *book] + [column_title(table, s) for s in table.samples]
+    rows = [[str(r.step) if r.step is not None else "+", r.label,
+             *([r.textbook] if book else []), *r.cells] for r in table.rows]
+    rows.append(["", "verdict", *([""] if book else []),
+                 *(verdict_cell(s) for s in table.samples)])
+    return headers, rows
+
+
+def textbook_line(table: RoleTable) -> str | None:
+    """How the base sample (the reference) compares with the textbook."""
+    v = table.textbook_verdict
+    if v is None or table.base is None:
+        return None
+    who = f"{table.base} (reference)" if table.base == table.reference else table.base
+    return f"{who} against the textbook: {v.summary}"
 
 
 def attributes_table(table: RoleTable) -> Table:
@@ -42,7 +72,7 @@ def attributes_table(table: RoleTable) -> Table:
     rows = []
     for label in labels:
         cells = [d.get(label, GAP) for d in per_sample]
-        if all(c in (GAP, "none") for c in cells) and label == "listen backlog":
+        if all(c in (GAP, "none") for c in cells) and label in OPTIONAL_ATTRIBUTES:
             continue
         rows.append([label, *cells])
     return headers, rows

@@ -44,15 +44,25 @@ class TextRenderer:
         out: list[str] = []
         out += self.heading("Socket syscalls compared", 1)
         out += ["", t.summary_line(report), ""]
+        if report.grid.rows:
+            out += self.heading("Verdicts", 2)
+            out += ["", t.GRID_LEGEND, ""]
+            out += self.table(t.grid_table(report))
+            out.append("")
         for sc in report.scenarios:
-            for table in sc.tables:
+            for i, table in enumerate(sc.tables):
                 out += self.heading(f"{sc.name}: {t.ROLE_TITLES[table.role]}", 2)
                 out.append("")
+                if i == 0 and sc.note:
+                    out += [sc.note, ""]
                 if table.note:
                     out += [table.note, ""]
+                if table.textbook_note:
+                    out += [f"textbook: {table.textbook_note}.", ""]
                 out += self.table(t.steps_table(table))
                 out.append("")
-                diffs = t.differences(table)
+                book = t.textbook_line(table)
+                diffs = ([book] if book else []) + t.differences(table)
                 if diffs:
                     out += self.bullets(diffs) + [""]
                 out += self.heading(f"{sc.name}: {table.role} attributes", 3)

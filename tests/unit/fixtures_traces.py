@@ -3,8 +3,12 @@
 `TraceBuilder` writes events the way the tracer does (docs/trace-format.md): `fds` on calls
 that create fds, `sock` identities that learn their addresses, escaped `data`. The sample
 builders below follow what real runtimes do for one TCP echo (shared FIELD-NOTES): C, Python
-socket, Python asyncio, a Node-like runtime, a Java-like one, and the negative controls.
-`write_trace_set` lays a set out on disk as the runner does (index.yaml, run.yaml, traces).
+socket, Python asyncio, a Node-like runtime, a Java-like one, and the negative controls; then
+the other scenarios (tcp6, unix, udp, tcp-session) as the Python socket module and C make them,
+with their negative controls (a UDP client that never waits for the reply, a unix server that
+never listens and echoes over a socketpair, a tcp-session client that sends every message
+before reading any). `write_trace_set` lays a set out on disk as the runner does (index.yaml,
+run.yaml, traces).
 """
 
 from __future__ import annotations
@@ -19,8 +23,16 @@ from harness.model import (MatrixIndex, ProcessInfo, RunRecord, SkippedSample, S
                            SyscallEvent, Trace, TracerInfo)
 
 HOST = "127.0.0.1"
+HOST6 = "::1"
 PORT = 40123
 MESSAGE = "hello"
+# the unix scenario's socket path: a fresh temporary folder per run, as the runner makes it
+RUN_DIR = "/tmp/harness-run-q7x2k9"
+UNIX_PATH = f"{RUN_DIR}/echo.sock"
+# tcp-session: the runner's message and sizes (scenarios.yaml)
+SESSION_MESSAGE = "hello, sockets"
+SIZES = [14, 1000, 100000]
+DATA_BYTES = 64  # bytes of each buffer the tracer keeps (its default)
 
 
 def inet(host: str = HOST, port: int = PORT) -> dict[str, Any]:
@@ -32,11 +44,37 @@ def inet6_mapped(host: str = HOST, port: int = PORT) -> dict[str, Any]:
             "scope_id": 0, "v4mapped": host}
 
 
+def inet6(host: str = HOST6, port: int = PORT) -> dict[str, Any]:
+    return {"family": "AF_INET6", "address": host, "port": port, "flowinfo": 0, "scope_id": 0}
+
+
+def unix(path: str = UNIX_PATH) -> dict[str, Any]:
+    return {"family": "AF_UNIX", "path": path}
+
+
+def session_message(size: int) -> str:
+    """Message k of a tcp-session run: the message repeated and cut to its size."""
+    return (SESSION_MESSAGE * (size // len(SESSION_MESSAGE) + 1))[:size]
+
+
 def run_record(server: str, client: str, port: int = PORT, outcome: str = "ok",
                scenario: str = "tcp", **kw: Any) -> RunRecord:
-    return RunRecord(scenario=scenario, server=server, client=client, host=HOST, port=port,
-                     message=MESSAGE, outcome=outcome,
-                     client_stdout=MESSAGE if outcome == "ok" else "", **kw)
+    """A run as the runner records it; each scenario's own fields (tcp6's host, unix's path,
+    tcp-session's message and sizes) filled in from the scenario."""
+    fields: dict[str, Any] = {"host": HOST, "port": port, "message": MESSAGE}
+    if scenario == "tcp6":
+        fields["host"] = HOST6
+    elif scenario == "unix":
+        fields.update(host="", port=0, path=UNIX_PATH)
+    elif scenario == "tcp-session":
+        expected = "".join(session_message(n) for n in SIZES)
+        fields.update(message=SESSION_MESSAGE, sizes=list(SIZES), expected_len=len(expected))
+    fields.update(kw)
+    if "client_stdout" not in fields and outcome == "ok":
+        fields["client_stdout"] = ("".join(session_message(n) for n in fields["sizes"])[:1000]
+                                   if fields.get("sizes") else fields["message"])
+    return RunRecord(scenario=scenario, server=server, client=client, outcome=outcome,
+                     **fields)
 
 
 @dataclass
@@ -104,8 +142,12 @@ class TraceBuilder:
         local = (self.socks.get((self.pid, lfd)) or SocketIdentity(lfd, "AF_INET",
                                                                    "SOCK_STREAM")).local
         fam = local.get("family", "AF_INET") if local else "AF_INET"
-        peer = (inet(HOST, peer_port) if fam == "AF_INET"
-                else inet6_mapped(HOST, peer_port))
+        if fam == "AF_UNIX":
+            peer: dict[str, Any] = {"family": "AF_UNIX"}  # the client's unnamed socket
+        elif fam == "AF_INET6" and local and not local.get("v4mapped"):
+            peer = inet6(local.get("address", HOST6), peer_port)
+        else:
+            peer = inet(HOST, peer_port) if fam == "AF_INET" else inet6_mapped(HOST, peer_port)
         args: dict[str, Any] = {"fd": lfd, "addr": None if errno else peer}
         if flags is not None:
             args["flags"] = list(flags)
@@ -119,31 +161,53 @@ class TraceBuilder:
                 **kw: Any) -> None:
         addr = addr or inet()
         if errno not in ("ECONNREFUSED",):
-            self._ident(fd, peer=addr, local=inet(HOST, 52940))
+            if addr["family"] == "AF_UNIX":
+                local: dict[str, Any] = {"family": "AF_UNIX"}
+            elif addr["family"] == "AF_INET6":
+                local = inet6(addr["address"], 52940)
+            else:
+                local = inet(HOST, 52940)
+            self._ident(fd, peer=addr, local=local)
         self.call("connect", {"fd": fd, "addr": addr}, result=-1 if errno else 0, errno=errno,
                   fd=fd, **kw)
 
+    @staticmethod
+    def _data(args: dict[str, Any], data: str) -> None:
+        """The buffer as the tracer keeps it: its first DATA_BYTES bytes."""
+        args.update({"data": data[:DATA_BYTES], "data_len": len(data)})
+        if len(data) > DATA_BYTES:
+            args["data_truncated"] = True
+
     def recv(self, fd: int, data: str, syscall: str = "recvfrom", flags: Iterable[str] = (),
-             size: int = 4096, errno: str | None = None, **kw: Any) -> None:
+             size: int = 4096, errno: str | None = None, addr: dict[str, Any] | None = None,
+             **kw: Any) -> None:
+        """A receive; `addr` is the sender's address a recvfrom/recvmsg asked for (UDP)."""
         args: dict[str, Any] = {"fd": fd, "size": size}
         if syscall in ("recvfrom", "recvmsg"):
             args["flags"] = list(flags)
         if errno:
             self.call(syscall, args, result=-1, errno=errno, fd=fd, **kw)
             return
-        args.update({"data": data, "data_len": len(data)})
+        if addr is not None:
+            args["addr"] = addr
+        self._data(args, data)
         self.call(syscall, args, result=len(data), fd=fd, **kw)
 
     def send(self, fd: int, data: str, syscall: str = "sendto", flags: Iterable[str] = (),
-             result: int | None = None, errno: str | None = None, **kw: Any) -> None:
+             result: int | None = None, errno: str | None = None,
+             addr: dict[str, Any] | None = None, **kw: Any) -> None:
+        """A send of `data` taking `result` bytes (all by default); `addr` is the destination
+        a sendto/sendmsg names (UDP)."""
         n = len(data) if result is None else result
         args: dict[str, Any] = {"fd": fd, "size": len(data)}
         if syscall in ("sendto", "sendmsg"):
             args["flags"] = list(flags)
+            if addr is not None:
+                args["addr"] = addr
         if errno:
             self.call(syscall, args, result=-1, errno=errno, fd=fd, **kw)
             return
-        args.update({"data": data[:n], "data_len": n})
+        self._data(args, data[:n])
         self.call(syscall, args, result=n, fd=fd, **kw)
 
     def shutdown(self, fd: int, how: str = "SHUT_WR", **kw: Any) -> None:
@@ -498,6 +562,265 @@ def connect_twice_client(port: int = PORT) -> Trace:
     return b.build(exit_status=1)
 
 
+# -- tcp6 ----------------------------------------------------------------------------------------
+
+def python_stdlib_server6(port: int = PORT) -> Trace:
+    """The reference server over ::1: an AF_INET6 socket, otherwise as for tcp."""
+    b = TraceBuilder(pid=7101, command=["/usr/bin/python3.11", "server.py", HOST6, str(port)])
+    b.socket(3, domain="AF_INET6", flags=["SOCK_CLOEXEC"])
+    b.bind(3, inet6(HOST6, port))
+    b.listen(3, 128)
+    b.accept(3, 4, flags=["SOCK_CLOEXEC"])
+    b.getsockname(4)
+    b.recv(4, MESSAGE)
+    b.send(4, MESSAGE)
+    b.close(4)
+    b.close(3)
+    return b.build()
+
+
+def python_stdlib_client6(port: int = PORT) -> Trace:
+    b = TraceBuilder(pid=7201, command=["/usr/bin/python3.11", "client.py", HOST6, str(port),
+                                        MESSAGE])
+    b.socket(3, domain="AF_INET6", flags=["SOCK_CLOEXEC"])
+    b.connect(3, inet6(HOST6, port))
+    b.send(3, MESSAGE)
+    b.recv(3, MESSAGE)
+    b.close(3)
+    return b.build()
+
+
+def c_server6(port: int = PORT) -> Trace:
+    """C over ::1, with a server that binds the IPv6 wildcard (::) instead of ::1."""
+    b = TraceBuilder(pid=7301, command=["/tmp/build/c/server", HOST6, str(port)])
+    b.socket(3, domain="AF_INET6", protocol="IPPROTO_IP")
+    b.bind(3, inet6("::", port))
+    b.listen(3, 5)
+    b.accept(3, 4, flags=None)
+    b.recv(4, MESSAGE)
+    b.send(4, MESSAGE)
+    b.close(4)
+    b.close(3)
+    return b.build()
+
+
+def c_client6(port: int = PORT) -> Trace:
+    b = TraceBuilder(pid=7401, command=["/tmp/build/c/client", HOST6, str(port), MESSAGE])
+    b.socket(3, domain="AF_INET6", protocol="IPPROTO_IP")
+    b.connect(3, inet6(HOST6, port))
+    b.send(3, MESSAGE)
+    b.recv(3, MESSAGE)
+    b.close(3)
+    return b.build()
+
+
+# -- unix ----------------------------------------------------------------------------------------
+
+def python_stdlib_server_unix(path: str = UNIX_PATH) -> Trace:
+    b = TraceBuilder(pid=7501, command=["/usr/bin/python3.11", "server_unix.py", path])
+    b.socket(3, domain="AF_UNIX", flags=["SOCK_CLOEXEC"], protocol=0)
+    b.bind(3, unix(path))
+    b.listen(3, 128)
+    b.accept(3, 4, flags=["SOCK_CLOEXEC"])
+    b.getsockname(4)
+    b.recv(4, MESSAGE)
+    b.send(4, MESSAGE)
+    b.close(4)
+    b.close(3)
+    return b.build()
+
+
+def python_stdlib_client_unix(path: str = UNIX_PATH) -> Trace:
+    b = TraceBuilder(pid=7601, command=["/usr/bin/python3.11", "client_unix.py", path, MESSAGE])
+    b.socket(3, domain="AF_UNIX", flags=["SOCK_CLOEXEC"], protocol=0)
+    b.connect(3, unix(path))
+    b.send(3, MESSAGE)
+    b.recv(3, MESSAGE)
+    b.close(3)
+    return b.build()
+
+
+def no_listen_server_unix(path: str = UNIX_PATH) -> Trace:
+    """Negative control: binds the path but never listens (nor accepts); echoes the message
+    to itself over a socketpair instead."""
+    b = TraceBuilder(pid=7701, command=["/usr/bin/python3.11", "server_unix.py", path])
+    b.socket(3, domain="AF_UNIX", flags=["SOCK_CLOEXEC"], protocol=0)
+    b.bind(3, unix(path))
+    b.socketpair((4, 5))
+    b.send(4, MESSAGE)
+    b.recv(5, MESSAGE)
+    b.close(4)
+    b.close(5)
+    b.close(3)
+    return b.build()
+
+
+# -- udp -----------------------------------------------------------------------------------------
+
+PEER_PORT = 52940  # the UDP client's ephemeral port, as the server sees it
+
+
+def python_stdlib_server_udp(port: int = PORT) -> Trace:
+    """recvfrom a 65536-byte buffer, sendto the sender's address, close."""
+    b = TraceBuilder(pid=7801, command=["/usr/bin/python3.11", "server_udp.py", HOST, str(port)])
+    b.socket(3, type="SOCK_DGRAM", flags=["SOCK_CLOEXEC"], protocol="IPPROTO_IP")
+    b.bind(3, inet(HOST, port))
+    b.recv(3, MESSAGE, size=65536, addr=inet(HOST, PEER_PORT))
+    b.send(3, MESSAGE, addr=inet(HOST, PEER_PORT))
+    b.close(3)
+    return b.build()
+
+
+def python_stdlib_client_udp(port: int = PORT) -> Trace:
+    """sendto the run's address, recvfrom the reply, close."""
+    b = TraceBuilder(pid=7901, command=["/usr/bin/python3.11", "client_udp.py", HOST, str(port),
+                                        MESSAGE])
+    b.socket(3, type="SOCK_DGRAM", flags=["SOCK_CLOEXEC"], protocol="IPPROTO_IP")
+    b.send(3, MESSAGE, addr=inet(HOST, port))
+    b.recv(3, MESSAGE, size=65536, addr=inet(HOST, port))
+    b.close(3)
+    return b.build()
+
+
+def c_server_udp(port: int = PORT) -> Trace:
+    b = TraceBuilder(pid=8001, command=["/tmp/build/c/server_udp", HOST, str(port)])
+    b.socket(3, type="SOCK_DGRAM", protocol="IPPROTO_IP")
+    b.bind(3, inet(HOST, port))
+    b.recv(3, MESSAGE, size=65536, addr=inet(HOST, PEER_PORT))
+    b.send(3, MESSAGE, addr=inet(HOST, PEER_PORT))
+    b.close(3)
+    return b.build()
+
+
+def c_client_udp_connected(port: int = PORT) -> Trace:
+    """The other idiom: connect the datagram socket, then send() and recv() (libc makes them
+    sendto and recvfrom with no address)."""
+    b = TraceBuilder(pid=8101, command=["/tmp/build/c/client_udp", HOST, str(port), MESSAGE])
+    b.socket(3, type="SOCK_DGRAM", protocol="IPPROTO_IP")
+    b.connect(3, inet(HOST, port))
+    b.send(3, MESSAGE)
+    b.recv(3, MESSAGE, size=65536)
+    b.close(3)
+    return b.build()
+
+
+def no_wait_client_udp(port: int = PORT) -> Trace:
+    """Negative control: sends the datagram and closes without waiting for the reply."""
+    b = TraceBuilder(pid=8201, command=["/usr/bin/python3.11", "client_udp.py", HOST, str(port),
+                                        MESSAGE])
+    b.socket(3, type="SOCK_DGRAM", flags=["SOCK_CLOEXEC"], protocol="IPPROTO_IP")
+    b.send(3, MESSAGE, addr=inet(HOST, port))
+    b.close(3)
+    return b.build(exit_status=0)
+
+
+# -- tcp-session ---------------------------------------------------------------------------------
+
+def _pieces(total: int, piece: int) -> list[int]:
+    return [piece] * (total // piece) + ([total % piece] if total % piece else [])
+
+
+def python_stdlib_server_session(port: int = PORT, big_pieces: tuple[int, ...] = (65483, 34517)
+                                 ) -> Trace:
+    """recv(65536) and sendall what came, until end of file: the 100000-byte message arrives
+    in pieces (as many as TCP makes), each echoed before the next receive."""
+    b = TraceBuilder(pid=8301, command=["/usr/bin/python3.11", "server.py", HOST, str(port)])
+    b.socket(3, flags=["SOCK_CLOEXEC"])
+    b.bind(3, inet(HOST, port))
+    b.listen(3, 128)
+    b.accept(3, 4, flags=["SOCK_CLOEXEC"])
+    b.getsockname(4)
+    for size in SIZES:
+        pieces = list(big_pieces) if size == SIZES[-1] else [size]
+        offset = 0
+        for n in pieces:
+            data = session_message(size)[offset:offset + n]
+            b.recv(4, data, size=65536)
+            b.send(4, data)
+            offset += n
+    b.recv(4, "", size=65536)
+    b.close(4)
+    b.close(3)
+    return b.build()
+
+
+def python_stdlib_client_session(port: int = PORT, read_piece: int = 16384) -> Trace:
+    """For each message: sendall it, then recv until its echo is whole."""
+    b = TraceBuilder(pid=8401, command=["/usr/bin/python3.11", "client.py", HOST, str(port),
+                                        SESSION_MESSAGE, ",".join(map(str, SIZES))])
+    b.socket(3, flags=["SOCK_CLOEXEC"])
+    b.connect(3, inet(HOST, port))
+    for size in SIZES:
+        message = session_message(size)
+        b.send(3, message)
+        offset = 0
+        for n in _pieces(size, read_piece):
+            b.recv(3, message[offset:offset + n], size=min(65536, size - offset))
+            offset += n
+    b.close(3)
+    return b.build()
+
+
+def c_server_session(port: int = PORT) -> Trace:
+    """C with read/write and a 32768-byte buffer: other pieces than Python's, same echo."""
+    b = TraceBuilder(pid=8501, command=["/tmp/build/c/server", HOST, str(port)])
+    b.socket(3, protocol="IPPROTO_IP")
+    b.bind(3, inet(HOST, port))
+    b.listen(3, 5)
+    b.accept(3, 4, flags=None)
+    for size in SIZES:
+        offset = 0
+        for n in _pieces(size, 32768):
+            data = session_message(size)[offset:offset + n]
+            b.recv(4, data, syscall="read", size=32768)
+            b.send(4, data, syscall="write")
+            offset += n
+    b.recv(4, "", syscall="read", size=32768)
+    b.close(4)
+    b.close(3)
+    return b.build()
+
+
+def c_client_session(port: int = PORT) -> Trace:
+    """C with send() in a loop: the kernel takes the 100000-byte message in two calls (a
+    partial send); reads with a 4096-byte buffer."""
+    b = TraceBuilder(pid=8601, command=["/tmp/build/c/client", HOST, str(port),
+                                        SESSION_MESSAGE, ",".join(map(str, SIZES))])
+    b.socket(3, protocol="IPPROTO_IP")
+    b.connect(3, inet(HOST, port))
+    for size in SIZES:
+        message = session_message(size)
+        if size > 65536:
+            b.send(3, message, result=65536)
+            b.send(3, message[65536:])
+        else:
+            b.send(3, message)
+        offset = 0
+        for n in _pieces(size, 4096):
+            b.recv(3, message[offset:offset + n], size=4096)
+            offset += n
+    b.close(3)
+    return b.build()
+
+
+def batch_client_session(port: int = PORT) -> Trace:
+    """Negative control: sends every message, then reads all the echoes; the first read gets
+    the echoes of messages 1 and 2 at once (TCP is a stream, not messages)."""
+    b = TraceBuilder(pid=8701, command=["/usr/bin/python3.11", "client.py", HOST, str(port),
+                                        SESSION_MESSAGE, ",".join(map(str, SIZES))])
+    b.socket(3, flags=["SOCK_CLOEXEC"])
+    b.connect(3, inet(HOST, port))
+    echoed = "".join(session_message(n) for n in SIZES)
+    for size in SIZES:
+        b.send(3, session_message(size))
+    offset = 0
+    for n in (SIZES[0] + SIZES[1], 65536, sum(SIZES) - SIZES[0] - SIZES[1] - 65536):
+        b.recv(3, echoed[offset:offset + n], size=65536)
+        offset += n
+    b.close(3)
+    return b.build()
+
+
 SERVERS: dict[str, Callable[[int], Trace]] = {
     "python-stdlib": python_stdlib_server, "c": c_server, "python-asyncio": python_asyncio_server,
     "node": node_server, "java": java_server, "echo-twice": echo_twice_server,
@@ -527,8 +850,10 @@ def _dump_yaml(doc: Any) -> str:
 
 
 def write_trace_set(root: Path, runs: list[PlannedRun], reference: str = "python-stdlib",
-                    skipped: Iterable[SkippedSample] = (), with_index: bool = True) -> Path:
-    """Lay runs out as the runner does: traces/<scenario>/<server>--<client>/..."""
+                    skipped: Iterable[SkippedSample] = (), with_index: bool = True,
+                    implements: dict[str, dict[str, list[str]]] | None = None) -> Path:
+    """Lay runs out as the runner does: traces/<scenario>/<server>--<client>/...; the index
+    lists the scenarios in the order of the runs."""
     root.mkdir(parents=True, exist_ok=True)
     folders = []
     for run in runs:
@@ -544,9 +869,10 @@ def write_trace_set(root: Path, runs: list[PlannedRun], reference: str = "python
         tracefile.write_atomic(path / "run.yaml", _dump_yaml(rec.to_dict()))
     if with_index:
         index = MatrixIndex(reference=reference,
-                            scenarios=sorted({r.record.scenario for r in runs}),
+                            scenarios=list(dict.fromkeys(r.record.scenario for r in runs)),
                             runs=folders, skipped=list(skipped),
-                            started_at="2026-11-23T18:40:00+00:00")
+                            started_at="2026-11-23T18:40:00+00:00",
+                            implements=implements or {})
         tracefile.write_atomic(root / "index.yaml", _dump_yaml(index.to_dict()))
     return root
 
@@ -595,7 +921,67 @@ def negative_controls(root: Path) -> Path:
     return write_trace_set(root, runs)
 
 
+ALL_SCENARIOS = ["tcp", "tcp-session", "udp", "unix", "tcp6"]
+
+
+def scenario_runs(first_port: int = 40701) -> list[PlannedRun]:
+    """Every scenario: the reference pair, C where it implements the scenario, and each
+    scenario's negative control as the runner would record it."""
+    unix_server = lambda port: python_stdlib_server_unix()  # noqa: E731  (no port: a path)
+    unix_client = lambda port: python_stdlib_client_unix()  # noqa: E731
+    no_listen = lambda port: no_listen_server_unix()  # noqa: E731
+    plan: list[tuple[str, str, str, Callable[[int], Trace], Callable[[int], Trace] | None,
+                     dict[str, Any]]] = [
+        ("tcp", "python-stdlib", "python-stdlib", python_stdlib_server, python_stdlib_client,
+         {}),
+        ("tcp", "c", "c", c_server, c_client, {}),
+        ("tcp-session", "python-stdlib", "python-stdlib", python_stdlib_server_session,
+         python_stdlib_client_session, {}),
+        ("tcp-session", "c", "c", c_server_session, c_client_session, {}),
+        ("tcp-session", "python-stdlib", "batch", python_stdlib_server_session,
+         batch_client_session, {}),
+        ("udp", "python-stdlib", "python-stdlib", python_stdlib_server_udp,
+         python_stdlib_client_udp, {}),
+        ("udp", "c", "c", c_server_udp, c_client_udp_connected, {}),
+        ("udp", "python-stdlib", "no-wait", python_stdlib_server_udp, no_wait_client_udp,
+         {"outcome": "echo-mismatch", "detail": "client printed b'', expected b'hello'"}),
+        ("unix", "python-stdlib", "python-stdlib", unix_server, unix_client, {}),
+        ("unix", "no-listen", "python-stdlib", no_listen, None,
+         {"outcome": "server-failed", "server_exit": 0, "client_trace": None,
+          "detail": "server exited with status 0 before listening",
+          "server_stderr": f"echoed over a socketpair; {UNIX_PATH} left unused\n"}),
+        ("tcp6", "python-stdlib", "python-stdlib", python_stdlib_server6, python_stdlib_client6,
+         {}),
+        ("tcp6", "c", "c", c_server6, c_client6, {}),
+    ]
+    runs = []
+    for port, (scenario, server, client, make_server, make_client, kw) in enumerate(
+            plan, first_port):
+        runs.append(PlannedRun(run_record(server, client, port, scenario=scenario, **kw),
+                               make_server(port),
+                               make_client(port) if make_client is not None else None))
+    return runs
+
+
+SCENARIO_IMPLEMENTS = {
+    "server": {"python-stdlib": ALL_SCENARIOS, "c": ["tcp", "tcp-session", "udp", "tcp6"],
+               "no-listen": ["unix"], "php": ["tcp"]},
+    "client": {"python-stdlib": ALL_SCENARIOS, "c": ["tcp", "tcp-session", "udp", "tcp6"],
+               "batch": ["tcp-session"], "no-wait": ["udp"], "php": ["tcp"]},
+}
+
+
+def handbuilt_scenarios(root: Path) -> Path:
+    """The golden set of the five scenarios: reference and C pairs, the negative controls,
+    a sample that does not implement every scenario (n/a) and one skipped."""
+    skipped = [SkippedSample(name="php", role=role, reason="php not found on PATH",
+                             hint="apt-get install php-cli") for role in ("server", "client")]
+    return write_trace_set(root, scenario_runs(), skipped=skipped,
+                           implements=SCENARIO_IMPLEMENTS)
+
+
 TRACE_SETS: dict[str, Callable[[Path], Path]] = {
     "handbuilt-tcp": handbuilt_tcp,
     "negative-controls": negative_controls,
+    "handbuilt-scenarios": handbuilt_scenarios,
 }

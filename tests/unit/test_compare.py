@@ -158,3 +158,61 @@ def test_merge_alignments_missing_steps_are_gaps() -> None:
     rows = merge_alignments(2, [align(list("ab"), list("b"))], [list("b")])
     assert [(r.ref, r.cells, r.kinds) for r in rows] == [(0, (None,), (None,)),
                                                          (1, (0,), (MATCH,))]
+
+
+# -- negative controls of the other scenarios, at the normalized level -------------------------
+
+def scenario_canonical(trace, scenario: str, role: str) -> tuple[Step, ...]:
+    return normalize(trace, ft.run_record("x", "x", scenario=scenario), role).steps
+
+
+def test_udp_client_that_never_waits_for_the_reply() -> None:
+    ref = scenario_canonical(ft.python_stdlib_client_udp(), "udp", "client")
+    v = compare(ref, scenario_canonical(ft.no_wait_client_udp(), "udp", "client"))
+    assert v.summary == "differs at step 3 (missing recv(sock))"
+
+
+def test_udp_client_that_connects_first_differs_by_the_connect_only() -> None:
+    ref = scenario_canonical(ft.python_stdlib_client_udp(), "udp", "client")
+    v = compare(ref, scenario_canonical(ft.c_client_udp_connected(), "udp", "client"))
+    assert v.summary == "differs at step 2 (extra connect(sock, 127.0.0.1:PORT))"
+
+
+def test_unix_server_that_never_listens_and_echoes_over_a_socketpair() -> None:
+    ref = scenario_canonical(ft.python_stdlib_server_unix(), "unix", "server")
+    v = compare(ref, scenario_canonical(ft.no_listen_server_unix(), "unix", "server"))
+    assert v.first_step == 3
+    assert [d.text for d in v.differences] == [
+        "missing listen(listener)", "missing conn = accept(listener)", "missing recv(conn)",
+        "missing send(conn)", "missing close(conn)"]
+
+
+def test_session_client_that_sends_everything_before_reading() -> None:
+    """Interleaved reference: send, recv, send, recv, send, recv. The batch client's second
+    step after connect is a send where the reference receives: it differs there (step 4),
+    and its first read holds the echoes of two messages."""
+    ref = scenario_canonical(ft.python_stdlib_client_session(), "tcp-session", "client")
+    got = scenario_canonical(ft.batch_client_session(), "tcp-session", "client")
+    assert [s.label for s in got][2:5] == ["send(sock)"] * 3
+    assert got[5].dialect == "recvfrom(messages 1-2)"
+    v = compare(ref, got)
+    assert v.first_step == 4
+    assert v.differences[0].text == "missing recv(sock)"
+    # the alignment puts the batch's second send against the reference's second send (step 5)
+    assert v.alignment[4] == Pair(4, 3, MATCH)
+
+
+def test_session_implementations_with_other_pieces_are_identical() -> None:
+    for scenario_role, ref_builder, other in (
+            ("server", ft.python_stdlib_server_session, ft.c_server_session),
+            ("client", ft.python_stdlib_client_session, ft.c_client_session)):
+        ref = scenario_canonical(ref_builder(), "tcp-session", scenario_role)
+        assert compare(ref, scenario_canonical(other(), "tcp-session",
+                                               scenario_role)).status == "identical"
+
+
+def test_tcp6_wildcard_bind_is_a_changed_address() -> None:
+    ref = scenario_canonical(ft.python_stdlib_server6(), "tcp6", "server")
+    v = compare(ref, scenario_canonical(ft.c_server6(), "tcp6", "server"))
+    assert v.summary == ("differs at step 2 (expected bind(listener, [::1]:PORT), got "
+                         "bind(listener, [::]:PORT))")

@@ -138,3 +138,100 @@ def test_a_failing_rule_is_named(tmp_path: Path) -> None:
 def test_empty_trace() -> None:
     n = normalize(ft.TraceBuilder().build(), ft.run_record("x", "x"), "server")
     assert n.steps == () and n.attributes.closing == "—" and n.attributes.io_model == "blocking"
+
+
+# -- the other scenarios -----------------------------------------------------------------------
+
+UNIX_SERVER = [s.replace("127.0.0.1:PORT", "unix:PATH") for s in SERVER_CANONICAL]
+UNIX_CLIENT = [s.replace("127.0.0.1:PORT", "unix:PATH") for s in CLIENT_CANONICAL]
+TCP6_SERVER = [s.replace("127.0.0.1:PORT", "[::1]:PORT") for s in SERVER_CANONICAL]
+TCP6_CLIENT = [s.replace("127.0.0.1:PORT", "[::1]:PORT") for s in CLIENT_CANONICAL]
+UDP_SERVER = ["sock = socket()", "bind(sock, 127.0.0.1:PORT)", "recv(sock)", "send(sock)",
+              "close(sock)"]
+UDP_CLIENT = ["sock = socket()", "send(sock)", "recv(sock)", "close(sock)"]
+SESSION_SERVER = SERVER_CANONICAL[:4] + ["recv(conn)", "send(conn)"] * 3 + [
+    "recv(conn) → EOF", "close(conn)", "close(listener)"]
+SESSION_CLIENT = CLIENT_CANONICAL[:2] + ["send(sock)", "recv(sock)"] * 3 + ["close(sock)"]
+
+
+def scenario_steps(trace, scenario: str, role: str, level: str = "canonical"):
+    return normalize(trace, ft.run_record("x", "x", scenario=scenario), role, level)
+
+
+@pytest.mark.parametrize("scenario,builder,role,expected", [
+    ("tcp6", ft.python_stdlib_server6, "server", TCP6_SERVER),
+    ("tcp6", ft.python_stdlib_client6, "client", TCP6_CLIENT),
+    ("tcp6", ft.c_client6, "client", TCP6_CLIENT),
+    ("unix", lambda port: ft.python_stdlib_server_unix(), "server", UNIX_SERVER),
+    ("unix", lambda port: ft.python_stdlib_client_unix(), "client", UNIX_CLIENT),
+    ("udp", ft.python_stdlib_server_udp, "server", UDP_SERVER),
+    ("udp", ft.c_server_udp, "server", UDP_SERVER),
+    ("udp", ft.python_stdlib_client_udp, "client", UDP_CLIENT),
+    ("tcp-session", ft.python_stdlib_server_session, "server", SESSION_SERVER),
+    ("tcp-session", ft.c_server_session, "server", SESSION_SERVER),
+    ("tcp-session", ft.python_stdlib_client_session, "client", SESSION_CLIENT),
+    ("tcp-session", ft.c_client_session, "client", SESSION_CLIENT),
+])
+def test_scenarios_reduce_to_their_canonical_sequence(scenario, builder, role, expected) -> None:
+    n = scenario_steps(builder(ft.PORT), scenario, role)
+    assert [s.label for s in n.steps] == expected
+
+
+def test_udp_dialects_say_which_call_and_which_address() -> None:
+    server = scenario_steps(ft.python_stdlib_server_udp(), "udp", "server")
+    assert [s.dialect for s in server.steps][2:4] == ["recvfrom(127.0.0.1:*)",
+                                                     "sendto(127.0.0.1:*)"]
+    client = scenario_steps(ft.python_stdlib_client_udp(), "udp", "client")
+    assert [s.dialect for s in client.steps][1:3] == ["sendto(127.0.0.1:PORT)",
+                                                     "recvfrom(127.0.0.1:PORT)"]
+    connected = scenario_steps(ft.c_client_udp_connected(), "udp", "client")
+    assert [(s.label, s.dialect) for s in connected.steps] == [
+        ("sock = socket()", "socket"), ("connect(sock, 127.0.0.1:PORT)", "connect"),
+        ("send(sock)", "sendto"), ("recv(sock)", "recvfrom"), ("close(sock)", "close")]
+
+
+def test_session_dialects_show_pieces_and_partial_sends() -> None:
+    server = scenario_steps(ft.python_stdlib_server_session(), "tcp-session", "server")
+    assert [s.dialect for s in server.steps][4:11] == [
+        "recvfrom", "sendto", "recvfrom", "sendto", "recvfrom(interleaved) x2",
+        "sendto(interleaved) x2", "recvfrom"]
+    # other pieces (three instead of two), the same steps
+    other = scenario_steps(ft.python_stdlib_server_session(big_pieces=(40000, 40000, 20000)),
+                           "tcp-session", "server")
+    assert [s.key for s in other.steps] == [s.key for s in server.steps]
+    assert other.steps[8].dialect == "recvfrom(interleaved) x3"
+    client = scenario_steps(ft.c_client_session(), "tcp-session", "client")
+    assert [s.dialect for s in client.steps][2:8] == [
+        "sendto", "recvfrom", "sendto", "recvfrom", "sendto x2", "recvfrom x25"]
+    assert client.steps[6].result == 100000
+
+
+def test_unix_path_never_reaches_the_steps() -> None:
+    for level in ("socket", "canonical"):
+        for builder, role in ((ft.python_stdlib_server_unix, "server"),
+                              (ft.python_stdlib_client_unix, "client"),
+                              (ft.no_listen_server_unix, "server")):
+            n = scenario_steps(builder(), "unix", role, level)
+            text = repr([(s.args, s.label, s.dialect) for s in n.steps + n.unrelated])
+            assert ft.RUN_DIR not in text
+    view = scenario_steps(ft.python_stdlib_server_unix(), "unix", "server", "socket")
+    bind = next(s for s in view.steps if s.syscall == "bind")
+    assert format_call(bind) == "bind(listener, addr=unix:PATH) = 0"
+
+
+def test_attributes_of_the_other_scenarios() -> None:
+    udp_server = scenario_steps(ft.python_stdlib_server_udp(), "udp", "server").attributes
+    assert (udp_server.addressing, udp_server.family, udp_server.backlog) == (
+        "sendto with address", "AF_INET", "—")
+    connected = scenario_steps(ft.c_client_udp_connected(), "udp", "client").attributes
+    assert connected.addressing == "connect + send"
+    no_wait = scenario_steps(ft.no_wait_client_udp(), "udp", "client").attributes
+    assert no_wait.addressing == "sendto with address"
+    tcp = scenario_steps(ft.python_stdlib_server(), "tcp", "server").attributes
+    assert tcp.addressing == "—"
+    assert scenario_steps(ft.python_stdlib_server6(), "tcp6", "server").attributes.family == \
+        "AF_INET6"
+    unix = scenario_steps(ft.no_listen_server_unix(), "unix", "server").attributes
+    assert unix.family == "AF_UNIX"
+    assert [u.short for u in unix.unrelated] == [
+        "AF_UNIX SOCK_STREAM socketpair: 2 sockets, 5 calls"]

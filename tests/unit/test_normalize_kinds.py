@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fixtures_traces import HOST, PORT, TraceBuilder, inet, inet6_mapped, run_record
+from fixtures_traces import (HOST, HOST6, PORT, RUN_DIR, UNIX_PATH, TraceBuilder, inet, inet6,
+                             inet6_mapped, run_record, unix)
 
-from harness.model import SyscallEvent, Trace
-from harness.normalize.kinds import KINDS
+from harness.model import RunRecord, SyscallEvent, Trace
+from harness.normalize.kinds import KINDS, Messages
 from harness.normalize.rules import Context, Rule, default_rules, parse_rule
 from harness.normalize.steps import Step, step_from_event
 
@@ -20,10 +21,12 @@ def make_rule(kind: str, level: str = "canonical", **params: Any) -> Rule:
                       "test-rules.yaml", TABLE)
 
 
-def context(trace: Trace | None = None, message: str = "hello") -> Context:
+def context(trace: Trace | None = None, message: str = "hello",
+            run: RunRecord | None = None) -> Context:
     trace = trace or TraceBuilder().build()
-    run = run_record("s", "s")
-    run = type(run)(**{**run.to_dict(), "message": message})
+    if run is None:
+        run = run_record("s", "s")
+        run = type(run)(**{**run.to_dict(), "message": message})
     return Context(trace=trace, run=run, role="server", syscalls=TABLE,
                    events={e.seq: e for e in trace.events})
 
@@ -47,7 +50,8 @@ def raw_steps(trace: Trace) -> tuple[Step, ...]:
 
 def test_every_kind_has_a_test_here() -> None:
     tested = {"echo_sockets", "mask_ports", "mark_eof", "drop", "alias", "strip_flags",
-              "show_arg", "qualify", "fold_v4mapped", "fold_pending_connect", "merge_transfers"}
+              "show_arg", "qualify", "fold_v4mapped", "fold_pending_connect", "merge_transfers",
+              "mask_paths", "fold_interleaved"}
     assert set(KINDS) == tested
 
 
@@ -415,3 +419,220 @@ def test_echo_sockets_listener_made_before_the_trace() -> None:
     assert [(s.syscall, s.fd, s.creates) for s in out] == [("accept", "other1", "other2"),
                                                           ("recvfrom", "other2", "")]
     assert out[0].aside == "AF_INET SOCK_STREAM accepted"
+
+
+# -- the other scenarios: which sockets are the echo's -------------------------------------------
+
+def kept(trace: Trace, run: RunRecord) -> list[tuple[str, str, str]]:
+    out = apply("echo_sockets", raw_steps(trace), context(trace, run=run), level="socket")
+    return [(s.syscall, s.fd, s.aside) for s in out]
+
+
+def test_echo_sockets_unix_by_the_run_path() -> None:
+    b = TraceBuilder()
+    b.socket(3, domain="AF_UNIX", protocol=0)
+    b.bind(3, unix("/tmp/elsewhere.sock"))  # another path: not the echo's
+    b.socket(4, domain="AF_UNIX", protocol=0)
+    b.bind(4, unix())
+    b.listen(4, 128)
+    b.accept(4, 5, flags=["SOCK_CLOEXEC"])
+    b.recv(5, "hello")
+    b.socket(6, domain="AF_UNIX", protocol=0)
+    b.connect(6, unix())
+    trace = b.build()
+    got = kept(trace, run_record("s", "s", scenario="unix"))
+    assert [(c, fd) for c, fd, aside in got if not aside] == [
+        ("socket", "listener"), ("bind", "listener"), ("listen", "listener"),
+        ("accept4", "listener"), ("recvfrom", "conn"), ("socket", "sock"), ("connect", "sock")]
+    assert got[1][2] == "AF_UNIX SOCK_STREAM socket bound to unix:/tmp/elsewhere.sock"
+
+
+def test_echo_sockets_unix_run_has_no_port_to_match() -> None:
+    """A unix run has port 0: a socket bound to port 0 is not the echo's."""
+    b = TraceBuilder()
+    b.socket(3, type="SOCK_DGRAM")
+    b.bind(3, inet(HOST, 0))
+    trace = b.build()
+    got = kept(trace, run_record("s", "s", scenario="unix"))
+    assert all(aside for _c, _fd, aside in got)
+    assert "bound to 127.0.0.1:0" in got[0][2]
+
+
+def test_echo_sockets_udp_server_socket_is_sock() -> None:
+    b = TraceBuilder()
+    b.socket(3, type="SOCK_DGRAM", protocol="IPPROTO_IP")
+    b.bind(3, inet())
+    b.recv(3, "hello", addr=inet(HOST, 52940))
+    b.send(3, "hello", addr=inet(HOST, 52940))
+    b.close(3)
+    trace = b.build()
+    assert {fd for _c, fd, aside in kept(trace, run_record("s", "s", scenario="udp"))
+            if not aside} == {"sock"}
+
+
+def test_echo_sockets_udp_client_by_sendto_or_connect() -> None:
+    b = TraceBuilder()
+    b.socket(3, type="SOCK_DGRAM")  # a resolver's socket, sending elsewhere
+    b.send(3, "query", addr=inet("127.0.0.53", 53))
+    b.close(3)
+    b.socket(4, type="SOCK_DGRAM")
+    b.send(4, "hello", addr=inet())
+    b.recv(4, "hello", addr=inet())
+    b.close(4)
+    b.socket(5, type="SOCK_DGRAM")
+    b.connect(5, inet())
+    b.send(5, "hello")
+    trace = b.build()
+    got = kept(trace, run_record("c", "c", scenario="udp"))
+    assert [fd for _c, fd, aside in got if not aside] == ["sock"] * 4 + ["sock2"] * 3
+    assert got[0][2] == "AF_INET SOCK_DGRAM socket sending to 127.0.0.53:53"
+
+
+def test_echo_sockets_tcp6_matches_any_spelling_of_the_address() -> None:
+    for address in (HOST6, "0:0:0:0:0:0:0:1", "::"):
+        b = TraceBuilder()
+        b.socket(3, domain="AF_INET6")
+        b.bind(3, inet6(address))
+        trace = b.build()
+        assert [fd for _c, fd, aside in kept(trace, run_record("s", "s", scenario="tcp6"))
+                if not aside] == ["listener", "listener"]
+    b = TraceBuilder()
+    b.socket(3, domain="AF_INET6")
+    b.bind(3, inet6("::2"))
+    assert all(aside for *_x, aside in kept(b.build(), run_record("s", "s", scenario="tcp6")))
+
+
+# -- mask_paths --------------------------------------------------------------------------------
+
+def test_mask_paths_run_path_and_its_folder() -> None:
+    run = run_record("s", "s", scenario="unix")
+    steps = (step("bind", "listener", {"fd": "listener", "addr": unix()}),
+             step("bind", "sock", {"fd": "sock", "addr": unix(f"{RUN_DIR}/client.sock")}),
+             step("connect", "other1", {"fd": "other1", "addr": unix("/run/dbus.sock")}),
+             step("accept4", "listener", {"fd": "listener", "addr": {"family": "AF_UNIX"}}))
+    out = apply("mask_paths", steps, context(run=run), level="socket")
+    assert [s.args["addr"] for s in out] == [
+        {"family": "AF_UNIX", "path": "PATH"}, {"family": "AF_UNIX", "path": "RUNDIR/client.sock"},
+        unix("/run/dbus.sock"), {"family": "AF_UNIX"}]
+    assert out[3] is steps[3]
+
+
+def test_mask_paths_without_a_path_changes_nothing() -> None:
+    steps = (step("bind", "listener", {"addr": unix(UNIX_PATH)}),)
+    assert apply("mask_paths", steps, level="socket") == steps
+
+
+def test_mask_ports_leaves_port_zero_of_a_unix_run() -> None:
+    run = run_record("s", "s", scenario="unix")
+    out = apply("mask_ports", (step("bind", "other1", {"addr": inet(HOST, 0)}),),
+                context(run=run), level="socket")
+    assert out[0].args["addr"]["port"] == 0
+
+
+# -- show_arg on datagram addresses ------------------------------------------------------------
+
+def test_show_arg_shows_a_peer_address_and_skips_null() -> None:
+    steps = (step("sendto", "sock", {"addr": inet(HOST, "PORT")}, name="send"),  # type: ignore
+             step("sendto", "sock", {"addr": None}, name="send"),
+             step("recvfrom", "sock", {}, name="recv"))
+    out = apply("show_arg", steps, when={"name": ["send", "recv"]}, arg="addr")
+    assert [s.dialect for s in out] == ["sendto(127.0.0.1:PORT)", "sendto", "recvfrom"]
+    assert out[0].key == out[1].key
+
+
+# -- merge_transfers and fold_interleaved with the run's messages ------------------------------
+
+SESSION = run_record("s", "s", scenario="tcp-session")  # sizes 14, 1000, 100000
+
+
+def xfer(name: str, n: int, fd: str = "sock", syscall: str | None = None, seq: int = 1,
+         outcome: str = "") -> Step:
+    syscall = syscall or {"recv": "recvfrom", "send": "sendto"}[name]
+    return step(syscall, fd, result=n, name=name, seq=seq, outcome=outcome)
+
+
+def merged(kind: str, steps: tuple[Step, ...], run: RunRecord = SESSION,
+           trace: Trace | None = None, **params: Any) -> list[str]:
+    out = apply(kind, steps, context(trace, run=run), when={"name": ["recv", "send"]}, **params)
+    return [f"{s.name} {s.dialect}" for s in out]
+
+
+def test_messages_ends_and_indexes() -> None:
+    m = Messages([14, 1000, 100000])
+    assert [m.end(o) for o in (0, 13, 14, 1013, 1014, 101013, 101014)] == [
+        14, 14, 1014, 1014, 101014, 101014, 201014]
+    assert [m.index(o) for o in (0, 14, 1014, 101014)] == [1, 2, 3, None]
+    assert m.fits(1014, 65536, 34464) and not m.fits(1014, 65536, 34465)
+    assert not m.fits(0, 14, 1)  # message 1 is complete: the next bytes start a new step
+    assert Messages([]).end(5) is None and Messages([]).fits(0, 10**6, 1)
+
+
+def test_merge_transfers_a_recv_loop_per_message() -> None:
+    """The reference client: each message sent, then read until whole; the big one in 7."""
+    steps = (xfer("send", 14), xfer("recv", 14), xfer("send", 1000), xfer("recv", 1000),
+             xfer("send", 100000), *(xfer("recv", n) for n in [16384] * 6 + [1696]))
+    assert merged("merge_transfers", steps) == [
+        "send sendto", "recv recvfrom", "send sendto", "recv recvfrom", "send sendto",
+        "recv recvfrom x7"]
+
+
+def test_merge_transfers_keeps_each_message_a_step_of_its_own() -> None:
+    """The batch client: three sends in a row stay three steps (one per message); a partial
+    send of the big message merges with its rest; a read spanning two echoes says so."""
+    steps = (xfer("send", 14), xfer("send", 1000), xfer("send", 65536), xfer("send", 34464),
+             xfer("recv", 1014), xfer("recv", 65536), xfer("recv", 34464))
+    assert merged("merge_transfers", steps) == [
+        "send sendto", "send sendto", "send sendto x2", "recv recvfrom(messages 1-2)",
+        "recv recvfrom x2"]
+
+
+def test_merge_transfers_never_merges_datagrams() -> None:
+    b = TraceBuilder()
+    b.socket(3, type="SOCK_DGRAM")
+    b.send(3, "hel", addr=inet())
+    b.send(3, "lo", addr=inet())
+    trace = b.build()
+    steps = (xfer("send", 3, seq=2), xfer("send", 2, seq=3))
+    run = run_record("c", "c", scenario="udp")
+    assert merged("merge_transfers", steps, run, trace) == ["send sendto", "send sendto"]
+    assert merged("merge_transfers", steps, run, trace, merge_datagrams=True) == \
+        ["send sendto x2"]
+
+
+def test_fold_interleaved_a_message_echoed_piece_by_piece() -> None:
+    """The reference server: messages 1 and 2 in one piece each, the big one in two pieces,
+    each echoed as it came; then end of file."""
+    steps = (xfer("recv", 14, "conn"), xfer("send", 14, "conn"), xfer("recv", 1000, "conn"),
+             xfer("send", 1000, "conn"), xfer("recv", 65483, "conn"),
+             xfer("send", 65483, "conn"), xfer("recv", 34517, "conn"),
+             xfer("send", 34517, "conn"), xfer("recv", 0, "conn", outcome="EOF"))
+    assert merged("fold_interleaved", steps) == [
+        "recv recvfrom", "send sendto", "recv recvfrom", "send sendto",
+        "recv recvfrom(interleaved) x2", "send sendto(interleaved) x2", "recv recvfrom"]
+
+
+def test_fold_interleaved_not_across_messages_nor_for_the_one_message_echo() -> None:
+    steps = (xfer("send", 14), xfer("recv", 14), xfer("send", 1000), xfer("recv", 1000))
+    assert merged("fold_interleaved", steps) == ["send sendto", "recv recvfrom",
+                                                 "send sendto", "recv recvfrom"]
+    tcp = run_record("s", "s")  # one 5-byte message: a 3+2 piecewise echo folds too
+    pieces = (xfer("recv", 3, "conn"), xfer("send", 3, "conn"), xfer("recv", 2, "conn"),
+              xfer("send", 2, "conn"))
+    assert merged("fold_interleaved", pieces, tcp) == ["recv recvfrom(interleaved) x2",
+                                                       "send sendto(interleaved) x2"]
+    # a second whole echo is not a piece of the first
+    twice = (xfer("recv", 5, "conn"), xfer("send", 5, "conn"), xfer("recv", 5, "conn"),
+             xfer("send", 5, "conn"))
+    assert len(merged("fold_interleaved", twice, tcp)) == 4
+
+
+def test_fold_interleaved_leaves_datagrams() -> None:
+    b = TraceBuilder()
+    b.socket(3, type="SOCK_DGRAM")
+    for _ in range(2):
+        b.recv(3, "hel")
+        b.send(3, "hel")
+    trace = b.build()
+    steps = tuple(xfer(n, 3, seq=k) for k, n in zip(range(2, 6), ["recv", "send"] * 2))
+    assert len(merged("fold_interleaved", steps, run_record("s", "s", scenario="udp"),
+                      trace)) == 4

@@ -50,7 +50,7 @@ def test_markdown_renderer(report: Report) -> None:
     # pipes inside cells are escaped so the table keeps its columns
     assert "socket(SOCK_NONBLOCK\\|SOCK_CLOEXEC)" in text
     row = next(line for line in text.splitlines() if line.startswith("| 4 "))
-    assert row.count(" | ") == 6  # 7 columns: #, step, 5 samples
+    assert row.count(" | ") == 7  # 8 columns: #, step, textbook, 5 samples
     # each sample's socket view and unrelated activity
     assert "### tcp: server python-asyncio (tcp/python-asyncio--python-asyncio)" in text
     assert "accept4(listener, addr=127.0.0.1:*, flags=SOCK_CLOEXEC) = conn" in text
@@ -88,3 +88,65 @@ def test_write(report: Report, tmp_path: Path) -> None:
     path = tmp_path / "out" / "report.md"
     write(report, "markdown", path)
     assert path.read_text() == render(report, "markdown")
+
+
+# -- the verdict grid and the textbook, in every format ----------------------------------------
+
+@pytest.fixture(scope="module")
+def scenarios_report(tmp_path_factory: pytest.TempPathFactory) -> Report:
+    return build_report(ft.handbuilt_scenarios(tmp_path_factory.mktemp("scenarios")))
+
+
+def test_text_formats_show_the_grid_first(scenarios_report: Report) -> None:
+    for renderer, heading in ((TerminalRenderer(), "Verdicts\n--------"),
+                              (MarkdownRenderer(), "## Verdicts")):
+        text = renderer.render(scenarios_report)
+        assert text.index(heading) < text.index("tcp: servers")
+        grid = text[text.index(heading):text.index("tcp: servers")]
+        header = next(line for line in grid.splitlines()
+                      if line.lstrip("| ").startswith("sample "))
+        assert [c for c in ("tcp", "tcp-session", "udp", "unix", "tcp6") if c in header] == [
+            "tcp", "tcp-session", "udp", "unix", "tcp6"]
+        batch = next(line for line in grid.splitlines() if line.lstrip("| ").startswith("batch"))
+        assert "differs (step 4)" in batch and "n/a" in batch
+        assert "n/a: the sample does not implement the scenario" in grid
+
+
+def test_text_formats_show_the_textbook_beside_the_reference(scenarios_report: Report) -> None:
+    text = TerminalRenderer().render(scenarios_report)
+    header = next(line for line in text.splitlines() if line.startswith("#") and "step" in line)
+    assert header.split()[:4] == ["#", "step", "textbook", "python-stdlib"]
+    assert "python-stdlib (reference) against the textbook: identical" in text
+    assert ("textbook: recv(conn), send(conn) once per message (3 in this run: 14, 1000, "
+            "100000 bytes)") in text
+    assert "recv(message 3 of 3)" in text and "recvfrom(interleaved) x2" in text
+    assert "recvfrom(messages 1-2)" in text
+    assert "addressing" in text and "connect + send" in text
+    # the attribute row is left out of tables where no socket is a datagram socket
+    tcp = text[text.index("tcp: server attributes"):text.index("tcp: clients")]
+    assert "addressing" not in tcp
+
+
+def test_json_has_the_grid_and_the_textbook(scenarios_report: Report) -> None:
+    doc = json.loads(JsonRenderer().render(scenarios_report))
+    assert doc["grid"]["scenarios"] == ["tcp", "tcp-session", "udp", "unix", "tcp6"]
+    batch = next(r for r in doc["grid"]["rows"] if r["sample"] == "batch")
+    assert batch["cells"]["tcp-session"] == {"status": "differs", "text": "differs (step 4)",
+                                             "run": "tcp-session/python-stdlib--batch",
+                                             "first_step": 4}
+    assert batch["cells"]["udp"]["status"] == "n/a"
+    session = next(sc for sc in doc["scenarios"] if sc["name"] == "tcp-session")
+    client = session["tables"][1]
+    assert client["textbook"]["base_verdict"]["status"] == "identical"
+    assert client["textbook"]["steps"][2:4] == ["send(sock)", "recv(sock)"]
+    assert client["rows"][2]["textbook"] == "send(message 1 of 3)"
+    udp = next(sc for sc in doc["scenarios"] if sc["name"] == "udp")
+    c_run = next(r for r in udp["runs"] if r["folder"] == "udp/c--c")
+    assert c_run["client"]["attributes"]["addressing"] == "connect + send"
+
+
+def test_no_format_shows_the_temporary_socket_path(scenarios_report: Report) -> None:
+    for fmt in FORMATS:
+        text = render(scenarios_report, fmt)
+        assert ft.RUN_DIR not in text, fmt
+        assert "unix:PATH" in text

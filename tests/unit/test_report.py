@@ -206,3 +206,114 @@ def test_explain_unknown_sample(tmp_path: Path) -> None:
     report = build_report(identical_set(tmp_path))
     with pytest.raises(ValueError, match="no sample named 'cobol'.*python-stdlib, c"):
         explain(report, "cobol")
+
+
+# -- the verdict grid ----------------------------------------------------------------------------
+
+def grid_of(report) -> dict[tuple[str, str], dict[str, str]]:
+    return {(row.sample, row.role): dict(zip(report.grid.scenarios, (c.text for c in row.cells)))
+            for row in report.grid.rows}
+
+
+def test_grid_rows_samples_columns_scenarios(tmp_path: Path) -> None:
+    report = build_report(ft.handbuilt_scenarios(tmp_path))
+    assert report.grid.scenarios == ("tcp", "tcp-session", "udp", "unix", "tcp6")
+    grid = grid_of(report)
+    assert list(grid)[:2] == [("python-stdlib", "server"), ("python-stdlib", "client")]
+    assert set(grid[("python-stdlib", "server")].values()) == {"reference"}
+    assert grid[("c", "server")] == {"tcp": "identical", "tcp-session": "identical",
+                                     "udp": "identical", "unix": "n/a",
+                                     "tcp6": "differs (step 2)"}
+    assert grid[("c", "client")]["udp"] == "differs (step 2)"  # connect + send
+    assert grid[("batch", "client")] == {"tcp": "n/a", "tcp-session": "differs (step 4)",
+                                         "udp": "n/a", "unix": "n/a", "tcp6": "n/a"}
+    assert grid[("no-wait", "client")]["udp"] == "failed (echo-mismatch); differs (step 3)"
+    assert grid[("no-listen", "server")]["unix"] == "failed (server-failed); differs (step 3)"
+    assert grid[("php", "server")] == {"tcp": "skipped", "tcp-session": "n/a", "udp": "n/a",
+                                       "unix": "n/a", "tcp6": "n/a"}
+    cell = next(r for r in report.grid.rows if r.sample == "batch").cells[1]
+    assert (cell.status, cell.step, cell.run) == ("differs", 4, "tcp-session/python-stdlib--batch")
+    # n/a and skipped cells are no failures: only the differing and failed samples count
+    assert exit_code(report) == 1
+
+
+def test_grid_not_run_and_unknown_implements(tmp_path: Path) -> None:
+    implements = {"server": {"python-stdlib": ["tcp", "udp"], "c": ["tcp", "udp"]},
+                  "client": {"python-stdlib": ["tcp", "udp"], "c": ["tcp"]}}
+    runs = [ft.pair_run("python-stdlib", 40801), ft.pair_run("c", 40802),
+            ft.PlannedRun(ft.run_record("python-stdlib", "python-stdlib", 40803,
+                                        scenario="udp"),
+                          ft.python_stdlib_server_udp(40803), ft.python_stdlib_client_udp(40803))]
+    report = build_report(ft.write_trace_set(tmp_path / "a", runs, implements=implements))
+    grid = grid_of(report)
+    assert grid[("c", "server")] == {"tcp": "identical", "udp": "not run"}
+    assert grid[("c", "client")] == {"tcp": "identical", "udp": "n/a"}
+    # an index without `implements`: a sample without a run is n/a, a skipped one skipped
+    old = build_report(ft.handbuilt_tcp(tmp_path / "b"))
+    assert grid_of(old)[("php", "client")] == {"tcp": "skipped"}
+    assert grid_of(old)[("java", "server")] == {"tcp": "failed (timeout)"}
+
+
+def test_index_implements_is_checked(tmp_path: Path) -> None:
+    root = identical_set(tmp_path)
+    edit_yaml(root / "index.yaml", lambda d: d.update(implements={"server": {"c": "tcp"}}))
+    with pytest.raises(ReportError, match=r"index\.yaml: field 'implements\.server\.c' must be "
+                                          r"a list of scenario names"):
+        build_report(root)
+    edit_yaml(root / "index.yaml", lambda d: d.update(implements={"proxy": {}}))
+    with pytest.raises(ReportError, match=r"field 'implements': unknown role 'proxy'"):
+        build_report(root)
+
+
+def test_matrix_index_round_trip_with_implements() -> None:
+    from harness.model import MatrixIndex
+
+    index = MatrixIndex(reference="r", scenarios=["tcp"], runs=[],
+                        implements={"server": {"c": ["tcp", "udp"]}})
+    assert MatrixIndex.from_dict(index.to_dict()) == index
+    assert MatrixIndex.from_dict({"reference": "r", "scenarios": [], "runs": []}).implements == {}
+
+
+# -- the textbook beside the reference -----------------------------------------------------------
+
+def test_textbook_column_and_the_reference_against_it(tmp_path: Path) -> None:
+    report = build_report(ft.handbuilt_scenarios(tmp_path))
+    for sc in report.scenarios:
+        for table in sc.tables:
+            assert table.textbook and table.textbook_verdict is not None
+            assert table.textbook_verdict.status == "identical", (sc.name, table.role)
+            assert all(r.textbook != "—" for r in table.rows if r.step is not None)
+    session = next(sc for sc in report.scenarios if sc.name == "tcp-session")
+    server = session.tables[0]
+    assert [r.textbook for r in server.rows][4:6] == ["recv(message 1 of 3)",
+                                                     "send(message 1 of 3)"]
+    assert "once per message (3 in this run: 14, 1000, 100000 bytes)" in server.textbook_note
+    assert "interleaved" in session.note
+    udp = next(sc for sc in report.scenarios if sc.name == "udp")
+    connect_row = next(r for r in udp.tables[1].rows if r.label.startswith("connect"))
+    assert (connect_row.step, connect_row.textbook) == (None, "—")
+
+
+def test_a_reference_that_departs_from_the_textbook(tmp_path: Path) -> None:
+    report = build_report(ft.handbuilt_tcp(tmp_path), reference="node")
+    server = report.scenarios[0].tables[0]
+    assert server.textbook_verdict.summary == (  # type: ignore[union-attr]
+        "differs at step 7 (extra shutdown(conn, SHUT_WR); extra recv(conn) → EOF)")
+    rows = {r.label: r.textbook for r in server.rows}
+    assert rows["shutdown(conn, SHUT_WR)"] == "—" and rows["close(conn)"] == "close"
+
+
+def test_no_textbook_below_the_canonical_level(tmp_path: Path) -> None:
+    report = build_report(identical_set(tmp_path), level="socket")
+    assert all(not t.textbook and t.textbook_verdict is None
+               for sc in report.scenarios for t in sc.tables)
+
+
+def test_run_text_shows_the_socket_path_as_path(tmp_path: Path) -> None:
+    report = build_report(ft.handbuilt_scenarios(tmp_path))
+    run = next(r for sc in report.scenarios for r in sc.runs
+               if r.folder == "unix/no-listen--python-stdlib")
+    assert run.record.server_stderr == "echoed over a socketpair; PATH left unused\n"
+    assert run.record.path == ft.UNIX_PATH  # the record itself keeps it: normalizing needs it
+    text = explain(report, "no-listen")
+    assert "PATH left unused" in text and ft.RUN_DIR not in text
