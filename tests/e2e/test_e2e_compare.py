@@ -21,13 +21,9 @@ def harness(*args: str, **kw) -> subprocess.CompletedProcess:
                           text=True, stdin=subprocess.DEVNULL, timeout=300, **kw)
 
 
-@pytest.fixture(scope="module")
-def with_controls(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
-    """The tcp matrix of the samples present plus the negative controls, run once."""
-    traces = tmp_path_factory.mktemp("traces")
-    r = harness("compare", "--samples", ".", "--samples", "tests/samples", "--scenario", "tcp",
-                "--traces", str(traces))
-    return traces, r
+@pytest.fixture
+def with_controls(matrix):
+    return matrix
 
 
 def first_line(traces: Path, sample: str) -> str:
