@@ -162,6 +162,7 @@ class Tracer:
         self.syscalls = load_syscalls()
         self.decoder = Decoder(load_tables(), data_bytes)
         self.filter = kernel.seccomp_filter(self.syscalls.numbers)
+        kernel._libc()  # loaded here, not in each forked child
         self.names = self.syscalls.names
         self.classes = self.syscalls.classes
         # calls whose exit is always wanted and that need nothing read at entry

@@ -54,7 +54,9 @@ BPF_RET_K = 0x06  # BPF_RET | BPF_K
 _binding: Any = None
 
 
+@cache
 def _libc() -> ctypes.CDLL:
+    """The C library, loaded once (and before fork, so that the child does not load it)."""
     return ctypes.CDLL("libc.so.6", use_errno=True)
 
 
@@ -166,8 +168,7 @@ def seccomp_filter(numbers: list[int]) -> bytes:
 
 def install_seccomp(program: bytes) -> int:
     """In the child, before exec: no_new_privs, then the filter. Returns 0 or an errno."""
-    libc = _libc()
-    prctl = libc.prctl
+    prctl = _libc()["prctl"]
     prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
                       ctypes.c_ulong)
     if prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
@@ -183,9 +184,9 @@ def install_seccomp(program: bytes) -> int:
 
 def traceme() -> int:
     """In the child: PTRACE_TRACEME through the C library. Returns 0 or an errno."""
-    libc = _libc()
-    libc.ptrace.argtypes = (ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong)
-    libc.ptrace.restype = ctypes.c_long
-    if libc.ptrace(0, 0, 0, 0) == -1:
+    ptrace = _libc()["ptrace"]  # a function object of its own: the binding's stays as it is
+    ptrace.argtypes = (ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong)
+    ptrace.restype = ctypes.c_long
+    if ptrace(0, 0, 0, 0) == -1:
         return ctypes.get_errno()
     return 0
