@@ -329,7 +329,6 @@ class Tracer:
         waitpid = os.waitpid
         wall = kernel.WALL
         on_syscall = self._on_syscall_stop
-        on_seccomp = self._on_seccomp_stop
         tasks = self.tasks
         raw = self.pt._raw
         msg = self.pt._msg
@@ -360,15 +359,23 @@ class Tracer:
                         self._new_task(tid, early=True)
                         continue
                     if stop == SECCOMP_TRAP:
-                        # the usual entry, inline: the filter's data is the syscall number
-                        if raw(GETEVENTMSG, tid, 0, msg_addr) != FAILED:
-                            nr = msg.value & 0xFFFF
-                            if nr in exit_always:
-                                task.nr = nr
-                                if raw(PTRACE_SYSCALL, tid, 0, 0) == FAILED:
-                                    self._resume_failed()
-                                continue
-                        on_seccomp(task)
+                        # a call's entry; the filter's data is the syscall number
+                        if raw(GETEVENTMSG, tid, 0, msg_addr) == FAILED:
+                            self._ptrace_failed()
+                            continue
+                        nr = msg.value & 0xFFFF
+                        if nr in exit_always:  # the usual case, kept short
+                            task.nr = nr
+                            if raw(PTRACE_SYSCALL, tid, 0, 0) == FAILED:
+                                self._ptrace_failed()
+                            continue
+                        try:
+                            self._syscall_entry(task, nr)
+                        except OSError as e:
+                            if e.errno != ESRCH:
+                                raise
+                            continue
+                        self._resume(task)
                     elif stop == SYSCALL_TRAP:
                         root = task.proc.root
                         if task.nr in fast_exits and echo is None \
@@ -388,8 +395,9 @@ class Tracer:
             signal.signal(signal.SIGALRM, old_alarm)
 
     @staticmethod
-    def _resume_failed() -> None:
-        """A resume failed: ESRCH means the task was killed under us (waitpid reports it)."""
+    def _ptrace_failed() -> None:
+        """A ptrace call failed: ESRCH means the task was killed under us (waitpid reports
+        it); anything else is a bug."""
         import ctypes
 
         err = ctypes.get_errno()
@@ -398,7 +406,7 @@ class Tracer:
 
     def _transfer_exit(self, task: Task) -> None:
         """The exit of a send/recv/read/write on a seccomp root, without callbacks: copy what
-        it touched, record, let it go. (_syscall_exit and _finish do the same, generally.)"""
+        it touched, record, let it go (the general way: _on_syscall_stop)."""
         tid = task.tid
         nr = task.nr
         task.nr = -1
@@ -410,20 +418,11 @@ class Tracer:
             raise
         a = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
         r = signed(regs.rax)
-        proc = task.proc
-        name = self.names[nr]
-        fd = signed32(a[0])
-        st = proc.socks.get(fd)
-        if st is not None or name not in IO_TRANSFERS:
-            self.seq += 1
-            proc.root.records.append((
-                self.seq, time.monotonic_ns(), proc.pid, tid, name,
-                Deferred(a, r, self._capture(proc.mem, name, a, r)), r,
-                self.decoder.t.errno_names.get(-r, str(-r)) if -4096 < r < 0 else None,
-                "syscall", (), None if st is None else (fd, st.family, st.type, st.local,
-                                                        st.peer)))
+        rec = self._transfer(task, self.names[nr], a, r)
+        if rec is not None:
+            task.proc.root.records.append(rec)
         if self.pt._raw(kernel.PTRACE_CONT, tid, 0, 0) == FAILED:
-            self._resume_failed()
+            self._ptrace_failed()
 
     def _resume(self, task: Task, sig: int = 0) -> None:
         """PTRACE_SYSCALL when we need the next syscall stop, else PTRACE_CONT."""
@@ -435,21 +434,6 @@ class Tracer:
         except OSError as e:  # a task killed under us: its exit is reported by waitpid
             if e.errno != ESRCH:
                 raise
-
-    def _on_seccomp_stop(self, task: Task) -> None:
-        # the filter returns the syscall number as its data: no register read needed here
-        try:
-            nr = self.pt.eventmsg(task.tid) & 0xFFFF
-            if nr in self.exit_always:  # the common case, kept short
-                task.nr = nr
-                self.pt.resume(kernel.PTRACE_SYSCALL, task.tid)
-                return
-        except OSError as e:
-            if e.errno == ESRCH:
-                return
-            raise
-        self._syscall_entry(task, nr)
-        self._resume(task)
 
     def _on_syscall_stop(self, task: Task) -> None:
         try:
@@ -506,13 +490,10 @@ class Tracer:
         """Decode, update the fd table, record if it concerns a socket."""
         proc = task.proc
         r = -4095 if res is None else res  # an unfinished call decodes as failed
-        if name in TRANSFERS:  # the hot path: copy what it touched, decode later
-            fd = signed32(a[0])
-            st = proc.socks.get(fd)
-            if st is None and name in IO_TRANSFERS:
-                return  # file I/O is not recorded
-            self._record(task, name, Deferred(a, r, self._capture(proc.mem, name, a, r)), res,
-                         (), None if st is None else (fd, st.family, st.type, st.local, st.peer))
+        if name in TRANSFERS:  # copy what it touched, decode later
+            rec = self._transfer(task, name, a, r)
+            if rec is not None:
+                self._store(task, rec)
             return
         ok = r >= 0
         socks = proc.socks
@@ -591,6 +572,23 @@ class Tracer:
         if not record:
             return
         self._record(task, name, args, res, fds, sock)
+
+    def _transfer(self, task: Task, name: str, a: tuple[int, ...],
+                  r: int) -> tuple[Any, ...] | None:
+        """The record of a data transfer (r = -4095: it never returned), its arguments left
+        to decode later; None for file I/O, which is not recorded."""
+        proc = task.proc
+        fd = signed32(a[0])
+        st = proc.socks.get(fd)
+        if st is None and name in IO_TRANSFERS:
+            return None
+        self.seq += 1
+        return (self.seq, time.monotonic_ns(), proc.pid, task.tid, name,
+                Deferred(a, r, self._capture(proc.mem, name, a, r)),
+                None if r == -4095 else r,
+                self.decoder.t.errno_names.get(-r, str(-r)) if -4095 < r < 0 else None,
+                "syscall", (), None if st is None else (fd, st.family, st.type, st.local,
+                                                        st.peer))
 
     def _capture(self, mem: Memory | None, name: str, a: tuple[int, ...],
                  r: int) -> list[tuple[int, bytes]]:
@@ -712,8 +710,11 @@ class Tracer:
         errno = None
         if res is not None and -4096 < res < 0 and kind == "syscall":
             errno = self.decoder.t.errno_names.get(-res, str(-res))
-        rec = (self.seq, ts_ns or time.monotonic_ns(), task.proc.pid, task.tid, name, args,
-               res, errno, kind, fds, sock)
+        self._store(task, (self.seq, ts_ns or time.monotonic_ns(), task.proc.pid, task.tid,
+                           name, args, res, errno, kind, fds, sock))
+
+    def _store(self, task: Task, rec: tuple[Any, ...]) -> None:
+        """Keep a record, and show it to whoever asked to see events as they come."""
         root = task.proc.root
         root.records.append(rec)
         if self.echo is not None or root.on_event is not None:
