@@ -146,9 +146,10 @@ def test_killed_inside_a_call(cbin, scratch):
     assert (root.exit_signal, child.exit_code) == ("SIGKILL", 0)
 
 
-def test_sigint_to_the_tracer_leaves_nothing_behind(cbin, scratch):
-    """Ctrl-C (SIGINT to the harness alone) while the tracee and its child block: the
-    harness exits 130 and neither tracee is left, running or stopped."""
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_sigint_to_the_tracer_leaves_nothing_behind(cbin, scratch, signum, status):
+    """Ctrl-C (SIGINT to the harness alone), or SIGTERM, while the tracee and its child
+    block: the harness exits 130 (143) and neither tracee is left, running or stopped."""
     h = subprocess.Popen([PYTHON, "-m", "harness", "trace", "--", cbin["block"]], cwd=REPO,
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint,
@@ -171,15 +172,15 @@ def test_sigint_to_the_tracer_leaves_nothing_behind(cbin, scratch):
         assert len(pids) == 2, text
         time.sleep(0.2)  # let both reach their blocking calls
         assert all(state(pid) not in (None, "Z") for pid in pids)
-        h.send_signal(signal.SIGINT)
+        h.send_signal(signum)
         rest = h.stderr.read()
-        status = h.wait(timeout=10)
+        got = h.wait(timeout=10)
     finally:
         guard.cancel()
         if h.poll() is None:
             h.kill()
             h.wait()
-    assert status == 130, rest
+    assert got == status, rest
     # gone, or at most a zombie waiting for init to reap it; never running nor stopped
     assert {pid: state(pid) for pid in pids if state(pid) not in (None, "Z")} == {}
     stopped = traced_stopped()
