@@ -138,11 +138,13 @@ def _event(r: tuple[Any, ...], decoder: Decoder) -> SyscallEvent:
 class Task:
     """One traced thread."""
 
-    __slots__ = ("tid", "proc", "started", "in_syscall", "nr", "args", "entry")
+    __slots__ = ("tid", "proc", "started", "in_syscall", "nr", "args", "entry", "quiet")
 
-    def __init__(self, tid: int, proc: Proc, started: bool = False):
+    def __init__(self, tid: int, proc: Proc, started: bool = False, quiet: bool = False):
         self.tid = tid
         self.proc = proc
+        # seccomp mode and nobody watching events as they come: transfers take the short path
+        self.quiet = quiet
         self.started = started  # its first stop (SIGSTOP) has been seen
         self.in_syscall = False  # between entry and exit (all-syscalls mode)
         self.nr = -1  # syscall in flight, when we asked for its exit
@@ -291,7 +293,7 @@ class Tracer:
         self.roots.append(root)
         self.live_roots += 1
         self.procs[pid] = proc
-        task = Task(tid=pid, proc=proc, started=True)
+        task = Task(tid=pid, proc=proc, started=True, quiet=self._quiet(root))
         self.tasks[pid] = task
         self._scan_inherited(proc)
         opts = OPTIONS | (kernel.PTRACE_O_TRACESECCOMP if root.mode == "seccomp" else 0)
@@ -336,7 +338,6 @@ class Tracer:
         exit_always = self.exit_always
         # transfers on seccomp roots: their exit takes the short path
         fast_exits = self.transfer_nrs
-        echo = self.echo
         old_alarm = signal.signal(signal.SIGALRM, self._on_alarm)
         # the loop makes no reference cycles; the collector would only walk the growing list
         # of records again and again, at the cost of the tracee's time
@@ -377,9 +378,7 @@ class Tracer:
                             continue
                         self._resume(task)
                     elif stop == SYSCALL_TRAP:
-                        root = task.proc.root
-                        if task.nr in fast_exits and echo is None \
-                                and root.on_event is None and root.mode == "seccomp":
+                        if task.quiet and task.nr in fast_exits:
                             self._transfer_exit(task)
                         else:
                             on_syscall(task)
@@ -393,6 +392,9 @@ class Tracer:
             signal.setitimer(signal.ITIMER_REAL, 0)
             self._timer_armed = False
             signal.signal(signal.SIGALRM, old_alarm)
+
+    def _quiet(self, root: Root) -> bool:
+        return self.echo is None and root.on_event is None and root.mode == "seccomp"
 
     @staticmethod
     def _ptrace_failed() -> None:
@@ -411,14 +413,12 @@ class Tracer:
         nr = task.nr
         task.nr = -1
         try:
-            regs = self.pt.getregs(tid)
+            regs = self.pt.call_regs(tid)
         except OSError as e:
             if e.errno == ESRCH:
                 return
             raise
-        a = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
-        r = signed(regs.rax)
-        rec = self._transfer(task, self.names[nr], a, r)
+        rec = self._transfer(task, self.names[nr], regs[:6], signed(regs[6]))
         if rec is not None:
             task.proc.root.records.append(rec)
         if self.pt._raw(kernel.PTRACE_CONT, tid, 0, 0) == FAILED:
@@ -478,9 +478,8 @@ class Tracer:
     def _syscall_exit(self, task: Task) -> None:
         nr = task.nr
         task.nr = -1
-        regs = self.pt.getregs(task.tid)
-        a = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
-        self._finish(task, self.names[nr], a, signed(regs.rax))
+        regs = self.pt.call_regs(task.tid)
+        self._finish(task, self.names[nr], regs[:6], signed(regs[6]))
         task.entry = None
         task.args = ()
 
@@ -594,7 +593,7 @@ class Tracer:
                  r: int) -> list[tuple[int, bytes]]:
         """The memory a transfer's decoder will read: the first bytes of its data, and the
         address it sent to or received from."""
-        regions = []
+        regions: list[tuple[int, bytes]] = []
         if mem is None:
             return regions
         if r > 0 and self.data_bytes > 0:
@@ -751,7 +750,7 @@ class Tracer:
             proc.root.procs.append(proc)
             proc.root.live += 1
         proc.threads.append(tid)
-        task = Task(tid=tid, proc=proc, started=early)
+        task = Task(tid=tid, proc=proc, started=early, quiet=self._quiet(proc.root))
         self.tasks[tid] = task
         if early:
             self._resume(task)

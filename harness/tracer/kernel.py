@@ -8,6 +8,7 @@ lookup (which runs `ldconfig -p`) is replaced by a direct load of the C library.
 from __future__ import annotations
 
 import ctypes
+import operator
 import os
 import struct
 import sys
@@ -104,10 +105,15 @@ class Ptrace:
     def __init__(self) -> None:
         b = binding()
         self._raw = b._ptrace  # ctypes function: (request, pid, addr, data) -> c_ulong
-        self._regs = b.ptrace_registers_t()  # one buffer, reused by every getregs
-        self._regs_addr = ctypes.addressof(self._regs)
-        self.setoptions = b.ptrace_setoptions  # (pid, options)
         regs_t = b.ptrace_registers_t
+        self._regs = regs_t()  # one buffer, reused by every getregs
+        self._regs_addr = ctypes.addressof(self._regs)
+        # the six argument registers and rax, in one C call on the same buffer
+        words = memoryview(self._regs).cast("B").cast("Q")
+        pick = operator.itemgetter(*(getattr(regs_t, name).offset // 8 for name in
+                                     ("rdi", "rsi", "rdx", "r10", "r8", "r9", "rax")))
+        self._pick, self._words = pick, words
+        self.setoptions = b.ptrace_setoptions  # (pid, options)
         self.rax_offset = regs_t.rax.offset
         self.orig_rax_offset = regs_t.orig_rax.offset
         self.rdi_offset = regs_t.rdi.offset
@@ -127,6 +133,14 @@ class Ptrace:
             err = ctypes.get_errno()
             raise OSError(err, f"ptrace(GETREGS, {tid}): {os.strerror(err)}")
         return self._regs
+
+    def call_regs(self, tid: int) -> tuple[int, ...]:
+        """(arg1, ..., arg6, rax) of a task stopped at a syscall (x86_64 keeps the arguments
+        in their registers through the call)."""
+        if self._raw(12, tid, 0, self._regs_addr) == _FAILED:  # PTRACE_GETREGS
+            err = ctypes.get_errno()
+            raise OSError(err, f"ptrace(GETREGS, {tid}): {os.strerror(err)}")
+        return self._pick(self._words)
 
     def peekuser(self, tid: int, offset: int) -> int:
         ctypes.set_errno(0)
