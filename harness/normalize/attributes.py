@@ -52,7 +52,8 @@ class UnrelatedSocket:
     @property
     def short(self) -> str:
         n = f"{self.sockets} sockets" if self.sockets != 1 else "1 socket"
-        return f"{self.what}: {n}, {self.calls} calls"
+        c = f"{self.calls} calls" if self.calls != 1 else "1 call"
+        return f"{self.what}: {n}, {c}"
 
     @property
     def text(self) -> str:

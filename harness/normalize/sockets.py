@@ -23,6 +23,8 @@ from harness.normalize.syscalls import SyscallTable
 
 # Addresses a server may bind that also take connections for the run's address.
 WILDCARDS = frozenset({"0.0.0.0", "::"})
+# errno of a socket-only call made on an fd that is not a socket (or not open)
+NOT_A_SOCKET = frozenset({"ENOTSOCK", "EBADF"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,9 +151,11 @@ def walk_sockets(trace: Trace, table: SyscallTable) -> SocketWalk:
                 names[fd] = made[fd]
             elif fd in fds:
                 names[fd] = fds[fd]
-            elif not table.in_class(ev.syscall, "readiness"):
+            elif not table.in_class(ev.syscall, "readiness") and ev.errno not in NOT_A_SOCKET:
                 # The tracer records these calls only for socket fds: a socket made before
-                # the trace began. Readiness calls may also watch pipes, so not for them.
+                # the trace began. Readiness calls may also watch pipes, so not for them;
+                # and a socket-only call that failed with ENOTSOCK or EBADF (the JVM asks
+                # getsockname(0) whether inetd started it) shows the fd is no socket at all.
                 fds[fd] = names[fd] = new_socket(ev, "unknown", fd)
         fds.update(made)
         new_ids = tuple(dict.fromkeys(made.values()))

@@ -7,6 +7,7 @@ from pathlib import Path
 import fixtures_traces as ft
 import pytest
 
+from harness.model import Trace
 from harness.normalize import (LEVELS, NormalizeError, declare_own_options, format_call,
                                load_rules, normalize)
 
@@ -235,3 +236,33 @@ def test_attributes_of_the_other_scenarios() -> None:
     assert unix.family == "AF_UNIX"
     assert [u.short for u in unix.unrelated] == [
         "AF_UNIX SOCK_STREAM socketpair: 2 sockets, 5 calls"]
+
+
+
+def _server_with_a_first_call(fd: int, errno: str | None) -> Trace:
+    """The reference server, with a getsockname(fd) before anything else."""
+    b = ft.TraceBuilder(pid=5102, command=["/usr/bin/java", "EchoServer", ft.HOST, str(ft.PORT)])
+    b.call("getsockname", {"fd": fd, "addr": None}, result=-1 if errno else 0, errno=errno)
+    b.socket(3, flags=["SOCK_CLOEXEC"])
+    b.bind(3, ft.inet())
+    b.listen(3, 128)
+    b.accept(3, 4, flags=["SOCK_CLOEXEC"])
+    b.recv(4, ft.MESSAGE)
+    b.send(4, ft.MESSAGE)
+    b.close(4)
+    b.close(3)
+    return b.build()
+
+
+def test_a_socket_call_refused_on_a_non_socket_is_no_unrelated_socket() -> None:
+    """The JVM asks getsockname(0) whether inetd started it: ENOTSOCK (or EBADF) shows fd 0
+    is no socket; a getsockname that works on an fd the trace never saw made is a socket
+    made before the trace began."""
+    run = ft.run_record("j", "j")
+    for errno in ("ENOTSOCK", "EBADF"):
+        quiet = normalize(_server_with_a_first_call(0, errno), run, "server")
+        assert quiet.attributes.unrelated == ()
+        assert [s.label for s in quiet.steps] == SERVER_CANONICAL
+    noisy = normalize(_server_with_a_first_call(7, None), run, "server").attributes
+    assert [(u.what, u.sockets) for u in noisy.unrelated] == [
+        ("socket of unknown family (made before the trace)", 1)]
