@@ -13,6 +13,14 @@ from pathlib import Path
 from harness.matrix import REFERENCE
 
 
+def _width(asked: int | None) -> int | None:
+    if asked is not None:
+        return asked or None
+    import shutil
+
+    return shutil.get_terminal_size((160, 24)).columns
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenario", action="append", metavar="NAME",
                    help="run only this scenario (repeatable; default: all)")
@@ -30,6 +38,9 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="what is printed (report.md is always Markdown)")
     p.add_argument("--level", choices=("raw", "socket", "canonical"), default="canonical",
                    help="normalization level of the tables (default canonical)")
+    p.add_argument("--width", type=int, default=None, metavar="N",
+                   help="fit terminal tables to N columns, cutting wide ones into pieces "
+                   "(default: the terminal's width, 160 when not a terminal; 0: no limit)")
 
 
 def add_subcommands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -103,7 +114,7 @@ def _report(traces: Path, args: argparse.Namespace, explain_sample: str | None) 
     except Exception as e:  # a broken rules or trace file: named in the message
         print(f"harness: {e}", file=sys.stderr)
         return 2
-    print(render(rep, args.format))
+    print(render(rep, args.format, _width(args.width)))
     from harness.tracefile import write_atomic
 
     write_atomic(traces / "report.md", render(rep, "markdown"))

@@ -28,11 +28,14 @@ RENDERERS: dict[str, type[TerminalRenderer] | type[MarkdownRenderer] | type[Json
 FORMATS = tuple(RENDERERS)
 
 
-def render(report: Report, fmt: str) -> str:
+def render(report: Report, fmt: str, width: int | None = None) -> str:
+    """`width` fits the terminal tables to so many columns (None: one piece each)."""
     try:
         cls = RENDERERS[fmt]
     except KeyError:
         raise ValueError(f"unknown format {fmt!r} (formats: {', '.join(FORMATS)})") from None
+    if cls is TerminalRenderer:
+        return TerminalRenderer(width).render(report)
     return cls().render(report)
 
 

@@ -23,6 +23,10 @@ class TextRenderer:
     def escape(self, cell: str) -> str:
         return cell
 
+    def para(self, text: str) -> list[str]:
+        """A paragraph of prose."""
+        return [text]
+
     def bullets(self, lines: list[str]) -> list[str]:
         return [f"  {line}" for line in lines]
 
@@ -43,10 +47,10 @@ class TextRenderer:
     def render(self, report: Report) -> str:
         out: list[str] = []
         out += self.heading("Socket syscalls compared", 1)
-        out += ["", t.summary_line(report), ""]
+        out += ["", *self.para(t.summary_line(report)), ""]
         if report.grid.rows:
             out += self.heading("Verdicts", 2)
-            out += ["", t.GRID_LEGEND, ""]
+            out += ["", *self.para(t.GRID_LEGEND), ""]
             out += self.table(t.grid_table(report))
             out.append("")
         for sc in report.scenarios:
@@ -54,11 +58,11 @@ class TextRenderer:
                 out += self.heading(f"{sc.name}: {t.ROLE_TITLES[table.role]}", 2)
                 out.append("")
                 if i == 0 and sc.note:
-                    out += [sc.note, ""]
+                    out += [*self.para(sc.note), ""]
                 if table.note:
-                    out += [table.note, ""]
+                    out += [*self.para(table.note), ""]
                 if table.textbook_note:
-                    out += [f"textbook: {table.textbook_note}.", ""]
+                    out += [*self.para(f"textbook: {table.textbook_note}."), ""]
                 out += self.table(t.steps_table(table))
                 out.append("")
                 book = t.textbook_line(table)

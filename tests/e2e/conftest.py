@@ -17,7 +17,7 @@ def matrix(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     """Every scenario of the samples present plus the negative controls, run once."""
     traces = tmp_path_factory.mktemp("traces")
     r = subprocess.run([PYTHON, "-m", "harness", "compare", "--samples", ".", "--samples",
-                        "tests/samples", "--traces", str(traces)], cwd=REPO,
+                        "tests/samples", "--traces", str(traces), "--width", "0"], cwd=REPO,
                        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600)
     return traces, r
 

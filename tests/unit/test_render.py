@@ -43,6 +43,25 @@ def test_terminal_renderer(report: Report) -> None:
     assert "|" not in header  # a plain table, not Markdown
 
 
+
+@pytest.mark.parametrize("width", [100, 130])
+def test_terminal_tables_fit_a_width_and_keep_every_cell(report: Report, width: int) -> None:
+    """Cut into pieces of fewer sample columns, wrapped at spaces: every line fits (a piece
+    holds at least one sample column, and these are narrow enough), and every word of every
+    sample column is still there, beside the row names repeated in each piece."""
+    whole = TerminalRenderer().render(report)
+    fitted = TerminalRenderer(width).render(report)
+    assert max(len(line) for line in whole.splitlines()) > width  # something to fit
+    assert max(len(line) for line in fitted.splitlines()) <= width
+    words = {w for w in whole.split() if w.strip("-")}  # not the rules under the headers
+    assert {w for w in fitted.split() if w.strip("-")} == words
+    assert len(fitted.split()) > len(whole.split())  # key columns repeated
+    steps = [line for line in fitted.splitlines() if line.startswith("#") and "step" in line]
+    assert len(steps) > len([line for line in whole.splitlines()
+                             if line.startswith("#") and "step" in line])
+    assert render(report, "terminal", width) == fitted
+    assert render(report, "terminal", 0) == whole
+
 def test_markdown_renderer(report: Report) -> None:
     text = MarkdownRenderer().render(report)
     assert text.startswith("# Socket syscalls compared\n")
