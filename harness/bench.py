@@ -1,8 +1,10 @@
 """`harness bench`: what tracing costs, measured side by side with strace in one run.
 
 An echo client (Python, the real interpreter) makes 1 and N round trips against an untraced
-echo server, under five configurations: untraced; strace -f -e trace=%network,%desc; strace -f
---seccomp-bpf with this tracer's syscall list; this tracer with seccomp; this tracer without.
+echo server, under six configurations: untraced; strace -f -e trace=%network,%desc; strace -f
+--seccomp-bpf with this tracer's syscall list; this tracer with seccomp; this tracer without;
+and this tracer with seccomp making its stops but recording no data transfer, which splits its
+cost into the stops and the copying and recording of what was sent and received.
 This process, every tracer, the client and the server are pinned to one CPU, runs are
 interleaved round-robin, and each figure is the median of the runs. Every time is
 taken from inside this process: from just before the client is started to just after it has been
@@ -47,11 +49,18 @@ def _strace(extra: list[str]) -> Callable[[list[str]], tuple[float, int]]:
     return run
 
 
-def _ours(seccomp: bool) -> Callable[[list[str]], tuple[float, int]]:
+def _ours(seccomp: bool, transfers: bool = True) -> Callable[[list[str]], tuple[float, int]]:
+    """This tracer; with `transfers` false it still stops at every call and reads its
+    registers, but copies no data and records no send or receive: what the stops alone cost."""
     from harness.tracer.core import Tracer
 
+    class StopsOnly(Tracer):
+        def _transfer(self, *args: object) -> None:
+            return None
+
     def run(argv: list[str]) -> tuple[float, int]:
-        tracer = Tracer(seccomp=seccomp)  # tables loaded before the clock starts
+        # tables loaded before the clock starts
+        tracer = Tracer(seccomp=seccomp) if transfers else StopsOnly(seccomp=seccomp)
         devnull = os.open(os.devnull, os.O_RDONLY)
         try:
             t = time.perf_counter()
@@ -114,6 +123,7 @@ def main(runs: int = 5, n: int = 20000, cpu: int | None = None) -> int:
                 ["--seccomp-bpf", "-e", f"trace={names}"]),
             "harness trace (seccomp)": _ours(True),
             "harness trace --no-seccomp": _ours(False),
+            "harness trace (seccomp), stops only": _ours(True, transfers=False),
         }
         client = [python, str(HERE / "echo_client.py"), port]
         times: dict[tuple[str, int], list[float]] = {}
@@ -132,6 +142,7 @@ def main(runs: int = 5, n: int = 20000, cpu: int | None = None) -> int:
         server.wait()
 
     med = {k: statistics.median(v) for k, v in times.items()}
+    # the same client makes the same calls in every configuration: count them where recorded
     calls = events[("harness trace (seccomp)", n)] - events[("harness trace (seccomp)", 1)]
     base = med[("untraced", n)] - med[("untraced", 1)]
     per_call = {name: ((med[(name, n)] - med[(name, 1)]) - base) / calls * 1e6
