@@ -465,9 +465,15 @@ class Tracer:
             fd = signed32(peek(task.tid, self.pt.rdi_offset))
             socks = task.proc.socks
             if fd not in socks and fd not in task.proc.epolls and name != "close_range":
-                if name not in ("dup2", "dup3", "sendfile"):
+                # calls with a second fd that may be the socket: dup2/dup3's new fd,
+                # sendfile's in_fd (rsi), splice's fd_out (rdx)
+                if name == "splice":
+                    other = self.pt.rdx_offset
+                elif name in ("dup2", "dup3", "sendfile"):
+                    other = self.pt.rsi_offset
+                else:
                     return
-                if signed32(peek(task.tid, self.pt.rsi_offset)) not in socks:
+                if signed32(peek(task.tid, other)) not in socks:
                     return
         task.nr = nr
         if name in self.syscalls.read_at_entry:
@@ -546,10 +552,10 @@ class Tracer:
                         st.peer = args["addr"] or st.peer
                 sock = st.identity(fd)
         elif cls == "io":
-            fd = args.get("fd", args.get("out_fd"))
+            fd = args.get("fd", args.get("out_fd", args.get("fd_in")))
             st = socks.get(fd)
-            if st is None and name == "sendfile":
-                fd = args["in_fd"]
+            if st is None and name in ("sendfile", "splice"):
+                fd = args["in_fd"] if name == "sendfile" else args["fd_out"]
                 st = socks.get(fd)
             if st is None:
                 record = False

@@ -146,6 +146,7 @@ class Decoder:
             "sendmmsg": self.mmsg, "recvmmsg": self.mmsg,
             "read": self.rw, "write": self.rw, "pread64": self.prw, "pwrite64": self.prw,
             "readv": self.rwv, "writev": self.rwv, "sendfile": self.sendfile,
+            "splice": self.splice,
             "close": self.close, "close_range": self.close_range,
             "dup": self.dup, "dup2": self.dup2, "dup3": self.dup3,
             "fcntl": self.fcntl, "ioctl": self.ioctl,
@@ -401,6 +402,13 @@ class Decoder:
 
     def sendfile(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
         return {"out_fd": signed32(a[0]), "in_fd": signed32(a[1]), "count": a[3]}
+
+    def splice(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        # The offsets are NULL for pipes and sockets (the only ends a socket can meet here);
+        # only whether one was given is kept.
+        return {"fd_in": signed32(a[0]), "fd_out": signed32(a[2]), "len": a[4],
+                "flags": self.t["splice_flags"].flags(a[5] & 0xFFFFFFFF),
+                **({"off_in": True} if a[1] else {}), **({"off_out": True} if a[3] else {})}
 
     def close(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
         return {"fd": signed32(a[0])}

@@ -118,6 +118,7 @@ class Ptrace:
         self.orig_rax_offset = regs_t.orig_rax.offset
         self.rdi_offset = regs_t.rdi.offset
         self.rsi_offset = regs_t.rsi.offset
+        self.rdx_offset = regs_t.rdx.offset
         self._msg = ctypes.c_ulong()
         self._msg_addr = ctypes.addressof(self._msg)
 

@@ -330,3 +330,29 @@ def test_data_capture(scratch, data_bytes):
                                         **small}, 4, None)
     assert brief(ev[6]) == ("recvmsg", {"fd": 4, "flags": [], "addr": None, "iovcnt": 1,
                                         "controllen": 0, **small}, 4, None)
+
+
+@pytest.mark.parametrize("seccomp", [True, False])
+def test_splice_and_sendfile_are_recorded_by_their_socket_end(cbin, scratch, seccomp):
+    """splice is recorded when either end is a socket, with the socket end as its identity;
+    a splice between a pipe and a file is not; sendfile into a socket names the file as
+    in_fd."""
+    t = trace([cbin["splice"], scratch / "file"], cwd=scratch, seccomp=seccomp)
+    assert t.exit_status == 0
+    (p,) = t.processes
+    check_calls(calls(t, p.pid), [
+        ("socketpair", {"domain": "AF_UNIX", "type": "SOCK_STREAM", "type_flags": [],
+                        "protocol": 0}, 0, None),
+        ("write", {"fd": 4, "size": 4, "data": "ping", "data_len": 4}, 4, None),
+        ("splice", {"fd_in": 3, "fd_out": 6, "len": 4, "flags": ["SPLICE_F_MOVE"]}, 4, None),
+        ("splice", {"fd_in": 5, "fd_out": 3, "len": 4,
+                    "flags": ["SPLICE_F_MOVE", "SPLICE_F_MORE"]}, 4, None),
+        ("read", {"fd": 4, "size": 16, "data": "ping", "data_len": 4}, 4, None),
+        ("sendfile", {"out_fd": 4, "in_fd": 7, "count": 4}, 4, None),
+        ("read", {"fd": 3, "size": 16, "data": "file", "data_len": 4}, 4, None),
+        ("close", {"fd": 4}, 0, None),
+        ("splice", {"fd_in": 3, "fd_out": 6, "len": 4, "flags": []}, 0, None),
+    ])
+    splices = [e for e in calls(t, p.pid) if e.syscall == "splice"]
+    assert [e.sock.fd for e in splices] == [3, 3, 3]
+    assert {e.sock.family for e in splices} == {"AF_UNIX"}
