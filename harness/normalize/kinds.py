@@ -163,6 +163,13 @@ def p_name_map(value: Any, table: SyscallTable) -> Mapping[str, str]:
     return {"listener": "listener", "conn": "conn", "sock": "sock", **value}
 
 
+def p_arg_names(value: Any, table: SyscallTable) -> Mapping[str, str]:
+    if not isinstance(value, dict) or not value or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise ParamError(f"expected a mapping of argument -> name, got {value!r}")
+    return dict(value)
+
+
 @dataclass(frozen=True, slots=True)
 class Kind:
     """A rule kind: its function and the parameters a rule of this kind may give."""
@@ -332,6 +339,23 @@ def alias(steps: Steps, rule: Rule, ctx: Context) -> Steps:
         name = ctx.syscalls.canonical(s.syscall)
         if name != s.name and (only is None or name in only) and when(s):
             s = replace(s, name=name)
+        out.append(s)
+    return tuple(out)
+
+
+def alias_by_end(steps: Steps, rule: Rule, ctx: Context) -> Steps:
+    """Name a call between a socket and a pipe by the end the socket is at: splice out of a
+    socket is a receive, into one a send (`ends: {fd_in: recv, fd_out: send}`); the dialect
+    keeps the recorded name."""
+    ends: Mapping[str, str] = rule.params["ends"]
+    when = _when(rule, ctx)
+    out = []
+    for s in steps:
+        if when(s):
+            name = next((n for arg, n in ends.items() if s.fd and s.args.get(arg) == s.fd),
+                        None)
+            if name is not None and name != s.name:
+                s = replace(s, name=name)
         out.append(s)
     return tuple(out)
 
@@ -631,6 +655,8 @@ KINDS: dict[str, Kind] = {
     "mark_eof": Kind(mark_eof, {"when": _WHEN_REQUIRED}),
     "drop": Kind(drop, {"when": _WHEN_REQUIRED}),
     "alias": Kind(alias, {"only": Param(p_names), "when": _WHEN}),
+    "alias_by_end": Kind(alias_by_end, {"ends": Param(p_arg_names, required=True),
+                                        "when": _WHEN}),
     "strip_flags": Kind(strip_flags, {"args": Param(p_names, required=True),
                                       "flags": Param(p_names, required=True), "when": _WHEN}),
     "show_arg": Kind(show_arg, {"arg": Param(p_str, required=True),

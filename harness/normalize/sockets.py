@@ -151,11 +151,14 @@ def walk_sockets(trace: Trace, table: SyscallTable) -> SocketWalk:
                 names[fd] = made[fd]
             elif fd in fds:
                 names[fd] = fds[fd]
-            elif not table.in_class(ev.syscall, "readiness") and ev.errno not in NOT_A_SOCKET:
+            elif (not table.in_class(ev.syscall, "readiness") and ev.errno not in NOT_A_SOCKET
+                  and (not table.in_class(ev.syscall, "two_ended")
+                       or (ev.sock is not None and ev.sock.fd == fd))):
                 # The tracer records these calls only for socket fds: a socket made before
                 # the trace began. Readiness calls may also watch pipes, so not for them;
                 # and a socket-only call that failed with ENOTSOCK or EBADF (the JVM asks
-                # getsockname(0) whether inetd started it) shows the fd is no socket at all.
+                # getsockname(0) whether inetd started it) shows the fd is no socket at all;
+                # of a sendfile's or a splice's two fds, only the one the tracer names is one.
                 fds[fd] = names[fd] = new_socket(ev, "unknown", fd)
         fds.update(made)
         new_ids = tuple(dict.fromkeys(made.values()))

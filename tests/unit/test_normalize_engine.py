@@ -8,6 +8,8 @@ import fixtures_traces as ft
 import pytest
 
 from harness.model import Trace
+from harness.normalize.sockets import walk_sockets
+from harness.normalize.syscalls import load_syscall_table
 from harness.normalize import (LEVELS, NormalizeError, declare_own_options, format_call,
                                load_rules, normalize)
 
@@ -266,3 +268,31 @@ def test_a_socket_call_refused_on_a_non_socket_is_no_unrelated_socket() -> None:
     noisy = normalize(_server_with_a_first_call(7, None), run, "server").attributes
     assert [(u.what, u.sockets) for u in noisy.unrelated] == [
         ("socket of unknown family (made before the trace)", 1)]
+
+
+def test_a_splice_echo_is_recv_and_send_and_its_pipe_no_socket() -> None:
+    """Go's io.Copy(conn, conn) moves the echo with splice through a pipe: out of conn a
+    receive, into conn a send, the final 0 from conn an end of file. The pipe's fds, which
+    the trace never saw made, are not sockets."""
+    b = ft.TraceBuilder(pid=5103, command=["/srv/go-copy", ft.HOST, str(ft.PORT)])
+    b.socket(3, flags=["SOCK_CLOEXEC"])
+    b.bind(3, ft.inet())
+    b.listen(3, 4096)
+    b.accept(3, 4, flags=["SOCK_CLOEXEC"])
+    n = len(ft.MESSAGE)
+    b.call("splice", {"fd_in": 4, "fd_out": 8, "len": 1 << 20, "flags": ["SPLICE_F_NONBLOCK"]},
+           result=n, fd=4)
+    b.call("splice", {"fd_in": 7, "fd_out": 4, "len": n, "flags": ["SPLICE_F_NONBLOCK"]},
+           result=n, fd=4)
+    b.call("splice", {"fd_in": 4, "fd_out": 8, "len": 1 << 20, "flags": ["SPLICE_F_NONBLOCK"]},
+           result=0, fd=4)
+    b.close(4)
+    b.close(3)
+    trace = b.build()
+    walk = walk_sockets(trace, load_syscall_table())
+    assert [(s.family, s.fds) for s in walk.sockets] == [("AF_INET", (3,)), ("AF_INET", (4,))]
+    n = normalize(trace, ft.run_record("g", "g"), "server")
+    assert [s.label for s in n.steps] == SERVER_CANONICAL[:4] + [
+        "recv(conn)", "send(conn)", "recv(conn) → EOF", "close(conn)", "close(listener)"]
+    assert [s.dialect for s in n.steps][4:7] == ["splice(SPLICE_F_NONBLOCK)"] * 3
+    assert n.attributes.unrelated == ()

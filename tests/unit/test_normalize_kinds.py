@@ -10,7 +10,7 @@ from fixtures_traces import (HOST, HOST6, PORT, RUN_DIR, UNIX_PATH, TraceBuilder
 
 from harness.model import RunRecord, SyscallEvent, Trace
 from harness.normalize.kinds import KINDS, Messages
-from harness.normalize.rules import Context, Rule, default_rules, parse_rule
+from harness.normalize.rules import Context, Rule, RuleError, default_rules, parse_rule
 from harness.normalize.steps import Step, step_from_event
 
 TABLE = default_rules().syscalls
@@ -51,7 +51,7 @@ def raw_steps(trace: Trace) -> tuple[Step, ...]:
 def test_every_kind_has_a_test_here() -> None:
     tested = {"echo_sockets", "mask_ports", "mark_eof", "drop", "alias", "strip_flags",
               "show_arg", "qualify", "fold_v4mapped", "fold_pending_connect", "merge_transfers",
-              "mask_paths", "fold_interleaved"}
+              "mask_paths", "fold_interleaved", "alias_by_end"}
     assert set(KINDS) == tested
 
 
@@ -251,6 +251,22 @@ def test_alias_folds_dialects_and_keeps_the_recorded_name() -> None:
 def test_alias_only_some_groups() -> None:
     out = apply("alias", (step("accept4"), step("read")), only=["recv"])
     assert [s.name for s in out] == ["accept4", "recv"]
+
+
+def test_alias_by_end_names_a_splice_by_its_socket_end() -> None:
+    """Out of the socket (fd_in) a receive, into it (fd_out) a send; the pipe's fd stays a
+    number; a step the condition leaves out, or whose socket is at no named end, keeps its
+    name."""
+    steps = (step("splice", args={"fd_in": "conn", "fd_out": 7}),
+             step("splice", args={"fd_in": 6, "fd_out": "conn"}),
+             step("sendfile", args={"out_fd": "conn", "in_fd": 5}),
+             step("splice", fd="other", args={"fd_in": "conn", "fd_out": 7}))
+    out = apply("alias_by_end", steps, when={"syscall": "splice"},
+                ends={"fd_in": "recv", "fd_out": "send"})
+    assert [s.name for s in out] == ["recv", "send", "sendfile", "splice"]
+    assert [s.dialect for s in out][:2] == ["splice", "splice"]
+    with pytest.raises(RuleError, match="mapping of argument -> name"):
+        make_rule("alias_by_end", "canonical", ends=["fd_in"])
 
 
 # -- strip_flags -------------------------------------------------------------------------------
