@@ -4,6 +4,7 @@ re-render from disk, and Ctrl-C."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -37,6 +38,24 @@ def test_negative_controls_differ_at_the_right_step(with_controls):
     assert "differs at step 6 (missing send(conn))" in first_line(traces, "close-before-echo")
     line = first_line(traces, "connect-twice")
     assert "differs at step 3" in line and "extra sock2 = socket()" in line
+
+
+def test_a_splice_echo_folds_to_recv_and_send(with_controls):
+    """Go's io.Copy(conn, conn) never calls read or write on the connection: splice moves
+    the bytes through a pipe. Canonically those are recv and send; what remains different is
+    the read until end of file."""
+    traces, r = with_controls
+    if shutil.which("go") is None:
+        assert "go-copy" in r.stdout and "apt-get install golang-go" in r.stdout
+        pytest.skip("go not installed: go-copy is listed as skipped")
+    assert first_line(traces, "go-copy").endswith(
+        "differs at step 7 (extra recv(conn) → EOF)")
+    rep = build_report(traces)
+    table = next(t for sc in rep.scenarios if sc.name == "tcp" for t in sc.tables
+                 if t.role == "server")
+    column = next(s for s in table.samples if s.sample == "go-copy")
+    dialects = [s.dialect for s in column.normalized.steps]
+    assert dialects[4:7] == ["splice(SPLICE_F_NONBLOCK)"] * 3
 
 
 def test_the_reference_and_its_equals_are_identical(with_controls):
