@@ -229,18 +229,21 @@ class Decoder:
 
     def iov_data(self, args: dict[str, Any], mem: Any, iov: int, iovcnt: int,
                  result: int) -> None:
+        """`size`: the room the iovecs give (what a receive asked for, what a send offered);
+        `data_len` and the first bytes of `data` when the call moved some."""
+        raw = mem.read(iov, _IOVEC.size * min(iovcnt, MAX_IOV)) if iov and iovcnt else None
+        vecs = list(_IOVEC.iter_unpack(raw[: len(raw) - len(raw) % _IOVEC.size])) if raw else []
+        if vecs or not iovcnt:
+            args["size"] = sum(length for _, length in vecs)
         if result < 0:
             return
         args["data_len"] = result
-        if self.data_bytes <= 0 or result == 0 or not iov:
+        if self.data_bytes <= 0 or result == 0 or not vecs:
             return
         want = min(result, self.data_bytes)
-        raw = mem.read(iov, _IOVEC.size * min(iovcnt, MAX_IOV))
-        if raw is None:
-            return
         chunks = []
         got = 0
-        for base, length in _IOVEC.iter_unpack(raw[: len(raw) - len(raw) % _IOVEC.size]):
+        for base, length in vecs:
             if got >= want:
                 break
             if length == 0:

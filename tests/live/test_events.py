@@ -327,9 +327,9 @@ def test_data_capture(scratch, data_bytes):
     assert brief(ev[3]) == ("sendto", {"fd": 3, "size": 100, "flags": [], **big}, 100, None)
     assert brief(ev[4]) == ("recvfrom", {"fd": 4, "size": 4096, "flags": [], **big}, 100, None)
     assert brief(ev[5]) == ("sendmsg", {"fd": 3, "flags": [], "iovcnt": 2, "controllen": 0,
-                                        **small}, 4, None)
+                                        "size": 4, **small}, 4, None)
     assert brief(ev[6]) == ("recvmsg", {"fd": 4, "flags": [], "addr": None, "iovcnt": 1,
-                                        "controllen": 0, **small}, 4, None)
+                                        "controllen": 0, "size": 16, **small}, 4, None)
 
 
 @pytest.mark.parametrize("seccomp", [True, False])

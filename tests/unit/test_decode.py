@@ -232,30 +232,37 @@ def test_sendmsg_and_recvmsg(dec):
     assert dec.decoders["sendmsg"](m, args6(3, hdr, 0x4000), 6) == {
         "fd": 3, "flags": ["MSG_NOSIGNAL"], "addr": {"family": "AF_INET",
                                                      "address": "127.0.0.1", "port": 53},
-        "iovcnt": 3, "controllen": 0, "data": "abcdef", "data_len": 6}
+        "iovcnt": 3, "controllen": 0, "size": 6, "data": "abcdef", "data_len": 6}
     # only what was transferred counts
     assert dec.decoders["sendmsg"](m, args6(3, hdr, 0), 3)["data"] == "abc"
     # an empty buffer in between holds nothing, the next one does
     hdr = msghdr(m, None, [b"", b"hello"])
     assert dec.decoders["sendmsg"](m, args6(3, hdr, 0), 5) == {
-        "fd": 3, "flags": [], "iovcnt": 2, "controllen": 0, "data": "hello", "data_len": 5}
+        "fd": 3, "flags": [], "iovcnt": 2, "controllen": 0, "size": 5, "data": "hello",
+        "data_len": 5}
 
 
 def test_failed_recvmsg_has_no_address(dec):
     m = Mem()
     hdr = msghdr(m, b"\0" * 16, [b"\0" * 8], namelen=16)
     assert dec.decoders["recvmsg"](m, args6(3, hdr, 0x40), -11) == {
-        "fd": 3, "flags": ["MSG_DONTWAIT"], "iovcnt": 1, "controllen": 0}
+        "fd": 3, "flags": ["MSG_DONTWAIT"], "iovcnt": 1, "controllen": 0, "size": 8}
 
 
 def test_readv_writev(dec):
     m = Mem()
     iov = m.put(struct.pack("=QQQQ", m.put(b"hel"), 3, m.put(b"lo"), 2))
-    assert dec.rwv(m, args6(4, iov, 2), 5) == {"fd": 4, "iovcnt": 2, "data": "hello",
-                                               "data_len": 5}
+    assert dec.rwv(m, args6(4, iov, 2), 5) == {"fd": 4, "iovcnt": 2, "size": 5,
+                                               "data": "hello", "data_len": 5}
     d2 = Decoder(load_tables(), 2)
-    assert d2.rwv(m, args6(4, iov, 2), 5) == {"fd": 4, "iovcnt": 2, "data": "he",
+    assert d2.rwv(m, args6(4, iov, 2), 5) == {"fd": 4, "iovcnt": 2, "size": 5, "data": "he",
                                               "data_len": 5, "data_truncated": True}
+    # a receive into room for 8 that got 3: the size is the room, data_len what came
+    room = m.put(struct.pack("=QQQQ", m.put(b"abc\0"), 4, m.put(b"\0\0\0\0"), 4))
+    assert dec.rwv(m, args6(4, room, 2), 3) == {"fd": 4, "iovcnt": 2, "size": 8,
+                                                "data": "abc", "data_len": 3}
+    # no iovecs at all (iovcnt 0): room for nothing
+    assert dec.rwv(m, args6(4, 0, 0), 0) == {"fd": 4, "iovcnt": 0, "size": 0, "data_len": 0}
 
 
 # -- fd calls -----------------------------------------------------------------------------------
