@@ -462,18 +462,13 @@ class Tracer:
         cls = self.classes[name]
         if cls == "io" or cls == "fd":
             peek = self.pt.peekuser
-            fd = signed32(peek(task.tid, self.pt.rdi_offset))
+            fd = signed32(peek(task.tid, self.pt.arg_offsets[0]))
             socks = task.proc.socks
             if fd not in socks and fd not in task.proc.epolls and name != "close_range":
-                # calls with a second fd that may be the socket: dup2/dup3's new fd,
-                # sendfile's in_fd (rsi), splice's fd_out (rdx)
-                if name == "splice":
-                    other = self.pt.rdx_offset
-                elif name in ("dup2", "dup3", "sendfile"):
-                    other = self.pt.rsi_offset
-                else:
+                second = self.syscalls.second_fd.get(name)
+                if second is None:
                     return
-                if signed32(peek(task.tid, other)) not in socks:
+                if signed32(peek(task.tid, self.pt.arg_offsets[second])) not in socks:
                     return
         task.nr = nr
         if name in self.syscalls.read_at_entry:
@@ -552,10 +547,11 @@ class Tracer:
                         st.peer = args["addr"] or st.peer
                 sock = st.identity(fd)
         elif cls == "io":
-            fd = args.get("fd", args.get("out_fd", args.get("fd_in")))
+            fd = signed32(a[0])
             st = socks.get(fd)
-            if st is None and name in ("sendfile", "splice"):
-                fd = args["in_fd"] if name == "sendfile" else args["fd_out"]
+            second = self.syscalls.second_fd.get(name)
+            if st is None and second is not None:
+                fd = signed32(a[second])
                 st = socks.get(fd)
             if st is None:
                 record = False

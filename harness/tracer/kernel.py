@@ -116,9 +116,9 @@ class Ptrace:
         self.setoptions = b.ptrace_setoptions  # (pid, options)
         self.rax_offset = regs_t.rax.offset
         self.orig_rax_offset = regs_t.orig_rax.offset
-        self.rdi_offset = regs_t.rdi.offset
-        self.rsi_offset = regs_t.rsi.offset
-        self.rdx_offset = regs_t.rdx.offset
+        # the offsets of the six argument registers, in argument order
+        self.arg_offsets = tuple(getattr(regs_t, r).offset
+                                 for r in ("rdi", "rsi", "rdx", "r10", "r8", "r9"))
         self._msg = ctypes.c_ulong()
         self._msg_addr = ctypes.addressof(self._msg)
 

@@ -93,13 +93,14 @@ def load_tables() -> Tables:
 class SyscallSet:
     """The syscalls the tracer stops at: number -> name, name -> class."""
 
-    __slots__ = ("names", "classes", "read_at_entry")
+    __slots__ = ("names", "classes", "read_at_entry", "second_fd")
 
     def __init__(self, names: dict[int, str], classes: dict[str, str],
-                 read_at_entry: frozenset[str]):
+                 read_at_entry: frozenset[str], second_fd: dict[str, int]):
         self.names = names  # syscall number -> name, only for traced syscalls
         self.classes = classes  # name -> class (net, io, fd, readiness, epoll_new)
         self.read_at_entry = read_at_entry  # names whose arguments are read at entry
+        self.second_fd = second_fd  # name -> index of an argument that may be the socket
 
     @property
     def numbers(self) -> list[int]:
@@ -123,5 +124,11 @@ def load_syscalls() -> SyscallSet:
     missing = [n for n in classes if n not in by_name]
     if missing:
         raise RuntimeError(f"{os.path.join(HERE, 'syscalls.yaml')}: no syscall number known for {missing}")
+    second_fd = dict(doc.get("second_fd") or {})
+    wrong = [n for n, i in second_fd.items() if n not in classes or i not in range(1, 6)]
+    if wrong:
+        raise RuntimeError(f"{os.path.join(HERE, 'syscalls.yaml')}: second_fd: {wrong[0]} is "
+                           "not a traced syscall, or its index is not 1..5")
     return SyscallSet(names={by_name[n]: n for n in classes}, classes=classes,
-                      read_at_entry=frozenset(doc.get("read_at_entry") or ()))
+                      read_at_entry=frozenset(doc.get("read_at_entry") or ()),
+                      second_fd=second_fd)
