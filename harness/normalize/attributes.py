@@ -116,21 +116,43 @@ def _flags(step: Step, key: str) -> list[Any]:
 
 
 def io_model(steps: Sequence[Step], table: SyscallTable) -> str:
-    means: list[str] = []
+    """How the echo sockets avoid blocking, if they do. A socket made non-blocking for a few
+    calls and blocking again (PHP's streams connect that way) is told apart,
+    `fcntl(O_NONBLOCK) around connect only`, and leaves the sample blocking when nothing
+    else is non-blocking."""
+    means: list[str] = []  # each way of not blocking, in order of first use
+    passing: set[int] = set()  # indexes in means of switches undone later
+    switched: dict[str, tuple[int, list[str]]] = {}  # fd -> (index in means, calls meanwhile)
+
+    def switch(fd: str, how: str, on: bool) -> None:
+        if on and fd not in switched:
+            switched[fd] = (len(means), [])
+            means.append(how)
+        elif not on and fd in switched:
+            at, calls = switched.pop(fd)
+            means[at] = f"{how} around {', '.join(dict.fromkeys(calls)) or 'nothing'} only"
+            passing.add(at)
+
     for s in steps:
         if s.syscall == "socket" and "SOCK_NONBLOCK" in _flags(s, "type_flags"):
             means.append("SOCK_NONBLOCK")
         elif table.in_class(s.syscall, "accept_like") and "SOCK_NONBLOCK" in _flags(s, "flags"):
             means.append(f"{s.syscall}(SOCK_NONBLOCK)")
-        elif s.syscall == "ioctl" and s.args.get("request") == "FIONBIO" and s.args.get("arg"):
-            means.append("ioctl(FIONBIO)")
-        elif (s.syscall == "fcntl" and s.args.get("cmd") == "F_SETFL"
-              and "O_NONBLOCK" in _flags(s, "arg")):
-            means.append("fcntl(O_NONBLOCK)")
-        elif "MSG_DONTWAIT" in _flags(s, "flags"):
-            means.append("MSG_DONTWAIT")
-    means = list(dict.fromkeys(means))
-    return "non-blocking: " + ", ".join(means) if means else "blocking"
+        elif s.syscall == "ioctl" and s.args.get("request") == "FIONBIO":
+            switch(s.fd, "ioctl(FIONBIO)", bool(s.args.get("arg")))
+        elif s.syscall == "fcntl" and s.args.get("cmd") == "F_SETFL":
+            switch(s.fd, "fcntl(O_NONBLOCK)", "O_NONBLOCK" in _flags(s, "arg"))
+        else:
+            if "MSG_DONTWAIT" in _flags(s, "flags"):
+                means.append("MSG_DONTWAIT")
+            if s.fd in switched and not (table.in_class(s.syscall, "readiness")
+                                         or table.in_class(s.syscall, "housekeeping")):
+                switched[s.fd][1].append(s.syscall)
+    lasting = list(dict.fromkeys(m for i, m in enumerate(means) if i not in passing))
+    undone = list(dict.fromkeys(m for i, m in enumerate(means) if i in passing))
+    if not lasting:
+        return "blocking" + (f" ({'; '.join(undone)})" if undone else "")
+    return "non-blocking: " + ", ".join(lasting + undone)
 
 
 def readiness(steps: Sequence[Step], table: SyscallTable) -> tuple[str, int]:

@@ -296,3 +296,30 @@ def test_a_splice_echo_is_recv_and_send_and_its_pipe_no_socket() -> None:
         "recv(conn)", "send(conn)", "recv(conn) → EOF", "close(conn)", "close(listener)"]
     assert [s.dialect for s in n.steps][4:7] == ["splice(SPLICE_F_NONBLOCK)"] * 3
     assert n.attributes.unrelated == ()
+
+
+def _stream_client(switch_back: bool, send_flags: tuple[str, ...] = ()) -> Trace:
+    """A client made non-blocking with fcntl for its connect (PHP streams), then, or not,
+    blocking again."""
+    b = ft.TraceBuilder(pid=5104, command=["php", "client.php"])
+    b.socket(3)
+    b.fcntl(3, "F_GETFL", result=2)
+    b.fcntl(3, "F_SETFL", ["O_RDWR", "O_NONBLOCK"])
+    b.connect(3, errno="EINPROGRESS")
+    b.poll([3], ready=[3])
+    b.getsockopt(3, "SOL_SOCKET", "SO_ERROR", 0)
+    if switch_back:
+        b.fcntl(3, "F_SETFL", ["O_RDWR"])
+    b.send(3, ft.MESSAGE, flags=send_flags)
+    b.recv(3, ft.MESSAGE)
+    b.close(3)
+    return b.build()
+
+
+def test_a_socket_non_blocking_for_its_connect_only_is_told_apart() -> None:
+    run = ft.run_record("p", "p")
+    io = lambda t: normalize(t, run, "client").attributes.io_model  # noqa: E731
+    assert io(_stream_client(True)) == "blocking (fcntl(O_NONBLOCK) around connect only)"
+    assert io(_stream_client(True, ("MSG_DONTWAIT",))) == (
+        "non-blocking: MSG_DONTWAIT, fcntl(O_NONBLOCK) around connect only")
+    assert io(_stream_client(False)) == "non-blocking: fcntl(O_NONBLOCK)"
