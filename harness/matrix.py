@@ -11,7 +11,7 @@ from pathlib import Path
 from harness import tracefile
 from harness.model import MatrixIndex, RunRecord, SkippedSample
 from harness.runner import RunOptions, Scenario, load_scenarios, run_pair
-from harness.samples import (BuildError, ManifestError, Sample, build, discover,
+from harness.samples import (BuildError, ManifestError, Sample, build, discover, sample_folders,
                              missing_requirement)
 
 REFERENCE = "python-stdlib"
@@ -44,7 +44,7 @@ def plan(roots: list[Path], *, scenarios: list[str] | None, reference: str, cros
     Default pairing: each server with the client of the same name; a sample with no partner of
     its name pairs with the reference's. `cross`: every client with every server. `only`: the
     named sample's pair(s) plus the reference pair, for `verify`."""
-    found = discover(*roots)
+    found = discover(*roots, names=None if only is None else {only, reference})
     result = Plan()
     usable: dict[str, dict[str, Sample]] = {"server": {}, "client": {}}
     for role, samples in found.items():
@@ -75,9 +75,9 @@ def plan(roots: list[Path], *, scenarios: list[str] | None, reference: str, cros
                               f"{', '.join(known_scenarios)})")
     wanted = scenarios or list(known_scenarios)
     if only is not None and only not in servers and only not in clients:
-        known = found["server"].keys() | found["client"].keys()
-        if only in known:
+        if only in found["server"].keys() | found["client"].keys():
             return result  # skipped: the caller reports it
+        known = {folder.name for _, folder in sample_folders(*roots)}
         raise LookupError(f"no sample named {only!r} (known: {', '.join(sorted(known))})")
     names: list[tuple[str, str]] = []
     if cross:

@@ -132,18 +132,26 @@ def _check_placeholders(item: str, path: Path) -> None:
                                 f"(known: {', '.join(PLACEHOLDERS)})")
 
 
-def discover(*roots: Path) -> dict[str, dict[str, Sample]]:
-    """{"server": {name: Sample}, "client": {...}} from each root's servers/ and clients/."""
-    found: dict[str, dict[str, Sample]] = {role: {} for role in ROLES}
+def sample_folders(*roots: Path) -> list[tuple[str, Path]]:
+    """(role, folder) of every sample folder under each root's servers/ and clients/."""
+    folders = []
     for root in roots:
         for role in ROLES:
             base = root / f"{role}s"
-            if not base.is_dir():
-                continue
-            for folder in sorted(p for p in base.iterdir() if p.is_dir()):
-                if folder.name.startswith((".", "_")):
-                    continue
-                found[role][folder.name] = load_sample(folder, role)
+            if base.is_dir():
+                folders += [(role, p) for p in sorted(base.iterdir())
+                            if p.is_dir() and not p.name.startswith((".", "_"))]
+    return folders
+
+
+def discover(*roots: Path, names: set[str] | None = None) -> dict[str, dict[str, Sample]]:
+    """{"server": {name: Sample}, "client": {...}} from each root's servers/ and clients/;
+    with `names`, only the samples of those names are loaded (a broken manifest elsewhere
+    does not stop `verify` of another sample)."""
+    found: dict[str, dict[str, Sample]] = {role: {} for role in ROLES}
+    for role, folder in sample_folders(*roots):
+        if names is None or folder.name in names:
+            found[role][folder.name] = load_sample(folder, role)
     return found
 
 

@@ -133,6 +133,23 @@ def test_a_broken_manifest_names_the_file_and_the_field(samples, tmp_path, manif
     assert message in str(e.value)
 
 
+
+def test_verify_of_one_sample_loads_only_it_and_the_reference(samples, tmp_path):
+    """A half-written sample elsewhere (no manifest yet) stops `compare`, naming its folder,
+    but not `verify` of another sample, which plans only that sample and the reference."""
+    samples.add("server", "good", GOOD_SERVER)
+    (samples.root / "clients" / "half-made").mkdir(parents=True)
+    with pytest.raises(ManifestError, match="half-made"):
+        plan([samples.root, REPO], scenarios=["tcp"], reference="python-stdlib", cross=False,
+             only=None, build_cache=tmp_path / "build", log=print)
+    p = plan([samples.root, REPO], scenarios=["tcp"], reference="python-stdlib", cross=False,
+             only="good", build_cache=tmp_path / "build", log=print)
+    assert sorted((x.server.name, x.client.name) for x in p.pairs) == [
+        ("good", "python-stdlib"), ("python-stdlib", "python-stdlib")]
+    with pytest.raises(LookupError, match="no sample named 'nope'.*half-made"):
+        plan([samples.root, REPO], scenarios=["tcp"], reference="python-stdlib", cross=False,
+             only="nope", build_cache=tmp_path / "build", log=print)
+
 def test_each_run_is_written_as_soon_as_it_ends(samples, tmp_path):
     """A matrix writes the index after each run: what ran is on disk even if a later run
     never finishes."""
