@@ -5,6 +5,7 @@
 //
 // Streams are PHP's general I/O layer: the connection is a stream resource,
 // like an open file, so it is written with fwrite() and read with fread().
+// The same program serves tcp6: the address decides the family.
 
 function fail(string $what, string $why): void
 {
@@ -21,8 +22,11 @@ $port = (int) $argv[2];
 $message = $argv[3];
 
 // One call makes the socket and connects it: the transport ("tcp://") and
-// the address are given together as a URL-like string.
-$socket = stream_socket_client("tcp://$host:$port", $errno, $errstr);
+// the address are given together as a URL-like string. An IPv6 address goes
+// in square brackets, as in a URL, so that its colons are not taken for the
+// port separator; the stream layer then picks AF_INET6.
+$address = str_contains($host, ':') ? "[$host]" : $host;
+$socket = stream_socket_client("tcp://$address:$port", $errno, $errstr);
 if ($socket === false) {
     fail('stream_socket_client', "$errstr ($errno)");
 }

@@ -4,6 +4,7 @@
 //
 // Streams are PHP's general I/O layer: the connection is a stream resource,
 // like an open file, so it is read with fread() and written with fwrite().
+// The same program serves tcp6: the address decides the family.
 
 function fail(string $what, string $why): void
 {
@@ -19,8 +20,11 @@ $host = $argv[1];
 $port = (int) $argv[2];
 
 // One call makes the socket, binds it and listens: the transport ("tcp://")
-// and the address are given together as a URL-like string.
-$server = stream_socket_server("tcp://$host:$port", $errno, $errstr);
+// and the address are given together as a URL-like string. An IPv6 address
+// goes in square brackets, as in a URL, so that its colons are not taken for
+// the port separator; the stream layer then picks AF_INET6.
+$address = str_contains($host, ':') ? "[$host]" : $host;
+$server = stream_socket_server("tcp://$address:$port", $errno, $errstr);
 if ($server === false) {
     fail('stream_socket_server', "$errstr ($errno)");
 }
