@@ -163,10 +163,11 @@ class Tracer:
         self.pt = kernel.Ptrace()
         self.syscalls = load_syscalls()
         self.decoder = Decoder(load_tables(), data_bytes)
-        self.filter = kernel.seccomp_filter(self.syscalls.numbers)
+        self.filter = kernel.seccomp_filter(self.syscalls.filter_rules())
         kernel._libc()  # loaded here, not in each forked child
         self.names = self.syscalls.names
         self.classes = self.syscalls.classes
+        self.fd_args = self.syscalls.fd_args
         # calls whose exit is always wanted and that need nothing read at entry
         self.transfer_nrs = frozenset(nr for nr, name in self.names.items()
                                       if name in TRANSFERS)
@@ -459,17 +460,18 @@ class Tracer:
         name = self.names.get(nr)
         if name is None:
             return
-        cls = self.classes[name]
-        if cls == "io" or cls == "fd":
+        fd_args = self.fd_args.get(name)
+        if fd_args is not None and name != "close_range":
             peek = self.pt.peekuser
-            fd = signed32(peek(task.tid, self.pt.arg_offsets[0]))
             socks = task.proc.socks
-            if fd not in socks and fd not in task.proc.epolls and name != "close_range":
-                second = self.syscalls.second_fd.get(name)
-                if second is None:
-                    return
-                if signed32(peek(task.tid, self.pt.arg_offsets[second])) not in socks:
-                    return
+            # fd calls also keep the epoll fds known (a dup or a close of one)
+            epolls = task.proc.epolls if self.classes[name] == "fd" else ()
+            for i in fd_args:
+                fd = signed32(peek(task.tid, self.pt.arg_offsets[i]))
+                if fd in socks or fd in epolls:
+                    break
+            else:
+                return
         task.nr = nr
         if name in self.syscalls.read_at_entry:
             regs = self.pt.getregs(task.tid)
@@ -546,13 +548,8 @@ class Tracer:
                     elif name == "getpeername":
                         st.peer = args["addr"] or st.peer
                 sock = st.identity(fd)
-        elif cls == "io":
-            fd = signed32(a[0])
-            st = socks.get(fd)
-            second = self.syscalls.second_fd.get(name)
-            if st is None and second is not None:
-                fd = signed32(a[second])
-                st = socks.get(fd)
+        elif cls == "io" or cls == "desc":
+            fd, st = self._socket_arg(proc, name, a)
             if st is None:
                 record = False
             else:
@@ -573,6 +570,17 @@ class Tracer:
         if not record:
             return
         self._record(task, name, args, res, fds, sock)
+
+    def _socket_arg(self, proc: Proc, name: str,
+                    a: tuple[int, ...]) -> tuple[int, SockState | None]:
+        """The first of a call's fd arguments that is a socket, and its state."""
+        fd = -1
+        for i in self.fd_args[name]:
+            fd = signed32(a[i])
+            st = proc.socks.get(fd)
+            if st is not None:
+                return fd, st
+        return fd, None
 
     def _transfer(self, task: Task, name: str, a: tuple[int, ...],
                   r: int) -> tuple[Any, ...] | None:

@@ -6,6 +6,7 @@ argument mapping documented in docs/trace-format.md. Constant names come from xl
 
 from __future__ import annotations
 
+import functools
 import os
 import struct
 from collections.abc import Callable
@@ -14,9 +15,11 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-from harness.tracer.tables import Tables
+from harness.tracer.tables import SyscallSet, Tables
 
 MAX_ADDR = 128  # sizeof(struct sockaddr_storage)
+MAX_PATH = 256  # bytes of a path argument kept
+AT_FDCWD = -100
 MAX_IOV = 64  # iovecs read per call for data capture
 MAX_POLL = 1024  # pollfd / epoll_event entries read per call
 
@@ -129,11 +132,20 @@ class Memory:
 class Decoder:
     """Turns (syscall name, raw args, raw result) into named, symbolic arguments."""
 
-    def __init__(self, tables: Tables, data_bytes: int):
+    def __init__(self, tables: Tables, data_bytes: int, syscalls: SyscallSet | None = None):
         self.t = tables
         self.data_bytes = data_bytes
         self.families = tables["families"]
         self.msg_flags = tables["msg_flags"]
+        if syscalls is None:
+            from harness.tracer.tables import load_syscalls
+
+            syscalls = load_syscalls()
+        self.fd_args = syscalls.fd_args
+        # the argument after a dirfd (an argument that AT_FDCWD lets through the filter) is
+        # the path relative to it
+        self.dirfds = {name: tuple(i for i, value in conds if value == AT_FDCWD)
+                       for name, conds in syscalls.pass_when.items()}
         self.decoders: dict[str, Callable[..., dict[str, Any]]] = {
             "socket": self.socket, "socketpair": self.socketpair,
             "bind": self.fd_addr, "connect": self.fd_addr,
@@ -147,6 +159,9 @@ class Decoder:
             "read": self.rw, "write": self.rw, "pread64": self.prw, "pwrite64": self.prw,
             "readv": self.rwv, "writev": self.rwv, "sendfile": self.sendfile,
             "splice": self.splice,
+            "preadv": self.prwv, "pwritev": self.prwv, "preadv2": self.prwv2,
+            "pwritev2": self.prwv2, "lseek": self.lseek, "mmap": self.mmap,
+            "newfstatat": self.at_flags_3, "statx": self.at_flags_2,
             "close": self.close, "close_range": self.close_range,
             "dup": self.dup, "dup2": self.dup2, "dup3": self.dup3,
             "fcntl": self.fcntl, "ioctl": self.ioctl,
@@ -157,6 +172,9 @@ class Decoder:
             "epoll_wait": self.epoll_wait, "epoll_pwait": self.epoll_wait,
             "epoll_pwait2": self.epoll_pwait2,
         }
+        for name, cls in syscalls.classes.items():  # the other desc calls: their fds
+            if cls == "desc" and name not in self.decoders:
+                self.decoders[name] = functools.partial(self.desc, name=name)
 
     # -- shared pieces -------------------------------------------------------------------
 
@@ -402,6 +420,49 @@ class Decoder:
         args: dict[str, Any] = {"fd": signed32(a[0]), "iovcnt": a[2]}
         self.iov_data(args, mem, a[1], a[2], res)
         return args
+
+    def prwv(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        args = self.rwv(mem, a, res)
+        args["offset"] = signed(a[3])
+        return args
+
+    def prwv2(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        args = self.prwv(mem, a, res)
+        args["flags"] = self.t["rwf_flags"].flags(a[5] & 0xFFFFFFFF)
+        return args
+
+    # -- other calls on a descriptor (class desc) ------------------------------------------
+
+    def path(self, mem: Any, ptr: int) -> str | None:
+        """A NUL-terminated path argument (its first MAX_PATH bytes)."""
+        raw = mem.read(ptr, MAX_PATH) if ptr else None
+        return None if raw is None else escape(raw.split(b"\0", 1)[0])
+
+    def desc(self, mem: Any, a: tuple[int, ...], res: int, name: str = "") -> dict[str, Any]:
+        """Any call on a descriptor: its fd arguments (fd, fd2), the path after a dirfd."""
+        args: dict[str, Any] = {}
+        for k, i in enumerate(self.fd_args.get(name, (0,))):
+            args["fd" if k == 0 else f"fd{k + 1}"] = signed32(a[i])
+            if i in self.dirfds.get(name, ()):
+                args["path" if k == 0 else f"path{k + 1}"] = self.path(mem, a[i + 1])
+        return args
+
+    def lseek(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        return {"fd": signed32(a[0]), "offset": signed(a[1]),
+                "whence": self.t["seek_whence"].name(signed32(a[2]))}
+
+    def mmap(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        return {"fd": signed32(a[4]), "length": a[1], "offset": a[5]}
+
+    def at_flags_3(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        """newfstatat(dirfd, path, buf, flags): fstat when the path is empty (AT_EMPTY_PATH)."""
+        return {"fd": signed32(a[0]), "path": self.path(mem, a[1]),
+                "flags": self.t["at_flags"].flags(a[3] & 0xFFFFFFFF)}
+
+    def at_flags_2(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        """statx(dirfd, path, flags, mask, buf)."""
+        return {"fd": signed32(a[0]), "path": self.path(mem, a[1]),
+                "flags": self.t["at_flags"].flags(a[2] & 0xFFFFFFFF)}
 
     def sendfile(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
         return {"out_fd": signed32(a[0]), "in_fd": signed32(a[1]), "count": a[3]}

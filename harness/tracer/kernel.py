@@ -51,6 +51,10 @@ BPF_LD_W_ABS = 0x20  # BPF_LD | BPF_W | BPF_ABS
 BPF_JEQ_K = 0x15  # BPF_JMP | BPF_JEQ | BPF_K
 BPF_JGE_K = 0x35  # BPF_JMP | BPF_JGE | BPF_K
 BPF_RET_K = 0x06  # BPF_RET | BPF_K
+# offsets in struct seccomp_data: nr, arch, instruction_pointer, args[6] (little-endian u64)
+SECCOMP_DATA_NR = 0
+SECCOMP_DATA_ARCH = 4
+SECCOMP_DATA_ARGS = 16
 
 _binding: Any = None
 
@@ -162,22 +166,37 @@ class Ptrace:
 _FAILED = (1 << 64) - 1  # -1 as the binding's unsigned long
 
 
-def seccomp_filter(numbers: list[int]) -> bytes:
+def seccomp_filter(rules: list[tuple[int, tuple[tuple[int, int], ...]]]) -> bytes:
     """A classic-BPF program: SECCOMP_RET_TRACE (with the syscall number as data) for the
-    given x86_64 syscalls, SECCOMP_RET_ALLOW for everything else, other ABIs included."""
-    insns: list[tuple[int, int, int, int]] = []
-    n = len(numbers)
-    # [0] A = arch; [1] if A != x86_64 goto allow; [2] A = nr; [3] if A >= x32 bit goto allow
-    insns.append((BPF_LD_W_ABS, 0, 0, 4))
-    insns.append((BPF_JEQ_K, 0, 2 * n + 2, AUDIT_ARCH_X86_64))
-    insns.append((BPF_LD_W_ABS, 0, 0, 0))
-    insns.append((BPF_JGE_K, 2 * n + 0, 0, X32_SYSCALL_BIT))
-    # per number: if A == nr: fall to "return TRACE|nr", else skip it
-    for nr in numbers:
-        insns.append((BPF_JEQ_K, 0, 1, nr))
-        insns.append((BPF_RET_K, 0, 0, SECCOMP_RET_TRACE | nr))
+    given x86_64 syscalls, SECCOMP_RET_ALLOW for everything else, other ABIs included.
+
+    Each rule is (number, conditions): when every condition (argument index, value) holds,
+    the call is allowed without a stop (an *at call on AT_FDCWD, an anonymous mmap). Only
+    the low 32 bits of the argument are compared: fds are ints. Every jump is short (to the
+    next rule, or to a return inside the rule's own block), so the program can hold any
+    number of syscalls (classic BPF jumps at most 255 instructions ahead)."""
+    insns: list[tuple[int, int, int, int]] = [
+        (BPF_LD_W_ABS, 0, 0, SECCOMP_DATA_ARCH),
+        (BPF_JEQ_K, 1, 0, AUDIT_ARCH_X86_64),  # x86_64: skip the ALLOW
+        (BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW),
+        (BPF_LD_W_ABS, 0, 0, SECCOMP_DATA_NR),
+        (BPF_JGE_K, 0, 1, X32_SYSCALL_BIT),  # an x32 call: ALLOW
+        (BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW),
+    ]
+    for nr, conditions in rules:
+        # if A != nr: skip this block; else check the conditions, return TRACE or ALLOW
+        block: list[tuple[int, int, int, int]] = []
+        for k, (arg, value) in enumerate(conditions):
+            left = len(conditions) - k - 1  # conditions after this one
+            block.append((BPF_LD_W_ABS, 0, 0, SECCOMP_DATA_ARGS + 8 * arg))
+            # equal: go on to the next condition (or to ALLOW); else to RET TRACE
+            block.append((BPF_JEQ_K, 0, 2 * left + 1, value & 0xFFFFFFFF))
+        if conditions:
+            block.append((BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW))
+        block.append((BPF_RET_K, 0, 0, SECCOMP_RET_TRACE | nr))
+        insns.append((BPF_JEQ_K, 0, len(block), nr))
+        insns += block
     insns.append((BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW))
-    # jump offsets above count from the next instruction: verify they land on the final ALLOW
     return b"".join(struct.pack("=HBBI", code, jt, jf, k) for code, jt, jf, k in insns)
 
 

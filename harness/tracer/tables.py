@@ -93,18 +93,31 @@ def load_tables() -> Tables:
 class SyscallSet:
     """The syscalls the tracer stops at: number -> name, name -> class."""
 
-    __slots__ = ("names", "classes", "read_at_entry", "second_fd")
+    __slots__ = ("names", "classes", "read_at_entry", "fd_args", "pass_when")
 
     def __init__(self, names: dict[int, str], classes: dict[str, str],
-                 read_at_entry: frozenset[str], second_fd: dict[str, int]):
+                 read_at_entry: frozenset[str], fd_args: dict[str, tuple[int, ...]],
+                 pass_when: dict[str, tuple[tuple[int, int], ...]]):
         self.names = names  # syscall number -> name, only for traced syscalls
-        self.classes = classes  # name -> class (net, io, fd, readiness, epoll_new)
+        self.classes = classes  # name -> class (net, io, fd, desc, readiness, epoll_new)
         self.read_at_entry = read_at_entry  # names whose arguments are read at entry
-        self.second_fd = second_fd  # name -> index of an argument that may be the socket
+        # name -> indexes of the arguments that are fds, for the calls recorded only when
+        # one of them is a socket (io, fd, desc); (0,) unless syscalls.yaml says otherwise
+        self.fd_args = fd_args
+        # name -> ((argument, value), ...): the filter lets the call through when all hold
+        self.pass_when = pass_when
 
     @property
     def numbers(self) -> list[int]:
         return sorted(self.names)
+
+    def filter_rules(self) -> list[tuple[int, tuple[tuple[int, int], ...]]]:
+        """(number, pass conditions) of every traced syscall, by number, for the filter."""
+        return [(nr, self.pass_when.get(name, ())) for nr, name in sorted(self.names.items())]
+
+
+def _fail(message: str) -> RuntimeError:
+    return RuntimeError(f"{os.path.join(HERE, 'syscalls.yaml')}: {message}")
 
 
 @cache
@@ -120,15 +133,31 @@ def load_syscalls() -> SyscallSet:
     classes: dict[str, str] = {}
     for cls, names in doc["classes"].items():
         for name in names:
+            if name in classes:
+                raise _fail(f"{name} is in both {classes[name]} and {cls}")
             classes[name] = cls
     missing = [n for n in classes if n not in by_name]
     if missing:
-        raise RuntimeError(f"{os.path.join(HERE, 'syscalls.yaml')}: no syscall number known for {missing}")
-    second_fd = dict(doc.get("second_fd") or {})
-    wrong = [n for n, i in second_fd.items() if n not in classes or i not in range(1, 6)]
-    if wrong:
-        raise RuntimeError(f"{os.path.join(HERE, 'syscalls.yaml')}: second_fd: {wrong[0]} is "
-                           "not a traced syscall, or its index is not 1..5")
+        raise _fail(f"no syscall number known for {missing}")
+    untraced = {n for names in (doc.get("untraced") or {}).values() for n in names}
+    both = sorted(untraced & set(classes))
+    if both:
+        raise _fail(f"untraced: {both[0]} is also in a class")
+    fd_args: dict[str, tuple[int, ...]] = {
+        name: (0,) for name, cls in classes.items() if cls in ("io", "fd", "desc")}
+    for name, indexes in (doc.get("fd_args") or {}).items():
+        if fd_args.get(name) is None or not indexes or any(
+                not isinstance(i, int) or i not in range(6) for i in indexes):
+            raise _fail(f"fd_args: {name} is not an io, fd or desc call, or its indexes "
+                        "are not 0..5")
+        fd_args[name] = tuple(indexes)
+    pass_when: dict[str, tuple[tuple[int, int], ...]] = {}
+    for name, conditions in (doc.get("filter_pass_when") or {}).items():
+        if name not in fd_args or not conditions or any(
+                len(c) != 2 or c[0] not in fd_args[name] for c in conditions):
+            raise _fail(f"filter_pass_when: {name}: each condition must be [index, value] "
+                        "on one of its fd arguments")
+        pass_when[name] = tuple((int(i), int(v)) for i, v in conditions)
     return SyscallSet(names={by_name[n]: n for n in classes}, classes=classes,
                       read_at_entry=frozenset(doc.get("read_at_entry") or ()),
-                      second_fd=second_fd)
+                      fd_args=fd_args, pass_when=pass_when)
