@@ -12,6 +12,8 @@ from pathlib import Path
 
 from harness.matrix import REFERENCE
 
+STDERR_TAIL = 10  # lines of a failed build's output printed
+
 
 def _width(asked: int | None) -> int | None:
     if asked is not None:
@@ -85,6 +87,13 @@ def _run_matrix(args: argparse.Namespace, only: str | None) -> int:
         print(f"harness: {e.args[0]}", file=sys.stderr)
         return 2
     if only is not None and not p.pairs:
+        failed = [f for f in p.failed if f.name == only]
+        for f in failed:  # its toolchain is here: a failure, with the build's last lines
+            print(f"harness: {f.role} {only} failed: {f.reason}", file=sys.stderr)
+            for line in f.output.splitlines()[-STDERR_TAIL:]:
+                print(f"  {line}", file=sys.stderr)
+        if failed:
+            return 1
         why = [s for s in p.skipped if s.name == only]
         if why:
             s = why[0]

@@ -18,6 +18,9 @@ from typing import Any
 from harness.normalize.steps import Step
 
 MATCH, CHANGED, EXTRA, MISSING = "match", "changed", "extra", "missing"
+# a step both sequences have, at another place: the sample's step (MOVED, got set) and the
+# reference's place it left (MOVED_AWAY, ref set)
+MOVED, MOVED_AWAY = "moved", "moved away"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +29,10 @@ class Pair:
 
     ref: int | None  # index in the reference sequence; None for an extra step
     got: int | None  # index in the sample's sequence; None for a missing step
-    kind: str  # match | changed | extra | missing
+    kind: str  # match | changed | extra | missing | moved | moved away
+    # for the two halves of a move: the other half's index (the reference step a MOVED step
+    # was at; the sample's step a MOVED_AWAY place went to)
+    partner: int | None = None
 
 
 def align(ref: Sequence[Hashable], got: Sequence[Hashable],
@@ -81,15 +87,43 @@ def align(ref: Sequence[Hashable], got: Sequence[Hashable],
     return tuple(pairs)
 
 
+def find_moves(pairs: Sequence[Pair], ref: Sequence[Hashable],
+               got: Sequence[Hashable]) -> tuple[Pair, ...]:
+    """A missing step and an extra step with the same key are one step made at another place:
+    both halves become a move. Only for a step that both sequences make exactly once (the
+    listener's close): which of several like steps (a recv loop's) went where cannot be
+    told, so those stay extra and missing."""
+    from collections import Counter
+
+    once = {k for k, n in Counter(ref).items() if n == 1} & \
+        {k for k, n in Counter(got).items() if n == 1}
+    extras = {got[p.got]: i for i, p in enumerate(pairs)  # type: ignore[index]
+              if p.kind == EXTRA and got[p.got] in once}  # type: ignore[index]
+    out = list(pairs)
+    for i, p in enumerate(pairs):
+        if p.kind != MISSING:
+            continue
+        assert p.ref is not None
+        j = extras.pop(ref[p.ref], None)
+        if j is None:
+            continue
+        out[i] = Pair(p.ref, None, MOVED_AWAY, partner=pairs[j].got)
+        out[j] = Pair(None, pairs[j].got, MOVED, partner=p.ref)
+    return tuple(out)
+
+
 @dataclass(frozen=True, slots=True)
 class Difference:
     """One place where a sample's sequence departs from the reference's."""
 
     step: int  # 1-based position in the alignment of this sample with the reference
-    kind: str  # changed | extra | missing
+    kind: str  # changed | extra | missing | moved
     expected: str | None  # the reference's step (label), None for an extra step
     got: str | None  # the sample's step (label), None for a missing step
     got_dialect: str | None = None  # how the sample made it, when it did
+    # a move: the step's number in the reference's sequence and in the sample's (1-based)
+    from_step: int | None = None
+    to_step: int | None = None
 
     @property
     def text(self) -> str:
@@ -97,6 +131,8 @@ class Difference:
             return f"extra {self.got}"
         if self.kind == MISSING:
             return f"missing {self.expected}"
+        if self.kind == MOVED:
+            return f"{self.got} moved from step {self.from_step} to step {self.to_step}"
         return f"expected {self.expected}, got {self.got}"
 
 
@@ -142,16 +178,45 @@ def _same_call(a: Any, b: Any) -> bool:
     return a[0] == b[0]  # Step.key starts with the canonical name
 
 
+def align_steps(reference: Sequence[Step], steps: Sequence[Step]) -> tuple[Pair, ...]:
+    """The alignment of two step sequences as verdicts and tables use it: same-named calls may
+    pair up as changed, and a missing and an extra step of the same key are a move."""
+    ref_keys, got_keys = [s.key for s in reference], [s.key for s in steps]
+    return find_moves(align(ref_keys, got_keys, similar=_same_call), ref_keys, got_keys)
+
+
 def compare(reference: Sequence[Step], steps: Sequence[Step]) -> Verdict:
-    """Align a sample's steps with the reference's and say where they differ."""
-    pairs = align([s.key for s in reference], [s.key for s in steps], similar=_same_call)
-    diffs = tuple(
-        Difference(step=k, kind=p.kind,
-                   expected=reference[p.ref].label if p.ref is not None else None,
-                   got=steps[p.got].label if p.got is not None else None,
-                   got_dialect=steps[p.got].dialect if p.got is not None else None)
-        for k, p in enumerate(pairs, 1) if p.kind != MATCH)
-    return Verdict(status=DIFFERS if diffs else IDENTICAL, differences=diffs, alignment=pairs)
+    """Align a sample's steps with the reference's and say where they differ; a step made
+    at another place than the reference's is one difference, a move, named at the first of
+    its two places."""
+    pairs = align_steps(reference, steps)
+    diffs: list[Difference] = []
+    moves_named: set[tuple[int, int]] = set()
+    for k, p in enumerate(pairs, 1):
+        if p.kind == MATCH:
+            continue
+        if p.kind in (MOVED, MOVED_AWAY):
+            ref_i, got_i = _move_ends(p)
+            if (ref_i, got_i) in moves_named:
+                continue  # named at its other half, which came first
+            moves_named.add((ref_i, got_i))
+            diffs.append(Difference(step=k, kind=MOVED, expected=reference[ref_i].label,
+                                    got=steps[got_i].label, got_dialect=steps[got_i].dialect,
+                                    from_step=ref_i + 1, to_step=got_i + 1))
+            continue
+        diffs.append(Difference(step=k, kind=p.kind,
+                                expected=reference[p.ref].label if p.ref is not None else None,
+                                got=steps[p.got].label if p.got is not None else None,
+                                got_dialect=steps[p.got].dialect if p.got is not None else None))
+    return Verdict(status=DIFFERS if diffs else IDENTICAL, differences=tuple(diffs),
+                   alignment=pairs)
+
+
+def _move_ends(p: Pair) -> tuple[int, int]:
+    """(reference index, sample index) of the step either half of a move stands for."""
+    ref_i, got_i = (p.partner, p.got) if p.kind == MOVED else (p.ref, p.partner)
+    assert ref_i is not None and got_i is not None
+    return ref_i, got_i
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +225,9 @@ class RowIndex:
 
     ref: int | None  # index of the reference step; None for a step the reference lacks
     cells: tuple[int | None, ...]  # per sample: index of its step on this row, or None
-    kinds: tuple[str | None, ...]  # per sample: match | changed | extra, None for a gap
+    # per sample: match | changed | extra | moved, moved away (no step: it is elsewhere),
+    # None for a gap
+    kinds: tuple[str | None, ...]
 
 
 def merge_alignments(ref_len: int, alignments: Sequence[Sequence[Pair]],
@@ -180,7 +247,8 @@ def merge_alignments(ref_len: int, alignments: Sequence[Sequence[Pair]],
         for p in pairs:
             if p.ref is not None:
                 ref_cells[p.ref][c] = p.got
-                ref_kinds[p.ref][c] = p.kind if p.got is not None else None
+                ref_kinds[p.ref][c] = p.kind if p.got is not None or p.kind == MOVED_AWAY \
+                    else None
                 slot, cursor = p.ref + 1, 0
                 continue
             assert p.got is not None
@@ -193,7 +261,7 @@ def merge_alignments(ref_len: int, alignments: Sequence[Sequence[Pair]],
                 # keep this sample's extras in its own order: after the rows it already used
                 rows.insert(k, (key, [None] * ncol, [None] * ncol))
             rows[k][1][c] = p.got
-            rows[k][2][c] = EXTRA
+            rows[k][2][c] = p.kind  # extra, or moved
             cursor = k + 1
     out: list[RowIndex] = []
     for g in range(ref_len + 1):

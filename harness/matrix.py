@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness import tracefile
-from harness.model import MatrixIndex, RunRecord, SkippedSample
+from harness.model import FailedSample, MatrixIndex, RunRecord, SkippedSample
 from harness.runner import RunOptions, Scenario, load_scenarios, run_pair
 from harness.samples import (BuildError, ManifestError, Sample, build, discover, sample_folders,
                              missing_requirement)
@@ -32,6 +32,7 @@ class Pair:
 class Plan:
     pairs: list[Pair] = field(default_factory=list)
     skipped: list[SkippedSample] = field(default_factory=list)
+    failed: list[FailedSample] = field(default_factory=list)  # toolchain here, build failed
     build_dirs: dict[tuple[str, str], Path | None] = field(default_factory=dict)
     # role -> sample -> the scenarios its manifest lists (the report's "n/a" cells)
     implements: dict[str, dict[str, list[str]]] = field(default_factory=dict)
@@ -58,7 +59,11 @@ def plan(roots: list[Path], *, scenarios: list[str] | None, reference: str, cros
             try:
                 result.build_dirs[(role, name)] = build(sample, build_cache)
             except BuildError as e:
-                result.skipped.append(SkippedSample(name=name, role=role, reason=str(e)))
+                if e.missing is not None:  # a toolchain missing: skipped, not failed
+                    result.skipped.append(SkippedSample(name=name, role=role, reason=str(e)))
+                else:
+                    result.failed.append(FailedSample(name=name, role=role, reason=str(e),
+                                                      output=e.output))
                 continue
             usable[role][name] = sample
     servers, clients = usable["server"], usable["client"]
@@ -90,7 +95,8 @@ def plan(roots: list[Path], *, scenarios: list[str] | None, reference: str, cros
                 names.append((reference, c))
     if only is not None:
         names = [(s, c) for s, c in names if only in (s, c) or (s, c) == (reference, reference)]
-    shown = {name for pair in names for name in pair} | {s.name for s in result.skipped}
+    shown = {name for pair in names for name in pair} | {s.name for s in result.skipped} \
+        | {f.name for f in result.failed}
     if only is not None:
         shown = {only, reference}
     result.implements = {role: {name: list(sample.scenarios) for name, sample in
@@ -111,10 +117,14 @@ def run_all(p: Plan, traces: Path, options: RunOptions, reference: str,
     index = MatrixIndex(reference=reference,
                         scenarios=list(dict.fromkeys(x.scenario.name for x in p.pairs)),
                         runs=[],
-                        skipped=p.skipped, implements=p.implements,
+                        skipped=p.skipped, implements=p.implements, failed=p.failed,
                         started_at=datetime.datetime.now(datetime.timezone.utc).isoformat())
     for s in p.skipped:
         log(f"skip  {s.role} {s.name}: {s.reason}" + (f" (install: {s.hint})" if s.hint else ""))
+    for f in p.failed:
+        log(f"FAIL  {f.role} {f.name}: {f.reason}")
+        for line in f.output.splitlines()[-5:]:
+            log(f"      {line}")
     records = []
     width = len(str(len(p.pairs)))
     for i, pair in enumerate(p.pairs, 1):
@@ -126,7 +136,7 @@ def run_all(p: Plan, traces: Path, options: RunOptions, reference: str,
         tracefile.write_atomic(traces / "index.yaml", _yaml(index.to_dict()))
         verdict = "ok" if record.ok else f"{record.outcome}: {record.detail}"
         log(f"{label} {verdict} ({record.duration_s:.2f} s)")
-    if not p.pairs:
+    if not p.pairs:  # nothing ran: the index still says what was skipped or failed
         tracefile.write_atomic(traces / "index.yaml", _yaml(index.to_dict()))
     return records
 

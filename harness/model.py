@@ -205,6 +205,25 @@ class SkippedSample:
 
 
 @dataclass(frozen=True, slots=True)
+class FailedSample:
+    """A sample whose toolchain is here but whose build failed: a failure, not a skip."""
+
+    name: str  # sample name
+    role: str  # server | client
+    reason: str  # one line: "build failed (cc -O2 ... server.c): exit status 1"
+    output: str = ""  # the last lines of what the build printed (stdout and stderr)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "role": self.role, "reason": self.reason,
+                "output": self.output}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FailedSample:
+        return cls(name=d["name"], role=d["role"], reason=d["reason"],
+                   output=d.get("output") or "")
+
+
+@dataclass(frozen=True, slots=True)
 class MatrixIndex:
     """traces/index.yaml: what one `compare` run did, so that `compare --from` can re-render."""
 
@@ -217,11 +236,12 @@ class MatrixIndex:
     # ones too): what tells "n/a" (not implemented) from "not run" in the report. Empty when
     # unknown (an index written before this field): then a sample without a run is "n/a".
     implements: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    failed: list[FailedSample] = field(default_factory=list)  # samples whose build failed
 
     def to_dict(self) -> dict[str, Any]:
         return {"reference": self.reference, "scenarios": self.scenarios, "runs": self.runs,
                 "skipped": [s.to_dict() for s in self.skipped], "started_at": self.started_at,
-                "implements": self.implements}
+                "implements": self.implements, "failed": [f.to_dict() for f in self.failed]}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> MatrixIndex:
@@ -231,4 +251,5 @@ class MatrixIndex:
         return cls(reference=d["reference"], scenarios=list(d["scenarios"]),
                    runs=list(d["runs"]),
                    skipped=[SkippedSample.from_dict(s) for s in d.get("skipped") or ()],
-                   started_at=d.get("started_at", ""), implements=implements)
+                   started_at=d.get("started_at", ""), implements=implements,
+                   failed=[FailedSample.from_dict(f) for f in d.get("failed") or ()])

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from harness.compare import (CHANGED, DIFFERS, NO_REFERENCE, NO_TRACE, REFERENCE, Pair,
-                             Verdict, align, compare, merge_alignments)
-from harness.model import MatrixIndex, RunRecord, SkippedSample
+from harness.compare import (CHANGED, DIFFERS, MOVED, MOVED_AWAY, NO_REFERENCE, NO_TRACE,
+                             REFERENCE, Pair, Verdict, align_steps, compare, merge_alignments)
+from harness.model import FailedSample, MatrixIndex, RunRecord, SkippedSample
 from harness.normalize.engine import ROLES, Normalized
 from harness.normalize.steps import GAP, Step
 from harness.normalize.textbook import Textbook, run_address
@@ -160,6 +160,7 @@ class Report:
     scenarios: tuple[ScenarioReport, ...]  # in index order
     skipped: tuple[SkippedSample, ...]  # samples that could not run here, and why
     grid: VerdictGrid = field(default_factory=lambda: VerdictGrid((), ()))  # verdicts at a glance
+    failed: tuple[FailedSample, ...] = ()  # samples whose build failed (a failure, exit 1)
 
     def results(self) -> Iterable[SampleResult]:
         for sc in self.scenarios:
@@ -205,10 +206,11 @@ def read_index(traces_dir: Path) -> MatrixIndex:
             raise ReportError(f"{path}: missing field '{key}'")
         if not isinstance(doc[key], typ):
             raise ReportError(f"{path}: field '{key}' must be a {typ.__name__}")
-    for i, s in enumerate(doc.get("skipped") or ()):
-        for key in ("name", "role", "reason"):
-            if not isinstance(s, dict) or key not in s:
-                raise ReportError(f"{path}: skipped[{i}]: missing field '{key}'")
+    for field_name in ("skipped", "failed"):
+        for i, s in enumerate(doc.get(field_name) or ()):
+            for key in ("name", "role", "reason"):
+                if not isinstance(s, dict) or key not in s:
+                    raise ReportError(f"{path}: {field_name}[{i}]: missing field '{key}'")
     implements = doc.get("implements") or {}
     if not isinstance(implements, dict):
         raise ReportError(f"{path}: field 'implements' must map role -> sample -> scenarios")
@@ -323,9 +325,11 @@ def _home(sides: list[dict[str, Any]], sample: str) -> dict[str, Any]:
     return (own or mine)[0]
 
 
-def _cell(step: Step, kind: str | None) -> str:
+def _cell(step: Step, kind: str | None, moved_from: int | None = None) -> str:
     if kind == CHANGED:
         return f"≠ {step.label} ({step.dialect})"
+    if kind == MOVED:
+        return f"{step.dialect} (moved from {moved_from})"
     return step.dialect
 
 
@@ -350,7 +354,6 @@ def _table(scenario: str, role: str, reference: str, columns: Sequence[SampleRes
         return RoleTable(scenario, role, reference, None, tuple(columns), (), note)
     columns = [base] + [c for c in columns if c is not base]
     ref_steps = base.steps
-    similar = lambda a, b: a[0] == b[0]  # noqa: E731  (see compare._same_call)
     alignments: list[tuple[Pair, ...]] = []
     for c in columns:
         if c.normalized is None:
@@ -358,30 +361,41 @@ def _table(scenario: str, role: str, reference: str, columns: Sequence[SampleRes
         elif c.verdict.alignment and c.sample != base.sample and base.sample == reference:
             alignments.append(c.verdict.alignment)
         else:
-            alignments.append(align([s.key for s in ref_steps], [s.key for s in c.steps],
-                                    similar=similar))
+            alignments.append(align_steps(ref_steps, c.steps))
     # the textbook is one more column, aligned with the base like the samples
     book_steps = _textbook_steps(book, base.record, rules) if book is not None else ()
     sequences = [c.steps for c in columns]
     if book_steps:
-        alignments.append(align([s.key for s in ref_steps], [s.key for s in book_steps],
-                                similar=similar))
+        alignments.append(align_steps(ref_steps, book_steps))
         sequences.append(book_steps)
     n = len(columns)
+    merged = merge_alignments(len(ref_steps), alignments, [[s.key for s in seq]
+                                                          for seq in sequences])
+    # where each moved step landed (column, its index) -> row, for the arrow on the row it left
+    landed = {(c, idx): k for k, r in enumerate(merged) for c, (idx, kind)
+              in enumerate(zip(r.cells, r.kinds)) if kind == MOVED}
+    went = [{p.ref: p.partner for p in al if p.kind == MOVED_AWAY} for al in alignments]
+    came = [{p.got: p.partner for p in al if p.kind == MOVED} for al in alignments]
+
+    def cell(c: int, k: int, r: Any, seq: Sequence[Step]) -> str:
+        idx, kind = r.cells[c], r.kinds[c]
+        if kind == MOVED_AWAY:
+            there = landed.get((c, went[c].get(r.ref)))
+            return "moved ↑" if there is not None and there < k else "moved ↓"
+        if idx is None:
+            return GAP
+        partner = came[c].get(idx)
+        return _cell(seq[idx], kind, None if partner is None else partner + 1)
+
     rows = []
-    for r in merge_alignments(len(ref_steps), alignments, [[s.key for s in seq]
-                                                           for seq in sequences]):
+    for k, r in enumerate(merged):
         if r.ref is not None:
             label = ref_steps[r.ref].label
         else:
             first = next(i for i, x in enumerate(r.cells) if x is not None)
             label = sequences[first][r.cells[first]].label  # type: ignore[index]
-        cells = tuple(GAP if idx is None else _cell(c.steps[idx], kind)
-                      for c, idx, kind in zip(columns, r.cells[:n], r.kinds[:n]))
-        textbook = ""
-        if book_steps:
-            idx, kind = r.cells[n], r.kinds[n]
-            textbook = GAP if idx is None else _cell(book_steps[idx], kind)
+        cells = tuple(cell(c, k, r, sequences[c]) for c in range(n))
+        textbook = cell(n, k, r, book_steps) if book_steps else ""
         rows.append(TableRow(step=None if r.ref is None else r.ref + 1, label=label, cells=cells,
                              textbook=textbook))
     return RoleTable(scenario, role, reference, base.sample, tuple(columns), tuple(rows), note,
@@ -392,7 +406,7 @@ def _table(scenario: str, role: str, reference: str, columns: Sequence[SampleRes
 
 def _grid_cell(result: SampleResult | None, sample: str, role: str, scenario: str,
                implements: Mapping[str, Mapping[str, list[str]]],
-               skipped: set[tuple[str, str]]) -> GridCell:
+               skipped: set[tuple[str, str]], failed: set[tuple[str, str]]) -> GridCell:
     if result is not None:
         v = result.verdict
         text = f"differs (step {v.first_step})" if v.status == DIFFERS else v.status
@@ -404,6 +418,8 @@ def _grid_cell(result: SampleResult | None, sample: str, role: str, scenario: st
     listed = implements.get(role, {}).get(sample)
     if listed is not None and scenario not in listed:
         return GridCell(NOT_IMPLEMENTED, NOT_IMPLEMENTED)
+    if (sample, role) in failed:
+        return GridCell(FAILED, "failed (build)")
     if (sample, role) in skipped:
         return GridCell(SKIPPED, SKIPPED)
     if listed is not None:
@@ -424,14 +440,15 @@ def verdict_grid(scenarios: Sequence[ScenarioReport], index: MatrixIndex,
                 seen.append((result.sample, table.role))
     for role in ROLES:
         seen += [(name, role) for name in index.implements.get(role, {})]
-    seen += [(s.name, s.role) for s in index.skipped if s.role in ROLES]
+    seen += [(s.name, s.role) for s in [*index.skipped, *index.failed] if s.role in ROLES]
     names = list(dict.fromkeys(name for name, _ in seen))
     names.sort(key=lambda name: name != reference)  # stable: the reference first
     known = set(seen)
     skipped = {(s.name, s.role) for s in index.skipped}
+    failed = {(f.name, f.role) for f in index.failed}
     rows = [GridRow(sample=name, role=role,
                     cells=tuple(_grid_cell(homes.get((name, role, sc.name)), name, role,
-                                           sc.name, index.implements, skipped)
+                                           sc.name, index.implements, skipped, failed)
                                 for sc in scenarios))
             for name in names for role in ROLES if (name, role) in known]
     return VerdictGrid(scenarios=tuple(sc.name for sc in scenarios), rows=tuple(rows))
@@ -497,15 +514,15 @@ def build_report(traces_dir: Path, reference: str | None = None, level: str = "c
                                         note=note))
     return Report(traces_dir=str(traces_dir), reference=reference, level=level,
                   started_at=index.started_at, scenarios=tuple(scenarios),
-                  skipped=tuple(index.skipped),
+                  skipped=tuple(index.skipped), failed=tuple(index.failed),
                   grid=verdict_grid(scenarios, index, reference))
 
 
 def exit_code(report: Report) -> int:
     """0 when every sample that ran matches its reference and every run succeeded; 1 when one
-    differs or failed, or when nothing ran at all."""
+    differs or failed (its run, or its build), or when nothing ran at all."""
     results = list(report.results())
-    if not results:
+    if not results or report.failed:
         return 1
     return 0 if all(r.matches for r in results) else 1
 

@@ -178,8 +178,17 @@ def real_python() -> str:
     return os.path.realpath(sys.executable)
 
 
+BUILD_OUTPUT_LINES = 20  # lines of a failed build's output kept
+
+
 class BuildError(Exception):
-    """A sample's build failed: the message holds the command and its output."""
+    """A sample's build could not run (`missing`: its command is not on PATH, a toolchain
+    the manifest did not list) or failed (`output`: the last lines it printed)."""
+
+    def __init__(self, message: str, output: str = "", missing: str | None = None):
+        super().__init__(message)
+        self.output = output
+        self.missing = missing
 
 
 def source_hash(sample: Sample) -> str:
@@ -189,6 +198,10 @@ def source_hash(sample: Sample) -> str:
         h.update(path.read_bytes())
     h.update(repr(sample.build).encode())
     return h.hexdigest()[:16]
+
+
+def _tail_lines(text: str, n: int = BUILD_OUTPUT_LINES) -> str:
+    return "\n".join(text.rstrip().splitlines()[-n:])
 
 
 def build(sample: Sample, cache: Path) -> Path | None:
@@ -209,10 +222,18 @@ def build(sample: Sample, cache: Path) -> Path | None:
             proc = subprocess.run(argv, cwd=sample.folder, stdin=subprocess.DEVNULL,
                                   capture_output=True, text=True, timeout=300)
         except FileNotFoundError:
-            raise BuildError(f"{sample.manifest}: build command not found: {argv[0]}") from None
+            shutil.rmtree(out, ignore_errors=True)
+            raise BuildError(f"{argv[0]} not found on PATH (a build command of "
+                             f"{sample.manifest})", missing=argv[0]) from None
+        except subprocess.TimeoutExpired as e:
+            shutil.rmtree(out, ignore_errors=True)
+            output = ((e.stdout or "") + (e.stderr or "")) if isinstance(e.stdout, str) else ""
+            raise BuildError(f"build timed out after {e.timeout:g} s ({' '.join(argv)})",
+                             output=_tail_lines(output)) from None
         if proc.returncode != 0:
             shutil.rmtree(out, ignore_errors=True)
-            raise BuildError(f"{sample.manifest}: build failed ({' '.join(argv)}):\n"
-                             f"{(proc.stdout + proc.stderr).strip()}")
+            raise BuildError(f"build failed with exit status {proc.returncode} "
+                             f"({' '.join(argv)})",
+                             output=_tail_lines(proc.stdout + proc.stderr))
     stamp.touch()
     return out

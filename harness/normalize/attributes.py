@@ -9,7 +9,7 @@ Counts such as EAGAIN vary from run to run: they are metrics, never compared.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -38,6 +38,23 @@ class SocketOption:
         who = "" if self.origin == "unknown" else f", by the {self.origin}"
         failed = f", failed {self.failed}" if self.failed else ""
         return f"{self.name}={value} ({self.fd}{who}{failed})"
+
+
+@dataclass(frozen=True, slots=True)
+class CallCount:
+    """Calls of one kind that a rule folded away and counted (a tally: "runtime probes")."""
+
+    call: str  # syscall name
+    detail: str | None  # what it asked (ioctl TCGETS, fcntl F_GETFL, getsockopt SO_TYPE)
+    errno: str | None  # how it failed, when it did
+    count: int  # how many such calls
+
+    @property
+    def text(self) -> str:
+        text = self.call + (f"({self.detail})" if self.detail else "")
+        if self.errno:
+            text += f" → {self.errno}"
+        return text + (f" x{self.count}" if self.count > 1 else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +96,9 @@ class Attributes:
     unrelated: tuple[UnrelatedSocket, ...]  # other socket activity, by kind of socket
     # datagram sockets: "sendto with address" or "connect + send"; "—" for stream sockets
     addressing: str = "—"
+    socket_type: str = "—"  # type of the echo sockets: SOCK_STREAM, SOCK_DGRAM, ...
+    # calls folded away and counted, by tally name (rules.yaml): ("runtime probes", (...))
+    tallies: tuple[tuple[str, tuple[CallCount, ...]], ...] = ()
 
     def rows(self) -> list[tuple[str, str]]:
         """(label, text) for tables, in a fixed order."""
@@ -89,9 +109,12 @@ class Attributes:
             ("readiness calls", str(self.readiness_calls)),
             ("listen backlog", self.backlog),
             ("address family", self.family),
+            ("socket type", self.socket_type),
             ("addressing", self.addressing),
-            ("socket options", "; ".join(o.text for o in self.options) or "none"),
+            ("socket options", options_text(self.options)),
             ("closing", self.closing),
+            *((name, ", ".join(c.text for c in counts) or "none")
+              for name, counts in self.tallies),
             ("EAGAIN failures", str(self.eagain)),
             ("threads", f"{self.threads} in {self.processes} process"
                         + ("es" if self.processes != 1 else "")),
@@ -99,6 +122,25 @@ class Attributes:
             ("echo socket calls", str(self.echo_calls)),
             ("unrelated sockets", unrelated),
         ]
+
+
+def options_text(options: Sequence[SocketOption]) -> str:
+    """Each option once: the sockets it was set on, and how often when more than once
+    (`TCP_NODELAY=1 (conn x3)`, `SO_KEEPALIVE=1 (listener, conn)`); an option the tables do
+    not name shows its level and number (`SOL_IP 99=1`)."""
+    groups: dict[tuple[Any, ...], list[SocketOption]] = {}
+    for o in options:
+        key = (o.level, o.name, repr(o.value), o.failed, o.origin)
+        groups.setdefault(key, []).append(o)
+    parts = []
+    for (level, name, _, failed, origin), same in groups.items():
+        fds = list(dict.fromkeys(o.fd for o in same))
+        where = ", ".join(fds) + (f" x{len(same)}" if len(same) > len(fds) else "")
+        shown = f"{level} {name}" if name.lstrip("-").isdigit() else name
+        who = "" if origin == "unknown" else f", by the {origin}"
+        fail = f", failed {failed}" if failed else ""
+        parts.append(f"{shown}={format_value(same[0].value)} ({where}{who}{fail})")
+    return "; ".join(parts) or "none"
 
 
 def declare_own_options(attrs: Attributes, own: Iterable[str]) -> Attributes:
@@ -165,11 +207,14 @@ def readiness(steps: Sequence[Step], table: SyscallTable) -> tuple[str, int]:
             waits.append(s.syscall)
     parts = []
     for api, waits in apis.items():
+        if not waits:  # sockets added to an epoll set that nobody waits on
+            parts.append(f"{api}: registered, never waited")
+            continue
         text = api
         if api == "epoll":
             edge = any("EPOLLET" in _flags(s, "events") for s in calls if s.syscall == "epoll_ctl")
             text += ", edge-triggered" if edge else ", level-triggered"
-        if waits and waits != [api]:
+        if waits != [api]:
             text += f" ({', '.join(waits)})"
         parts.append(text)
     return ("; ".join(parts) or "none"), len(calls)
@@ -196,14 +241,21 @@ def closing(steps: Sequence[Step], table: SyscallTable) -> str:
     styles: dict[str, str] = {}
     for fd in data_fds:
         parts: list[str] = []
+        own_eof = False  # after shutdown(SHUT_RD or SHUT_RDWR) a receive gets EOF at once
         for s in steps:
             if s.fd != fd:
                 continue
             if s.syscall == "shutdown":
-                parts.append(f"shutdown({s.args.get('how')})")
-            elif s.outcome == "EOF" and "reads to EOF" not in parts and "waits for EOF" not in parts:
-                parts.append("waits for EOF" if any(p.startswith("shutdown") for p in parts)
-                             else "reads to EOF")
+                how = s.args.get("how")
+                parts.append(f"shutdown({how})")
+                own_eof = own_eof or how in ("SHUT_RD", "SHUT_RDWR")
+            elif s.outcome == "EOF" and not any("EOF" in p for p in parts):
+                if own_eof:
+                    parts.append("reads EOF at once")
+                elif any(p.startswith("shutdown") for p in parts):
+                    parts.append("waits for EOF")
+                else:
+                    parts.append("reads to EOF")
             elif table.in_class(s.syscall, "close_like") and not s.errno:
                 parts.append("close")
         if "close" not in parts:
@@ -261,9 +313,31 @@ def unrelated_sockets(aside: Sequence[Step]) -> tuple[UnrelatedSocket, ...]:
                  for what, group in groups.items())
 
 
+def socket_types(steps: Sequence[Step], trace: Trace) -> str:
+    """The types of the echo sockets, as the tracer knew them (SOCK_STREAM, SOCK_DGRAM)."""
+    events = {e.seq: e for e in trace.events}
+    types = list(dict.fromkeys(str(ev.sock.type) for s in steps for ev in (events.get(s.seqs[0]),)
+                               if ev is not None and ev.sock is not None
+                               and ev.sock.type != "unknown"))
+    return ", ".join(types) or "—"
+
+
+def count_calls(steps: Sequence[Step], detail_args: Sequence[str]) -> tuple[CallCount, ...]:
+    """Calls by (name, what they asked, errno), in order of first appearance."""
+    counts: dict[tuple[str, str | None, str | None], int] = {}
+    for s in steps:
+        detail = next((str(s.args[a]) for a in detail_args if s.args.get(a) is not None), None)
+        key = (s.syscall, detail, s.errno)
+        counts[key] = counts.get(key, 0) + 1
+    return tuple(CallCount(call=c, detail=d, errno=e, count=n) for (c, d, e), n in counts.items())
+
+
 def derive_attributes(steps: Sequence[Step], aside: Sequence[Step], trace: Trace,
-                      table: SyscallTable) -> Attributes:
-    """The attributes of one trace, from its socket view and what was set aside."""
+                      table: SyscallTable,
+                      tallies: Mapping[str, Sequence[Step]] | None = None,
+                      tally_details: Mapping[str, Sequence[str]] | None = None) -> Attributes:
+    """The attributes of one trace, from its socket view, what was set aside, and what the
+    canonical rules folded away and counted (tallies: name -> steps)."""
     ready, ready_calls = readiness(steps, table)
     backlogs = list(dict.fromkeys(str(s.args.get("backlog")) for s in steps
                                   if s.syscall == "listen"))
@@ -273,10 +347,14 @@ def derive_attributes(steps: Sequence[Step], aside: Sequence[Step], trace: Trace
                     for s in steps if s.syscall == "setsockopt")
     would_block = table.errnos(("would_block",))
     threads = sum(max(len(p.threads), 1) for p in trace.processes)
+    details = tally_details or {}
     return Attributes(
         io_model=io_model(steps, table), readiness=ready, readiness_calls=ready_calls,
         backlog=", ".join(backlogs) or "—", family=family(steps), options=options,
         closing=closing(steps, table), eagain=sum(1 for s in steps if s.errno in would_block),
         threads=threads, processes=len(trace.processes),
         socket_threads=len({s.tid for s in steps}), echo_calls=len(steps),
-        unrelated=unrelated_sockets(aside), addressing=addressing(steps, table))
+        unrelated=unrelated_sockets(aside), addressing=addressing(steps, table),
+        socket_type=socket_types(steps, trace),
+        tallies=tuple((name, count_calls(found, details.get(name, ())))
+                      for name, found in (tallies or {}).items()))

@@ -36,9 +36,12 @@ class Normalized:
     attributes: Attributes  # what the canonical level folds away
 
 
-def apply_rules(rules: tuple[Rule, ...], steps: tuple[Step, ...],
-                ctx: Context) -> tuple[tuple[Step, ...], tuple[Step, ...]]:
-    """Run rules in order; steps a rule marks `aside` leave the sequence for the aside list."""
+def apply_rules(rules: tuple[Rule, ...], steps: tuple[Step, ...], ctx: Context,
+                tallies: dict[str, list[Step]] | None = None
+                ) -> tuple[tuple[Step, ...], tuple[Step, ...]]:
+    """Run rules in order; steps a rule marks `aside` leave the sequence for the aside list.
+    The steps a rule with a `tally` leaves out are added to tallies[tally] (the attributes
+    count them: "runtime probes")."""
     aside: list[Step] = []
     from harness.normalize.kinds import KINDS
 
@@ -48,6 +51,10 @@ def apply_rules(rules: tuple[Rule, ...], steps: tuple[Step, ...],
         except Exception as e:
             raise NormalizeError(f"{rule.where} (kind {rule.kind}) failed: "
                                  f"{type(e).__name__}: {e}") from e
+        tally = rule.params.get("tally")
+        if tally and tallies is not None:
+            kept = {s.seqs for s in result}
+            tallies.setdefault(tally, []).extend(s for s in steps if s.seqs not in kept)
         steps = tuple(s for s in result if not s.aside)
         aside += [s for s in result if s.aside]
     return steps, tuple(aside)
@@ -65,13 +72,22 @@ def normalize(trace: Trace, run: RunRecord, role: str, level: str = "canonical",
                   events={e.seq: e for e in trace.events})
     raw = tuple(step_from_event(e) for e in trace.events)
     socket_view, aside = apply_rules(rules.at("socket"), raw, ctx)
-    attributes = derive_attributes(socket_view, aside, trace, rules.syscalls)
+    # the canonical rules run whatever the level: what they fold away and count (tallies)
+    # is part of the attributes, which are the same at every level
+    tallies: dict[str, list[Step]] = {}
+    canonical, more = apply_rules(rules.at("canonical"), socket_view, ctx, tallies)
+    details: dict[str, tuple[str, ...]] = {}
+    for rule in rules.at("canonical"):
+        if rule.params.get("tally"):
+            name = rule.params["tally"]
+            details[name] = details.get(name, ()) + tuple(rule.params["tally_detail"])
+    attributes = derive_attributes(socket_view, aside, trace, rules.syscalls, tallies, details)
     if level == "raw":
         steps = raw
     elif level == "socket":
         steps = socket_view
     else:
-        steps, more = apply_rules(rules.at("canonical"), socket_view, ctx)
+        steps = canonical
         aside += more
     return Normalized(role=role, level=level, steps=steps, socket_view=socket_view,
                       unrelated=aside, attributes=attributes)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from harness.normalize.steps import Step, format_addr, format_value
+from harness.normalize.steps import UNFINISHED, Step, format_addr, format_value
 from harness.normalize.syscalls import SyscallTable
 
 if TYPE_CHECKING:
@@ -321,6 +321,15 @@ def mark_eof(steps: Steps, rule: Rule, ctx: Context) -> Steps:
                  for s in steps)
 
 
+def mark_unfinished(steps: Steps, rule: Rule, ctx: Context) -> Steps:
+    """A call still blocked when its process died (result null: killed by the harness on a
+    timeout, or by a signal) never returned: outcome UNFINISHED, which is compared, so that
+    it is never lined up with a call that completed."""
+    when = _when(rule, ctx)
+    return tuple(replace(s, outcome=UNFINISHED) if s.result is None and when(s) else s
+                 for s in steps)
+
+
 # -- canonical level -------------------------------------------------------------------------
 
 def drop(steps: Steps, rule: Rule, ctx: Context) -> Steps:
@@ -405,14 +414,18 @@ def show_arg(steps: Steps, rule: Rule, ctx: Context) -> Steps:
 
 def qualify(steps: Steps, rule: Rule, ctx: Context) -> Steps:
     """Make one argument part of what is compared (shutdown's how, the bound address, flags
-    left after stripping): it shows in the row label."""
-    key = rule.params["arg"]
+    left after stripping, a socket's type): it shows in the row label, and with `show` in the
+    dialect too. A value in `hide` (the usual one: SOCK_STREAM) is neither compared nor
+    shown, so that only the unusual value reads as a difference."""
+    key, hide, show = rule.params["arg"], tuple(rule.params["hide"] or ()), rule.params["show"]
     when = _when(rule, ctx)
     out = []
     for s in steps:
         value = s.args.get(key)
-        if when(s) and value not in (None, []):
-            s = replace(s, qualifiers=s.qualifiers + (_arg_text(value),))
+        if when(s) and value not in (None, []) and value not in hide:
+            text = _arg_text(value)
+            s = replace(s, qualifiers=s.qualifiers + (text,),
+                        marks=s.marks + (text,) if show else s.marks)
         out.append(s)
     return tuple(out)
 
@@ -527,9 +540,11 @@ class Messages:
         return end is None or (start + moved < end and start + moved + more <= end)
 
 
-def _stream_starts(steps: Steps, when: Callable[[Step], bool]) -> list[int | None]:
+def _stream_starts(steps: Steps, when: Callable[[Step], bool],
+                   peek: Callable[[Step], bool] = lambda s: False) -> list[int | None]:
     """For each step: the offset of its first byte in its stream (its socket, its direction);
-    None for steps that move no data."""
+    None for steps that move no data. A peek (recv with MSG_PEEK) reads bytes without taking
+    them: the stream does not move on."""
     moved: dict[tuple[str, str], int] = {}
     starts: list[int | None] = []
     for s in steps:
@@ -538,9 +553,16 @@ def _stream_starts(steps: Steps, when: Callable[[Step], bool]) -> list[int | Non
             continue
         key = (s.fd, s.name)
         starts.append(moved.get(key, 0))
-        if not s.errno and (s.result or 0) > 0:
+        if not s.errno and (s.result or 0) > 0 and not peek(s):
             moved[key] = moved.get(key, 0) + (s.result or 0)
     return starts
+
+
+def _peek(rule: Rule, ctx: Context) -> Callable[[Step], bool]:
+    match: Match | None = rule.params.get("peek")
+    if match is None:
+        return lambda step: False
+    return lambda step: match(step, ctx.syscalls)
 
 
 def _datagram(step: Step, ctx: Context) -> bool:
@@ -562,7 +584,7 @@ def merge_transfers(steps: Steps, rule: Rule, ctx: Context) -> Steps:
     never merge: each call is one datagram."""
     when = _when(rule, ctx)
     messages = _messages(rule, ctx)
-    starts = _stream_starts(steps, when)
+    starts = _stream_starts(steps, when, _peek(rule, ctx))
     out: list[Step] = []
     out_starts: list[int | None] = []
     for s, start in zip(steps, starts):
@@ -600,7 +622,7 @@ def fold_interleaved(steps: Steps, rule: Rule, ctx: Context) -> Steps:
     when = _when(rule, ctx)
     messages = _messages(rule, ctx)
     mark = rule.params["mark"]
-    starts = _stream_starts(steps, when)
+    starts = _stream_starts(steps, when, _peek(rule, ctx))
     out: list[Step] = []
     i = 0
 
@@ -653,7 +675,9 @@ KINDS: dict[str, Kind] = {
     "mask_paths": Kind(mask_paths, {"run_path": Param(p_str, default="PATH"),
                                     "run_dir": Param(p_str, default="RUNDIR")}),
     "mark_eof": Kind(mark_eof, {"when": _WHEN_REQUIRED}),
-    "drop": Kind(drop, {"when": _WHEN_REQUIRED}),
+    "mark_unfinished": Kind(mark_unfinished, {"when": _WHEN}),
+    "drop": Kind(drop, {"when": _WHEN_REQUIRED, "tally": Param(p_str),
+                        "tally_detail": Param(p_names, default=())}),
     "alias": Kind(alias, {"only": Param(p_names), "when": _WHEN}),
     "alias_by_end": Kind(alias_by_end, {"ends": Param(p_arg_names, required=True),
                                         "when": _WHEN}),
@@ -661,15 +685,16 @@ KINDS: dict[str, Kind] = {
                                       "flags": Param(p_names, required=True), "when": _WHEN}),
     "show_arg": Kind(show_arg, {"arg": Param(p_str, required=True),
                                 "hide": Param(p_values), "when": _WHEN}),
-    "qualify": Kind(qualify, {"arg": Param(p_str, required=True), "when": _WHEN}),
+    "qualify": Kind(qualify, {"arg": Param(p_str, required=True), "hide": Param(p_values),
+                              "show": Param(p_bool, default=False), "when": _WHEN}),
     "fold_v4mapped": Kind(fold_v4mapped, {"mark": Param(p_str, default="v4-mapped")}),
     "fold_pending_connect": Kind(fold_pending_connect, {
         "pending": Param(p_names, default=("EINPROGRESS",)),
         "check": _WHEN_REQUIRED, "until": _WHEN, "extra": Param(p_str, default="SO_ERROR")}),
     "merge_transfers": Kind(merge_transfers, {
         "when": _WHEN_REQUIRED, "split_at_message": Param(p_bool, default=True),
-        "merge_datagrams": Param(p_bool, default=False)}),
+        "merge_datagrams": Param(p_bool, default=False), "peek": _WHEN}),
     "fold_interleaved": Kind(fold_interleaved, {
         "when": _WHEN_REQUIRED, "split_at_message": Param(p_bool, default=True),
-        "mark": Param(p_str, default="interleaved")}),
+        "mark": Param(p_str, default="interleaved"), "peek": _WHEN}),
 }

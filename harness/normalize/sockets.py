@@ -41,8 +41,10 @@ class SocketInfo:
     listener: int | None = None  # for an accepted socket: id of the listening socket
     bound: Address | None = None  # last address passed to bind
     connected: Address | None = None  # last address passed to connect
+    connects: tuple[Address, ...] = ()  # every address passed to connect, each once, in order
     listening: bool = False  # listen was called on it
     sent_to: tuple[Address, ...] = ()  # addresses given to sendto/sendmsg, each once
+    transfers: int = 0  # calls that moved data into or out of it (or tried to)
 
     @property
     def datagram(self) -> bool:
@@ -167,11 +169,18 @@ def walk_sockets(trace: Trace, table: SyscallTable) -> SocketWalk:
         touched[ev.seq] = tuple(dict.fromkeys(new_ids + tuple(names.values())))
         # 3. what the call did to them
         target = names.get(ev.args.get("fd", -1)) if isinstance(ev.args.get("fd"), int) else None
+        if table.in_class(ev.syscall, "recv_like") or table.in_class(ev.syscall, "send_like") \
+                or table.in_class(ev.syscall, "two_ended"):
+            for i in set(names.values()):
+                sockets[i]["transfers"] = sockets[i].get("transfers", 0) + 1
         if target is not None:
             if ev.syscall == "bind":
                 sockets[target]["bound"] = ev.args.get("addr")
             elif ev.syscall == "connect":
                 sockets[target]["connected"] = ev.args.get("addr")
+                seen = sockets[target].setdefault("connects", ())
+                if isinstance(ev.args.get("addr"), dict) and ev.args["addr"] not in seen:
+                    sockets[target]["connects"] = seen + (ev.args["addr"],)
             elif ev.syscall == "listen" and not ev.failed:
                 sockets[target]["listening"] = True
             elif table.in_class(ev.syscall, "send_like") and isinstance(ev.args.get("addr"),
@@ -207,10 +216,13 @@ def _same_ip(a: Any, b: str) -> bool:
         return False
 
 
-def address_matches(addr: Any, host: str, port: int, path: str | None = None) -> bool:
+def address_matches(addr: Any, host: str, port: int, path: str | None = None,
+                    bound: bool = False) -> bool:
     """Whether a decoded address is the run's: its socket path when the run has one (unix),
-    else its host and port (a v4-mapped IPv6 address counts as its IPv4, a wildcard bind takes
-    the run's connections too)."""
+    else its host and port (a v4-mapped IPv6 address counts as its IPv4). A wildcard address
+    counts only as a bound one (`bound`): a server bound to 0.0.0.0 takes the run's
+    connections, but a socket connected to [::]:PORT (glibc's address-sorting probe) does not
+    talk to the run's address."""
     if not isinstance(addr, dict):
         return False
     if path:
@@ -221,27 +233,36 @@ def address_matches(addr: Any, host: str, port: int, path: str | None = None) ->
         return True
     address = addr.get("address")
     return (_same_ip(address, host) or _same_ip(addr.get("v4mapped"), host)
-            or address in WILDCARDS)
+            or (bound and address in WILDCARDS))
 
 
 def echo_roles(walk: SocketWalk, host: str, port: int,
                path: str | None = None) -> dict[int, str]:
-    """socket id -> listener | conn | sock, for the echo's sockets. A datagram socket bound to
-    the run's address is the UDP server's only socket: `sock`, like the client's."""
+    """socket id -> listener | conn | sock, for the echo's sockets: the one bound to the run's
+    address (a listener, or for datagrams the UDP server's only socket, `sock` like the
+    client's), the connections accepted from a listener, and the sockets connected or
+    sending to the run's address.
+
+    A datagram socket that was connected to the run's address but never carried a byte is
+    not one of them: a connect on a datagram socket sends nothing, it only asks the kernel
+    for a route, which is what getaddrinfo's address-sorting probe does with every address
+    it returns. That probe is an unrelated socket."""
     roles: dict[int, str] = {}
 
-    def matches(addr: Any) -> bool:
-        return address_matches(addr, host, port, path)
+    def matches(addr: Any, bound: bool = False) -> bool:
+        return address_matches(addr, host, port, path, bound=bound)
 
     for s in walk.sockets:
-        if matches(s.bound):
+        if matches(s.bound, bound=True):
             roles[s.id] = "sock" if s.datagram else "listener"
     for s in walk.sockets:
         if s.id in roles:
             continue
         if s.origin == "accept" and s.listener in roles:
             roles[s.id] = "conn"
-        elif matches(s.connected) or any(matches(a) for a in s.sent_to):
+        elif any(matches(a) for a in s.sent_to):
+            roles[s.id] = "sock"
+        elif any(matches(a) for a in s.connects) and not (s.datagram and s.transfers == 0):
             roles[s.id] = "sock"
     return roles
 
@@ -277,8 +298,8 @@ def describe(s: SocketInfo, mask: Any) -> str:
                                                                                  s.origin))
     if s.bound is not None:
         parts.append(f"bound to {format_addr(mask(s.bound))}")
-    if s.connected is not None:
-        parts.append(f"connected to {format_addr(mask(s.connected))}")
+    if s.connects:
+        parts.append("connected to " + ", ".join(format_addr(mask(a)) for a in s.connects))
     if s.sent_to:
         parts.append("sending to " + ", ".join(format_addr(mask(a)) for a in s.sent_to))
     if s.listening:

@@ -14,6 +14,9 @@ from harness.model import SyscallEvent
 
 # Shown in tables where a sample has no step for a row.
 GAP = "—"
+# The outcome of a call that was still blocked when its process died (result null): never
+# the same step as one that returned.
+UNFINISHED = "never returned"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +33,8 @@ class Step:
     errno: str | None = None  # errno name when the call failed
     fd: str = ""  # the socket it worked on: listener, conn, sock, ... ("fd 3" before naming)
     creates: str = ""  # the socket(s) it created: conn for an accept, listener for its socket()
-    outcome: str = ""  # what of the result is compared: "" (success), "EOF", or the errno name
+    # what of the result is compared: "" (success), "EOF", the errno name, or UNFINISHED
+    outcome: str = ""
     marks: tuple[str, ...] = ()  # folded details shown in the dialect (SOCK_CLOEXEC, 128, ...)
     extras: tuple[str, ...] = ()  # calls folded into this one, shown as "+NAME" (SO_ERROR)
     qualifiers: tuple[str, ...] = ()  # canonical arguments that are compared (SHUT_WR, address)
@@ -63,7 +67,9 @@ class Step:
         text = f"{self.name}({', '.join(inner)})"
         if self.creates:
             text = f"{self.creates} = {text}"
-        if self.outcome:
+        if self.outcome == UNFINISHED:
+            text += f" … {UNFINISHED}"
+        elif self.outcome:
             text += f" → {self.outcome}"
         return text
 
@@ -144,7 +150,7 @@ def format_fds(value: Any) -> str:
 _HIDDEN_ARGS = frozenset({"optlen", "data_truncated", "controllen"})
 _HIDDEN_PER_CALL = {"epoll_ctl": frozenset({"data", "user_data"})}
 # For display only: arguments holding fds (the normalizer's list is in syscalls.yaml).
-_FD_ARGS = frozenset({"fd", "oldfd", "newfd", "out_fd", "in_fd", "epfd", "watching", "ready",
+_FD_ARGS = frozenset({"fd", "fd2", "oldfd", "newfd", "out_fd", "in_fd", "epfd", "watching", "ready",
                       "fds", "readfds", "writefds", "exceptfds"})
 # Written without the key when first: fd=listener reads worse than listener.
 _BARE_ARGS = ("fd", "oldfd")

@@ -172,7 +172,12 @@ def parse_step(raw: Any, where: str, table: SyscallTable, made: list[str],
     if creates:
         if repeated:
             raise TextbookError(f"{where}: a repeated step cannot make a socket ({creates!r})")
-        fd = args.pop(0) if args else creates
+        # socket() and socketpair() work on what they make, their arguments are qualifiers
+        # (`sock = socket(SOCK_DGRAM)`); accept works on the socket named first
+        if table.in_class(name, "socket_create"):
+            fd = creates
+        else:
+            fd = args.pop(0) if args else creates
     else:
         if not args:
             raise TextbookError(f"{where}: {raw!r} names no socket")

@@ -76,5 +76,6 @@ class JsonRenderer:
                          for run in sc.runs]}
                 for sc in report.scenarios],
             "skipped": [s.to_dict() for s in report.skipped],
+            "failed": [f.to_dict() for f in report.failed],
         }
         return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"

@@ -11,7 +11,8 @@ from harness.report import Report, RoleTable, SampleResult, ScenarioReport, run_
 
 TEXTBOOK = "textbook"
 GRID_LEGEND = ("Each sample against the reference sample of its role. differs (step k): "
-               "the first step that differs; failed: the run failed; n/a: the sample does not "
+               "the first step that differs; failed: the run failed (failed (build): the "
+               "sample did not build); n/a: the sample does not "
                "implement the scenario; skipped: it cannot run here; not run: it implements "
                "the scenario but has no run.")
 # Attribute rows left out when no sample has anything to say in them.
@@ -20,6 +21,7 @@ OPTIONAL_ATTRIBUTES = ("listen backlog", "addressing")
 Table = tuple[list[str], list[list[str]]]
 
 ROLE_TITLES = {"server": "servers", "client": "clients"}
+STDERR_LINES = 10  # lines of a failed build's output shown
 
 
 def column_title(table: RoleTable, result: SampleResult) -> str:
@@ -96,6 +98,13 @@ def failures(scenario: ScenarioReport) -> list[tuple[str, list[str]]]:
     return [(run.folder, run_failure(run.record)) for run in scenario.runs if not run.record.ok]
 
 
+def build_failures(report: Report) -> list[tuple[str, list[str]]]:
+    """(sample and role, lines) for every sample whose build failed: the reason, then the
+    last lines the build printed."""
+    return [(f"{f.role} {f.name}", [f.reason, *f.output.splitlines()[-STDERR_LINES:]])
+            for f in report.failed]
+
+
 def skipped_table(report: Report) -> Table:
     headers = ["sample", "role", "reason", "install"]
     rows = [[s.name, s.role, s.reason, s.hint or ""] for s in report.skipped]
@@ -109,6 +118,8 @@ def summary_line(report: Report) -> str:
     parts = [f"reference {report.reference}", f"level {report.level}",
              f"{runs} run" + ("s" if runs != 1 else ""), f"{failed} failed",
              f"{differ} differing"]
+    if report.failed:
+        parts.append(f"{len(report.failed)} failed to build")
     if report.skipped:
         parts.append(f"{len(report.skipped)} skipped")
     return ", ".join(parts)

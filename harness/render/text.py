@@ -79,6 +79,11 @@ class TextRenderer:
             out.append("")
             for folder, lines in t.failures(sc):
                 out += [f"{folder} failed:"] + self.block(lines) + [""]
+        if report.failed:
+            out += self.heading("Samples that failed to build", 2)
+            out.append("")
+            for who, lines in t.build_failures(report):
+                out += [f"{who} failed:"] + self.block(lines) + [""]
         if report.skipped:
             out += self.heading("Skipped samples", 2)
             out.append("")

@@ -58,6 +58,34 @@ def test_a_splice_echo_folds_to_recv_and_send(with_controls):
     assert dialects[4:7] == ["splice(SPLICE_F_NONBLOCK)"] * 3
 
 
+def test_habit_controls_on_live_runs(with_controls):
+    """The habit controls of tests/samples, run for real: each verdict is what the report
+    must say of that habit (tests/unit/test_habits.py checks the same on recorded traces)."""
+    traces, r = with_controls
+    if shutil.which("cc") is not None:
+        assert first_line(traces, "probe-first").endswith(": identical")
+        assert first_line(traces, "tty-probe").endswith(": identical")
+        assert "FAIL  server build-fails: build failed with exit status 1" in r.stderr
+    assert first_line(traces, "epoll-registered").endswith(": identical")
+    assert first_line(traces, "listener-closed-early").endswith(
+        "differs at step 5 (close(listener) moved from step 8 to step 5)")
+    assert "expected listener = socket(), got sock = socket(SOCK_DGRAM)" in \
+        first_line(traces, "udp-in-tcp")
+    assert "extra recv(sock) … never returned" in first_line(traces, "udp-waits-again")
+    assert "extra recv(conn, MSG_PEEK); extra shutdown(conn, SHUT_RDWR)" in \
+        first_line(traces, "peek-shutdown")
+
+
+@pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler")
+def test_verify_of_a_sample_that_does_not_build_fails(tmp_path):
+    r = harness("verify", "build-fails", "--samples", ".", "--samples", "tests/samples",
+                "--traces", str(tmp_path))
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "harness: server build-fails failed: build failed with exit status 1" in r.stderr
+    assert "error: expected" in r.stderr  # the compiler's own last lines
+    assert "skipped" not in r.stderr
+
+
 def test_the_reference_and_its_equals_are_identical(with_controls):
     traces, r = with_controls
     assert "reference" in first_line(traces, "python-stdlib")

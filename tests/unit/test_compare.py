@@ -197,9 +197,42 @@ def test_session_client_that_sends_everything_before_reading() -> None:
     assert got[5].dialect == "recvfrom(messages 1-2)"
     v = compare(ref, got)
     assert v.first_step == 4
+    # which of the receives went where cannot be told: missing and extra, not moves
     assert v.differences[0].text == "missing recv(sock)"
     # the alignment puts the batch's second send against the reference's second send (step 5)
     assert v.alignment[4] == Pair(4, 3, MATCH)
+
+
+def steps_of(*labels: str) -> list[Step]:
+    """Canonical steps from labels `name(fd)`, enough for the alignment."""
+    out = []
+    for label in labels:
+        name, fd = label.rstrip(")").split("(")
+        out.append(Step(seqs=(len(out) + 1,), pid=1, tid=1, syscall=name, name=name, args={},
+                        result=0, fd=fd))
+    return out
+
+
+def test_a_step_made_elsewhere_is_a_move_not_an_extra_and_a_missing() -> None:
+    """Tcl closes its listener right after accept: the same calls as the reference, one of
+    them earlier."""
+    ref = steps_of("socket(listener)", "bind(listener)", "listen(listener)", "accept(listener)",
+                   "recv(conn)", "send(conn)", "close(conn)", "close(listener)")
+    got = steps_of("socket(listener)", "bind(listener)", "listen(listener)", "accept(listener)",
+                   "close(listener)", "recv(conn)", "send(conn)", "close(conn)")
+    v = compare(ref, got)
+    assert v.status == "differs"
+    assert [d.text for d in v.differences] == ["close(listener) moved from step 8 to step 5"]
+    assert v.first_step == 5
+    moved = [p for p in v.alignment if p.kind in ("moved", "moved away")]
+    assert moved == [Pair(None, 4, "moved", partner=7), Pair(7, None, "moved away", partner=4)]
+    # a step that is only extra, or only missing, is not a move
+    v = compare(ref, got[:4] + got[5:])
+    assert [d.text for d in v.differences] == ["missing close(listener)"]
+    # nor one of several like steps: the second of two sends made later is an extra send
+    v = compare(ref[:5] + [ref[5], ref[5]] + ref[6:], ref[:5] + [ref[5]] + ref[6:7]
+                + [ref[5]] + ref[7:])
+    assert {d.kind for d in v.differences} <= {"extra", "missing"}
 
 
 def test_session_implementations_with_other_pieces_are_identical() -> None:

@@ -47,7 +47,7 @@ def test_dialects_of_the_canonical_steps() -> None:
     n = normalize(ft.node_client(), ft.run_record("n", "n"), "client")
     assert [s.dialect for s in n.steps] == ["socket(SOCK_NONBLOCK|SOCK_CLOEXEC)",
                                             "connect(EINPROGRESS)+SO_ERROR", "write", "read x2",
-                                            "shutdown", "read", "close"]
+                                            "shutdown(SHUT_WR)", "read", "close"]
 
 
 def test_levels() -> None:
@@ -149,9 +149,9 @@ UNIX_SERVER = [s.replace("127.0.0.1:PORT", "unix:PATH") for s in SERVER_CANONICA
 UNIX_CLIENT = [s.replace("127.0.0.1:PORT", "unix:PATH") for s in CLIENT_CANONICAL]
 TCP6_SERVER = [s.replace("127.0.0.1:PORT", "[::1]:PORT") for s in SERVER_CANONICAL]
 TCP6_CLIENT = [s.replace("127.0.0.1:PORT", "[::1]:PORT") for s in CLIENT_CANONICAL]
-UDP_SERVER = ["sock = socket()", "bind(sock, 127.0.0.1:PORT)", "recv(sock)", "send(sock)",
+UDP_SERVER = ["sock = socket(SOCK_DGRAM)", "bind(sock, 127.0.0.1:PORT)", "recv(sock)", "send(sock)",
               "close(sock)"]
-UDP_CLIENT = ["sock = socket()", "send(sock)", "recv(sock)", "close(sock)"]
+UDP_CLIENT = ["sock = socket(SOCK_DGRAM)", "send(sock)", "recv(sock)", "close(sock)"]
 SESSION_SERVER = SERVER_CANONICAL[:4] + ["recv(conn)", "send(conn)"] * 3 + [
     "recv(conn) → EOF", "close(conn)", "close(listener)"]
 SESSION_CLIENT = CLIENT_CANONICAL[:2] + ["send(sock)", "recv(sock)"] * 3 + ["close(sock)"]
@@ -189,7 +189,8 @@ def test_udp_dialects_say_which_call_and_which_address() -> None:
                                                      "recvfrom(127.0.0.1:PORT)"]
     connected = scenario_steps(ft.c_client_udp_connected(), "udp", "client")
     assert [(s.label, s.dialect) for s in connected.steps] == [
-        ("sock = socket()", "socket"), ("connect(sock, 127.0.0.1:PORT)", "connect"),
+        ("sock = socket(SOCK_DGRAM)", "socket(SOCK_DGRAM)"),
+        ("connect(sock, 127.0.0.1:PORT)", "connect"),
         ("send(sock)", "sendto"), ("recv(sock)", "recvfrom"), ("close(sock)", "close")]
 
 

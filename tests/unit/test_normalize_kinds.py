@@ -51,7 +51,7 @@ def raw_steps(trace: Trace) -> tuple[Step, ...]:
 def test_every_kind_has_a_test_here() -> None:
     tested = {"echo_sockets", "mask_ports", "mark_eof", "drop", "alias", "strip_flags",
               "show_arg", "qualify", "fold_v4mapped", "fold_pending_connect", "merge_transfers",
-              "mask_paths", "fold_interleaved", "alias_by_end"}
+              "mask_paths", "fold_interleaved", "alias_by_end", "mark_unfinished"}
     assert set(KINDS) == tested
 
 
@@ -316,6 +316,16 @@ def test_qualify_formats_addresses_and_skips_empty_flags() -> None:
     assert out[0].qualifiers == ()
 
 
+def test_qualify_hides_the_usual_value_and_shows_in_the_dialect() -> None:
+    stream = step("socket", "listener", {"type": "SOCK_STREAM"}, creates="listener")
+    dgram = step("socket", "sock", {"type": "SOCK_DGRAM"}, creates="sock")
+    out = apply("qualify", (stream, dgram), arg="type", hide=["SOCK_STREAM"], show=True)
+    assert [(s.label, s.dialect) for s in out] == [
+        ("listener = socket()", "socket"), ("sock = socket(SOCK_DGRAM)", "socket(SOCK_DGRAM)")]
+    plain = apply("qualify", (dgram,), arg="type")
+    assert plain[0].dialect == "socket" and plain[0].qualifiers == ("SOCK_DGRAM",)
+
+
 # -- fold_v4mapped -----------------------------------------------------------------------------
 
 def test_fold_v4mapped_makes_the_address_ipv4() -> None:
@@ -518,6 +528,60 @@ def test_echo_sockets_tcp6_matches_any_spelling_of_the_address() -> None:
     assert all(aside for *_x, aside in kept(b.build(), run_record("s", "s", scenario="tcp6")))
 
 
+def test_echo_sockets_a_lookup_probe_is_not_the_echo() -> None:
+    """glibc's getaddrinfo connects a datagram socket to each address it sorts, sends nothing
+    and closes it: to the wildcard with the run's port (a passive lookup, gawk's server) or to
+    the run's very address (a client's lookup). Neither is one of the echo's sockets; a
+    datagram socket connected to the run's address that carries bytes is."""
+    b = TraceBuilder()
+    b.socket(3, domain="AF_INET6", type="SOCK_DGRAM", protocol="IPPROTO_IP")
+    b.connect(3, inet6("::"))
+    b.connect(3, {"family": "AF_UNSPEC"})
+    b.connect(3, {"family": "AF_INET", "address": "0.0.0.0", "port": PORT})
+    b.getsockname(3)
+    b.close(3)
+    b.socket(4, type="SOCK_DGRAM", protocol="IPPROTO_IP")
+    b.connect(4, inet())
+    b.getsockname(4)
+    b.close(4)
+    b.socket(5)
+    b.connect(5, inet())
+    b.send(5, "hello")
+    b.close(5)
+    got = kept(b.build(), run_record("c", "c"))
+    assert [fd for _c, fd, aside in got if not aside] == ["sock"] * 4
+    asides = [aside for *_x, aside in got if aside]
+    assert len(asides) == 10
+    assert asides[0] == ("AF_INET6 SOCK_DGRAM socket connected to [::]:PORT, AF_UNSPEC, "
+                         "0.0.0.0:PORT")
+    assert asides[-1] == "AF_INET SOCK_DGRAM socket connected to 127.0.0.1:PORT"
+    b = TraceBuilder()
+    b.socket(4, type="SOCK_DGRAM", protocol="IPPROTO_IP")
+    b.connect(4, inet())
+    b.send(4, "hello")
+    assert [fd for _c, fd, aside in kept(b.build(), run_record("c", "c", scenario="udp"))
+            if not aside] == ["sock"] * 3
+
+
+def test_echo_sockets_a_wildcard_counts_only_when_bound() -> None:
+    b = TraceBuilder()
+    b.socket(3)
+    b.connect(3, {"family": "AF_INET", "address": "0.0.0.0", "port": PORT})
+    b.send(3, "hello")
+    assert all(aside for *_x, aside in kept(b.build(), run_record("c", "c")))
+
+
+# -- mark_unfinished ---------------------------------------------------------------------------
+
+def test_mark_unfinished_a_call_that_never_returned() -> None:
+    blocked = step("recvfrom", result=None)  # type: ignore[arg-type]
+    done = step("recvfrom", result=5)
+    out = apply("mark_unfinished", (blocked, done), level="socket")
+    assert out[0].outcome == "never returned" and out[1].outcome == ""
+    assert out[0].label == "recvfrom(conn) … never returned"
+    assert out[0].key != out[1].key
+
+
 # -- mask_paths --------------------------------------------------------------------------------
 
 def test_mask_paths_run_path_and_its_folder() -> None:
@@ -600,6 +664,22 @@ def test_merge_transfers_keeps_each_message_a_step_of_its_own() -> None:
     assert merged("merge_transfers", steps) == [
         "send sendto", "send sendto", "send sendto x2", "recv recvfrom(messages 1-2)",
         "recv recvfrom x2"]
+
+
+def test_merge_transfers_a_peek_takes_no_bytes() -> None:
+    """A recv with MSG_PEEK reads what the next recv reads again: it is no part of the
+    message's bytes, so the recv after it still starts the message."""
+    peek = step("recvfrom", args={"flags": ["MSG_PEEK"]}, result=3, name="recv",
+                qualifiers=("MSG_PEEK",), seq=1)
+    first = step("recvfrom", args={"flags": []}, result=3, name="recv", seq=2)
+    rest = step("recvfrom", args={"flags": []}, result=2, name="recv", seq=3)
+    ctx = context(message="hello")
+    out = apply("merge_transfers", (peek, first, rest), ctx, when={"name": "recv"},
+                peek={"args": {"flags": "MSG_PEEK"}})
+    assert [(s.label, s.count, s.result) for s in out] == [("recv(conn, MSG_PEEK)", 1, 3),
+                                                          ("recv(conn)", 2, 5)]
+    blind = apply("merge_transfers", (peek, first, rest), ctx, when={"name": "recv"})
+    assert [s.count for s in blind] == [1, 1, 1]  # counting the peek, the message overflows
 
 
 def test_merge_transfers_never_merges_datagrams() -> None:
