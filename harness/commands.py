@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from harness.matrix import REFERENCE
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+
+from harness import DEFAULT_REFERENCE as REFERENCE
 
 STDERR_TAIL = 10  # lines of a failed build's output printed
 
@@ -67,10 +70,15 @@ def add_subcommands(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     b.add_argument("--n", type=int, default=20000, help="round trips of the long run")
     b.add_argument("--cpu", type=int, default=None, help="CPU to pin to (default: the first "
                    "allowed)")
+    b.add_argument("--mem-n", type=int, nargs=2, default=(1000, 200000), metavar=("SHORT", "LONG"),
+                   help="round trips of the two runs whose peak memory is compared "
+                   "(default 1000 200000)")
     b.set_defaults(func=cmd_bench)
 
 
 def _run_matrix(args: argparse.Namespace, only: str | None) -> int:
+    from pathlib import Path
+
     from harness.matrix import plan, run_all
     from harness.runner import DEFAULT_MESSAGE, RunOptions
     from harness.samples import ManifestError
@@ -134,6 +142,8 @@ def _report(traces: Path, args: argparse.Namespace, explain_sample: str | None) 
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     if args.from_dir:
         return _report(Path(args.from_dir), args, None)
     status = _run_matrix(args, None)
@@ -143,6 +153,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     if args.traces == "traces":  # keep the full matrix's traces and index as they are
         args.traces = f"traces/verify/{args.sample}"
     status = _run_matrix(args, args.sample)
@@ -154,4 +166,4 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from harness import bench
 
-    return bench.main(runs=args.runs, n=args.n, cpu=args.cpu)
+    return bench.main(runs=args.runs, n=args.n, cpu=args.cpu, mem_n=tuple(args.mem_n))

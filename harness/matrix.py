@@ -8,13 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness import DEFAULT_REFERENCE as REFERENCE
 from harness import tracefile
 from harness.model import FailedSample, MatrixIndex, RunRecord, SkippedSample
 from harness.runner import RunOptions, Scenario, load_scenarios, run_pair
 from harness.samples import (BuildError, ManifestError, Sample, build, discover, sample_folders,
                              missing_requirement)
-
-REFERENCE = "python-stdlib"
 
 
 @dataclass(frozen=True)

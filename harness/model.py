@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # of trace files (harness/tracefile.py); version 1 files are still read
 
 # An address as decoded from a sockaddr: {"family": "AF_INET", "address": ..., "port": ...}.
 Address = dict[str, Any]
@@ -132,14 +132,17 @@ class Trace:
     exit_status: int | None  # exit code of the first process, 128+signal if killed
     processes: tuple[ProcessInfo, ...]  # every process seen, in order of appearance
     events: tuple[SyscallEvent, ...]  # every recorded event, in order
-    schema_version: int = SCHEMA_VERSION
+    schema_version: int = SCHEMA_VERSION  # of the file it was read from
+    # False for a trace cut off before its end was written (a crash of the harness): the
+    # events are the ones written up to there, the exit status and processes unknown
+    complete: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema_version": self.schema_version, "command": self.command,
                 "cwd": self.cwd, "started_at": self.started_at,
                 "tracer": self.tracer.to_dict(), "exit_status": self.exit_status,
                 "processes": [p.to_dict() for p in self.processes],
-                "events": [e.to_dict() for e in self.events]}
+                "events": [e.to_dict() for e in self.events], "complete": self.complete}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Trace:
@@ -147,7 +150,8 @@ class Trace:
                    cwd=d["cwd"], started_at=d["started_at"],
                    tracer=TracerInfo.from_dict(d["tracer"]), exit_status=d.get("exit_status"),
                    processes=tuple(ProcessInfo.from_dict(p) for p in d.get("processes") or ()),
-                   events=tuple(SyscallEvent.from_dict(e) for e in d.get("events") or ()))
+                   events=tuple(SyscallEvent.from_dict(e) for e in d.get("events") or ()),
+                   complete=bool(d.get("complete", True)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +171,8 @@ class RunRecord:
     client_stdout: str = ""  # what the client printed (the echo; its first 1000 characters)
     server_stderr: str = ""  # last part of the server's stderr
     client_stderr: str = ""  # last part of the client's stderr
-    server_trace: str | None = "server.yaml"  # file name, relative to the run folder
-    client_trace: str | None = "client.yaml"  # file name, relative to the run folder
+    server_trace: str | None = "server.jsonl"  # file name, relative to the run folder
+    client_trace: str | None = "client.jsonl"  # file name, relative to the run folder
     duration_s: float = 0.0  # wall time of the whole run
     path: str | None = None  # unix scenario: the socket path of this run
     sizes: list[int] = field(default_factory=list)  # tcp-session: the message sizes

@@ -5,7 +5,7 @@
     sys.exit(exit_code(report))
 
 The traces folder is what the runner writes: index.yaml (a MatrixIndex) and, per run,
-<scenario>/<server>--<client>/run.yaml (a RunRecord) with server.yaml and client.yaml (traces,
+<scenario>/<server>--<client>/run.yaml (a RunRecord) with server.jsonl and client.jsonl (traces,
 either may be missing when the run failed early). Each sample's canonical sequence is compared
 with the reference sample's of the same role (servers with the reference server, clients with
 the reference client), scenario by scenario; the reference's is shown beside the scenario's
@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from harness import DEFAULT_REFERENCE
 from harness.compare import (CHANGED, DIFFERS, MOVED, MOVED_AWAY, NO_REFERENCE, NO_TRACE,
                              REFERENCE, Pair, Verdict, align_steps, compare, merge_alignments)
 from harness.model import FailedSample, MatrixIndex, RunRecord, SkippedSample
@@ -28,7 +29,6 @@ from harness.normalize.engine import ROLES, Normalized
 from harness.normalize.steps import GAP, Step
 from harness.normalize.textbook import Textbook, run_address
 
-DEFAULT_REFERENCE = "python-stdlib"
 INDEX_FILE = "index.yaml"
 RUN_FILE = "run.yaml"
 # Fields a run.yaml must have, with the type each must be.
@@ -62,8 +62,13 @@ class SampleResult:
         return not self.record.ok
 
     @property
+    def incomplete(self) -> bool:
+        """Its trace file was cut off (the harness died while writing it)."""
+        return self.normalized is not None and not self.normalized.complete
+
+    @property
     def matches(self) -> bool:
-        return self.record.ok and self.verdict.matches
+        return self.record.ok and self.verdict.matches and not self.incomplete
 
     @property
     def steps(self) -> tuple[Step, ...]:
@@ -285,7 +290,11 @@ def _normalize_side(traces_dir: Path, folder: str, record: RunRecord, role: str,
     rel = f"{folder}/{name}"
     path = traces_dir / rel
     if not path.exists():
-        return rel, None
+        partial = path.with_name(path.name + tracefile.PARTIAL)
+        if not partial.exists():
+            return rel, None
+        # the harness died while this trace was written: read as far as it goes
+        path, rel = partial, rel + tracefile.PARTIAL
     try:
         trace = tracefile.load(path)
         return rel, normalize(trace, record, role, level, rules)
@@ -410,10 +419,10 @@ def _grid_cell(result: SampleResult | None, sample: str, role: str, scenario: st
     if result is not None:
         v = result.verdict
         text = f"differs (step {v.first_step})" if v.status == DIFFERS else v.status
-        if result.run_failed:
-            failed = f"failed ({result.record.outcome})"
-            return GridCell(FAILED, failed + (f"; {text}" if v.status == DIFFERS else ""),
-                            result.run, v.first_step)
+        if result.run_failed or result.incomplete:
+            why = result.record.outcome if result.run_failed else "trace incomplete"
+            return GridCell(FAILED, f"failed ({why})" + (f"; {text}" if v.status == DIFFERS
+                                                          else ""), result.run, v.first_step)
         return GridCell(v.status, text, result.run, v.first_step)
     listed = implements.get(role, {}).get(sample)
     if listed is not None and scenario not in listed:

@@ -23,6 +23,7 @@ DEFAULT_MESSAGE = "hello, sockets"
 STDERR_TAIL = 2000  # characters of stderr kept in run.yaml
 STDOUT_KEPT = 1000  # bytes of the client's stdout kept in run.yaml
 SERVER_GRACE = 2.0  # seconds a server gets to exit after its client has finished
+TRACE_FILES = {"server": "server.jsonl", "client": "client.jsonl"}  # in each run's folder
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def _tail(path: Path) -> str:
 
 def run_pair(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
              build_dirs: dict[tuple[str, str], Path | None], options: RunOptions) -> RunRecord:
-    """Run one pair in one scenario; write server.yaml, client.yaml and run.yaml in out_dir."""
+    """Run one pair in one scenario; write server.jsonl, client.jsonl and run.yaml in out_dir."""
     from harness.tracer.core import TraceError, Tracer
 
     start = time.monotonic()
@@ -110,6 +111,8 @@ def run_pair(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
     expected = scenario.expected_output(options.message)
     out_dir.mkdir(parents=True, exist_ok=True)
     tracer = Tracer(seccomp=options.seccomp, data_bytes=options.data_bytes)
+    # each trace is written as it is taken (constant memory), whole once its command is done
+    sinks = {role: tracefile.TraceWriter(out_dir / TRACE_FILES[role]) for role in TRACE_FILES}
     roots: dict[str, object] = {}
     errors: list[str] = []
     with tempfile.TemporaryDirectory(prefix="harness-run-") as tmp:
@@ -134,7 +137,7 @@ def run_pair(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
                 roots["client"] = tracer.spawn(
                     client_argv, cwd=str(client.folder), env=_env(client), stdin=devnull,
                     stdout=handles["client.out"], stderr=handles["client.err"],
-                    label="client", timeout=options.timeout)
+                    label="client", timeout=options.timeout, sink=sinks["client"])
             except TraceError as e:
                 errors.append(f"client: {e}")
 
@@ -143,7 +146,8 @@ def run_pair(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
                 roots["server"] = tracer.spawn(
                     server_argv, cwd=str(server.folder), env=_env(server), stdin=devnull,
                     stdout=handles["server.out"], stderr=handles["server.err"],
-                    label="server", on_event=start_client, timeout=options.timeout)
+                    label="server", on_event=start_client, timeout=options.timeout,
+                    sink=sinks["server"])
             except TraceError as e:
                 errors.append(f"server: {e}")
             if "server" in roots:
@@ -160,10 +164,6 @@ def run_pair(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
                 os.close(fd)
         srv = roots.get("server")
         cli = roots.get("client")
-        if srv is not None:
-            tracefile.save(srv.trace(options.data_bytes), out_dir / "server.yaml")
-        if cli is not None:
-            tracefile.save(cli.trace(options.data_bytes), out_dir / "client.yaml")
         stdout = files["client.out"].read_bytes()
         record = RunRecord(
             scenario=scenario.name, server=server.name, client=client.name, host=host,
@@ -175,8 +175,8 @@ def run_pair(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
             client_stdout=stdout[:STDOUT_KEPT].decode("utf-8", errors="replace"),
             server_stderr=_tail(files["server.err"]),
             client_stderr=_tail(files["client.err"]),
-            server_trace="server.yaml" if srv else None,
-            client_trace="client.yaml" if cli else None,
+            server_trace=TRACE_FILES["server"] if srv else None,
+            client_trace=TRACE_FILES["client"] if cli else None,
             duration_s=round(time.monotonic() - start, 3))
     outcome, detail = judge(record, srv, cli, errors, options, stdout, expected)
     record = RunRecord(**{**record.to_dict(), "outcome": outcome, "detail": detail})

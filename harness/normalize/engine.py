@@ -34,6 +34,7 @@ class Normalized:
     socket_view: tuple[Step, ...]  # the echo's sockets, nothing folded (attributes come from it)
     unrelated: tuple[Step, ...]  # calls on other sockets, set aside by the socket rules
     attributes: Attributes  # what the canonical level folds away
+    complete: bool = True  # False: the trace was cut off (its file has no end)
 
 
 def apply_rules(rules: tuple[Rule, ...], steps: tuple[Step, ...], ctx: Context,
@@ -90,4 +91,4 @@ def normalize(trace: Trace, run: RunRecord, role: str, level: str = "canonical",
         steps = canonical
         aside += more
     return Normalized(role=role, level=level, steps=steps, socket_view=socket_view,
-                      unrelated=aside, attributes=attributes)
+                      unrelated=aside, attributes=attributes, complete=trace.complete)

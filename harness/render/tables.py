@@ -32,6 +32,8 @@ def verdict_cell(result: SampleResult) -> str:
     text = result.verdict.short
     if result.run_failed:
         text += f"; run {result.record.outcome}"
+    if result.incomplete:
+        text += "; trace incomplete"
     return text
 
 

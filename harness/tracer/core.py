@@ -17,6 +17,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
+
 TYPE_CHECKING = False
 
 from harness.tracer import kernel
@@ -25,9 +26,18 @@ from harness.tracer.state import Proc, SockState
 from harness.tracer.tables import load_syscalls, load_tables
 
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Protocol
 
     from harness.model import SyscallEvent, Trace
+
+    class TraceSink(Protocol):
+        """Where a root's events go while it runs (harness.tracefile.TraceWriter): the
+        header once the command has started, events in batches, the footer when it is
+        done."""
+
+        def start(self, header: dict[str, Any]) -> None: ...
+        def write(self, events: list[dict[str, Any]]) -> None: ...
+        def finish(self, footer: dict[str, Any]) -> None: ...
 
 SIGTRAP = signal.SIGTRAP
 SIGSTOP = signal.SIGSTOP
@@ -62,15 +72,23 @@ def signal_name(sig: int) -> str:
         return f"SIG{sig}"
 
 
+FLUSH_EVERY = 2048  # events a root keeps before it hands them to its sink
+
+
 class Root:
     """One spawned command and every process it made."""
 
     def __init__(self, argv: list[str], cwd: str, label: str,
-                 on_event: Callable[[Root, SyscallEvent], None] | None = None):
+                 on_event: Callable[[Root, SyscallEvent], None] | None = None,
+                 sink: TraceSink | None = None, data_bytes: int = 64):
         self.argv = argv  # command as started
         self.cwd = cwd  # its working directory
         self.label = label  # name for messages (server, client, ...)
         self.on_event = on_event  # called after each of its events
+        # with a sink, events are written as they come and not kept (constant memory)
+        self.sink = sink
+        self.data_bytes = data_bytes  # bytes of each buffer kept (for the trace's header)
+        self.closed = False  # the sink has its footer
         self.deadline: float | None = None  # time.monotonic() after which it is killed
         self.pid = 0  # first process
         self.started_at = ""  # ISO time
@@ -93,12 +111,42 @@ class Root:
 
     @property
     def events(self) -> list[SyscallEvent]:
-        """The recorded events (built from the tuples the loop keeps, which is cheaper)."""
+        """The recorded events (built from the tuples the loop keeps, which is cheaper).
+        With a sink, only those not yet written."""
         return [_event(r, self.decoder) for r in self.records]
+
+    def header(self) -> dict[str, Any]:
+        return {"command": list(self.argv), "cwd": self.cwd, "started_at": self.started_at,
+                "tracer": {"mode": self.mode, "data_bytes": self.data_bytes,
+                           "fallback_reason": self.fallback_reason}}
+
+    def footer(self) -> dict[str, Any]:
+        return {"exit_status": self.exit_status,
+                "processes": [{"pid": p.pid, "parent": p.parent, "exe": p.exe,
+                               "argv": list(p.argv), "threads": list(p.threads),
+                               "exit_code": p.exit_code, "exit_signal": p.exit_signal}
+                              for p in self.procs]}
+
+    def flush(self) -> None:
+        """Hand the events kept so far to the sink (in seccomp mode the tracees run on while
+        this encodes; nobody waits on a stop)."""
+        if self.sink is not None and self.records:
+            decoder = self.decoder
+            self.sink.write([event_dict(r, decoder) for r in self.records])
+            self.records.clear()
+
+    def close(self) -> None:
+        """The command is done: the last events and the footer to the sink."""
+        if self.sink is not None and not self.closed:
+            self.closed = True
+            self.flush()
+            self.sink.finish(self.footer())
 
     def trace(self, data_bytes: int) -> Trace:
         from harness.model import ProcessInfo, Trace, TracerInfo
 
+        if self.sink is not None:
+            raise RuntimeError("a root with a sink keeps no events: read its trace file")
         return Trace(
             command=list(self.argv), cwd=self.cwd, started_at=self.started_at,
             tracer=TracerInfo(mode=self.mode, data_bytes=data_bytes,
@@ -121,6 +169,26 @@ class Deferred:
         self.a = a  # raw arguments
         self.result = result  # raw result (-4095 for a call that never returned)
         self.regions = regions  # (address, bytes) copied at the stop
+
+
+def event_dict(r: tuple[Any, ...], decoder: Decoder | None) -> dict[str, Any]:
+    """A record as the trace file writes it: SyscallEvent.to_dict() without the object."""
+    seq, ts_ns, pid, tid, name, args, result, errno, kind, fds, sock = r
+    if type(args) is Deferred:
+        assert decoder is not None
+        args = decoder.decoders[name](Snapshot(args.regions), args.a, args.result)
+    d: dict[str, Any] = {"seq": seq, "ts_ns": ts_ns, "pid": pid, "tid": tid,
+                         "syscall": name, "args": args, "result": result}
+    if errno is not None:
+        d["errno"] = errno
+    if kind != "syscall":
+        d["kind"] = kind
+    if fds:
+        d["fds"] = list(fds)
+    if sock is not None:
+        d["sock"] = {"fd": sock[0], "family": sock[1], "type": sock[2], "local": sock[3],
+                     "peer": sock[4]}
+    return d
 
 
 def _event(r: tuple[Any, ...], decoder: Decoder) -> SyscallEvent:
@@ -160,6 +228,7 @@ class Tracer:
         self.want_seccomp = seccomp
         self.data_bytes = data_bytes
         self.echo = echo
+        kernel.check_arch()
         self.pt = kernel.Ptrace()
         self.syscalls = load_syscalls()
         self.decoder = Decoder(load_tables(), data_bytes)
@@ -189,11 +258,9 @@ class Tracer:
               env: dict[str, str] | None = None, stdin: int | None = None,
               stdout: int | None = None, stderr: int | None = None, label: str = "command",
               on_event: Callable[[Root, SyscallEvent], None] | None = None,
-              timeout: float | None = None) -> Root:
+              timeout: float | None = None, sink: TraceSink | None = None) -> Root:
         """Start argv stopped under the tracer and register it. Raises TraceError (127) when
         the program cannot be found or executed, or (1) when ptrace is not permitted."""
-        import shutil
-
         cwd = os.path.abspath(cwd or os.getcwd())
         prog = argv[0]
         path = (env or os.environ).get("PATH", os.defpath)
@@ -202,19 +269,18 @@ class Tracer:
             if not os.path.exists(resolved):
                 raise TraceError(f"{prog}: no such file", 127)
         else:
-            found = shutil.which(prog, path=path)
+            found = _which(prog, path)
             if found is None:
                 raise TraceError(f"{prog}: command not found", 127)
             resolved = found
-        root = Root(argv=list(argv), cwd=cwd, label=label, on_event=on_event)
+        root = Root(argv=list(argv), cwd=cwd, label=label, on_event=on_event, sink=sink,
+                    data_bytes=self.data_bytes)
         root.decoder = self.decoder
         root.mode = "seccomp" if self.want_seccomp else "all-syscalls"
         if self.want_seccomp and not self.filter:
             root.mode = "all-syscalls"
         report_r, report_w = os.pipe2(os.O_CLOEXEC)
-        import datetime
-
-        root.started_at = datetime.datetime.now(datetime.timezone.utc).isoformat()
+        root.started_at = _utc_now_iso()
         root.start_ns = time.monotonic_ns()
         pid = os.fork()
         if pid == 0:  # the child: never returns
@@ -228,6 +294,8 @@ class Tracer:
             os.close(report_r)
             root.report_fd = None
             raise
+        if sink is not None:
+            sink.start(root.header())
         if timeout is not None:
             self.set_deadline(root, timeout)
         return root
@@ -421,7 +489,10 @@ class Tracer:
             raise
         rec = self._transfer(task, self.names[nr], regs[:6], signed(regs[6]))
         if rec is not None:
-            task.proc.root.records.append(rec)
+            root = task.proc.root
+            root.records.append(rec)
+            if root.sink is not None and len(root.records) >= FLUSH_EVERY:
+                root.flush()
         if self.pt._raw(kernel.PTRACE_CONT, tid, 0, 0) == FAILED:
             self._ptrace_failed()
 
@@ -726,6 +797,8 @@ class Tracer:
         """Keep a record, and show it to whoever asked to see events as they come."""
         root = task.proc.root
         root.records.append(rec)
+        if root.sink is not None and len(root.records) >= FLUSH_EVERY:
+            root.flush()
         if self.echo is not None or root.on_event is not None:
             ev = _event(rec, self.decoder)
             if self.echo is not None:
@@ -855,6 +928,7 @@ class Tracer:
             if root.report_fd is not None:
                 os.close(root.report_fd)
                 root.report_fd = None
+            root.close()
 
     # -- timeouts and stopping ----------------------------------------------------------
 
@@ -919,6 +993,7 @@ class Tracer:
         for root in self.roots:
             if root.end_ns == 0:
                 root.end_ns = time.monotonic_ns()
+            root.close()
 
     def set_deadline(self, root: Root, timeout: float) -> None:
         root.deadline = time.monotonic() + timeout
@@ -926,6 +1001,23 @@ class Tracer:
         if self._timer_armed:  # re-aim the timer at the nearest deadline
             signal.setitimer(signal.ITIMER_REAL, 0)
             self._timer_armed = False
+
+
+def _which(prog: str, path: str) -> str | None:
+    """The first executable file named prog on path (shutil.which, without its import)."""
+    for folder in path.split(os.pathsep):
+        candidate = os.path.join(folder or ".", prog)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def _utc_now_iso() -> str:
+    """The wall-clock time as ISO 8601 with microseconds, in UTC (as datetime's isoformat)."""
+    now = time.time_ns()
+    seconds, rest = divmod(now, 1_000_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + \
+        f".{rest // 1000:06d}+00:00"
 
 
 def _blocked_call_args(tid: int, nr: int) -> tuple[int, ...]:

@@ -65,8 +65,46 @@ def _libc() -> ctypes.CDLL:
     return ctypes.CDLL("libc.so.6", use_errno=True)
 
 
+class PtraceError(Exception):
+    """python-ptrace's error class (ptrace.error.PtraceError): a message, errno and pid."""
+
+    def __init__(self, message: str, errno: int | None = None, pid: int | None = None):
+        super().__init__(message)
+        self.errno = errno
+        self.pid = pid
+
+
+class _LazyErrorModule(types.ModuleType):
+    """Stands for ptrace.error, which the binding imports for PtraceError only: the rest of
+    that module (logging and traceback helpers, whose imports cost more than the whole
+    tracer's) is loaded on first use of any other name, with PtraceError kept as the one
+    class."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        import importlib.machinery
+        import importlib.util
+
+        import ptrace
+
+        spec = importlib.machinery.PathFinder.find_spec("ptrace.error", ptrace.__path__)
+        assert spec is not None and spec.loader is not None
+        real = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(real)
+        for key, value in vars(real).items():
+            if not key.startswith("__") and key != "PtraceError":
+                setattr(self, key, value)
+        try:
+            return self.__dict__[name]
+        except KeyError:
+            raise AttributeError(f"module 'ptrace.error' has no attribute {name!r}") from None
+
+
 def binding() -> Any:
-    """python-ptrace's binding module, imported on first use without running ldconfig."""
+    """python-ptrace's binding module, imported on first use without running ldconfig (its
+    C library lookup is given the library this module loads) nor loading its logging helpers
+    (see _LazyErrorModule)."""
     global _binding
     if _binding is None:
         if "ptrace.ctypes_libc" not in sys.modules:
@@ -74,6 +112,10 @@ def binding() -> Any:
             shim.LIBC_FILENAME = "libc.so.6"  # type: ignore[attr-defined]
             shim.libc = _libc()  # type: ignore[attr-defined]
             sys.modules["ptrace.ctypes_libc"] = shim
+        if "ptrace.error" not in sys.modules:
+            lazy = _LazyErrorModule("ptrace.error")
+            lazy.PtraceError = PtraceError  # type: ignore[attr-defined]
+            sys.modules["ptrace.error"] = lazy
         import ptrace.binding.func as func
 
         _binding = func
@@ -92,9 +134,7 @@ def syscall_numbers() -> dict[str, int]:
 
 
 def check_arch() -> None:
-    import platform
-
-    machine = platform.machine()
+    machine = os.uname().machine
     if machine != "x86_64":
         raise OSError(f"the tracer decodes x86_64 registers; this machine is {machine}")
 

@@ -1,4 +1,10 @@
-"""Constant tables (xlat.yaml) and syscall classes (syscalls.yaml), loaded once per tracer."""
+"""Constant tables (xlat.yaml) and syscall classes (syscalls.yaml), loaded once per tracer.
+
+Parsing the YAML and python-ptrace's syscall table costs more than the rest of the tracer's
+start, so what they hold is kept in a JSON file in the user's cache folder, keyed by a
+checksum of the two YAML files: an edited YAML file makes a new key. Without a writable cache
+folder the YAML is parsed every time.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,51 @@ if TYPE_CHECKING:
     from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCES = ("xlat.yaml", "syscalls.yaml")
+CACHE_VERSION = 1  # of the cache file's layout
+
+
+def cache_folder() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "sockettrace-harness")
+
+
+@cache
+def _docs() -> dict[str, Any]:
+    """{"xlat": ..., "syscalls": ..., "numbers": name -> x86_64 number}: from the cache when
+    it holds this version of the YAML files, else parsed (and cached)."""
+    import json
+    import zlib
+
+    texts = []
+    for name in SOURCES:
+        with open(os.path.join(HERE, name), "rb") as f:
+            texts.append(f.read())
+    key = zlib.crc32(b"\0".join([str(CACHE_VERSION).encode(), *texts]))
+    path = os.path.join(cache_folder(), f"tracer-tables-{key:08x}.json")
+    try:
+        with open(path, "rb") as f:
+            doc = json.load(f)
+        if isinstance(doc, dict) and doc.get("key") == key:
+            return doc
+    except (OSError, ValueError):
+        pass
+    import yaml
+
+    from harness.tracer import kernel
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    doc = {"key": key, "xlat": yaml.load(texts[0], Loader=loader),
+           "syscalls": yaml.load(texts[1], Loader=loader), "numbers": kernel.syscall_numbers()}
+    try:
+        os.makedirs(cache_folder(), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w") as f:
+            json.dump(doc, f)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # no cache: parsed again next time
+    return doc
 
 
 class Table:
@@ -73,10 +124,7 @@ class Tables:
 
 @cache
 def load_tables() -> Tables:
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    doc: dict[str, Any] = yaml.load(open(os.path.join(HERE, "xlat.yaml")).read(), Loader=loader)
+    doc: dict[str, Any] = dict(_docs()["xlat"])
     options = {level: Table(t) for level, t in doc.pop("socket_options").items()}
     int_arg = doc.pop("ioctl_int_arg")
     extra = doc.pop("errno_extra")
@@ -122,13 +170,9 @@ def _fail(message: str) -> RuntimeError:
 
 @cache
 def load_syscalls() -> SyscallSet:
-    import yaml
-
-    from harness.tracer import kernel
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    doc = yaml.load(open(os.path.join(HERE, "syscalls.yaml")).read(), Loader=loader)
-    by_name = kernel.syscall_numbers()
+    docs = _docs()
+    doc = docs["syscalls"]
+    by_name = dict(docs["numbers"])
     by_name.update(doc.get("extra_numbers") or {})
     classes: dict[str, str] = {}
     for cls, names in doc["classes"].items():

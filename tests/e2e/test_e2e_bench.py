@@ -13,15 +13,19 @@ from e2ehelp import PYTHON, REPO
 
 @pytest.mark.skipif(shutil.which("strace") is None, reason="strace not installed")
 def test_bench_prints_every_configuration_and_the_targets() -> None:
-    r = subprocess.run([PYTHON, "-m", "harness", "bench", "--runs", "1", "--n", "50"],
-                       cwd=REPO, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                       timeout=300)
+    r = subprocess.run([PYTHON, "-m", "harness", "bench", "--runs", "1", "--n", "50",
+                        "--mem-n", "10", "100"], cwd=REPO, capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL, timeout=300)
     assert r.returncode == 0, r.stderr
-    rows = {line.split("|")[1].strip(): line for line in r.stdout.splitlines()
-            if line.startswith("| ") and not line.startswith("| configuration")}
-    assert list(rows) == ["untraced", "strace -f -e trace=%network,%desc",
-                          "strace -f --seccomp-bpf (same syscalls)", "harness trace (seccomp)",
-                          "harness trace --no-seccomp", "harness trace (seccomp), stops only"]
+    rows = [line.split("|")[1].strip() for line in r.stdout.splitlines()
+            if line.startswith("| ") and not line.startswith(("| configuration", "| command"))]
+    assert rows == ["untraced", "strace -f -o FILE",
+                    "strace -f --seccomp-bpf -o FILE (same syscalls)",
+                    "harness trace -o FILE.jsonl", "harness trace -o FILE.yaml",
+                    "untraced", "strace -f -e trace=%network,%desc",
+                    "strace -f --seccomp-bpf (same syscalls)", "harness trace (seccomp)",
+                    "harness trace --no-seccomp", "harness trace (seccomp), stops only"]
+    assert "peak MB N=10" in r.stdout and "peak MB N=100" in r.stdout
     # the echo client makes one send and one receive per round trip, recorded by the tracer
     assert "socket calls in the loop: 98 (2.00 per round trip)" in r.stdout
-    assert "targets: per call" in r.stdout
+    assert "targets: whole command N=50" in r.stdout and "peak memory N=100" in r.stdout

@@ -45,8 +45,8 @@ def test_a_good_pair_writes_both_traces_and_its_record(samples, tmp_path):
     saved = RunRecord.from_dict(__import__("yaml").safe_load((tmp_path / "run/run.yaml")
                                                               .read_text()))
     assert saved == record
-    server = tracefile.load(tmp_path / "run/server.yaml")
-    client = tracefile.load(tmp_path / "run/client.yaml")
+    server = tracefile.load(tmp_path / "run/server.jsonl")
+    client = tracefile.load(tmp_path / "run/client.jsonl")
     # the client started only after the server's listen: its first socket call comes later
     listen = next(e for e in server.events if e.syscall == "listen")
     first = next(e for e in client.events if e.kind == "syscall")
@@ -76,10 +76,10 @@ def test_a_client_that_hangs_is_killed_at_the_timeout(samples, tmp_path):
     assert time.monotonic() - start < 8
     assert record.outcome == "timeout"
     assert "client did not finish within 1.5 s" in record.detail
-    client = tracefile.load(tmp_path / "run/client.yaml")
+    client = tracefile.load(tmp_path / "run/client.jsonl")
     assert client.processes[0].exit_signal == "SIGKILL"
     # the server, blocked in recv, was killed too; its unfinished call is recorded
-    server = tracefile.load(tmp_path / "run/server.yaml")
+    server = tracefile.load(tmp_path / "run/server.jsonl")
     assert server.events[-2].syscall == "recvfrom" and server.events[-2].result is None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import shutil
 import stat
 import tempfile
@@ -12,7 +13,7 @@ import pytest
 
 from harness import tracefile
 from harness.model import Trace
-from livehelp import PYTHON, harness_cli, names, normalized, python_program, trace
+from livehelp import PYTHON, REPO, harness_cli, names, normalized, python_program, trace
 
 pytestmark = pytest.mark.live
 
@@ -139,7 +140,7 @@ def test_cli_writes_trace_files(cbin, scratch, out, option, fmt):
     text = path.read_text()
     assert text.lstrip().startswith("{") == (fmt == "json")
     t = tracefile.load(path)  # by its suffix; JSON in a .yaml file reads as YAML
-    assert t.schema_version == 1
+    assert t.schema_version == 2 and t.complete
     assert t.command == [cbin["forksrv"]]
     assert t.cwd == str(scratch)
     assert (t.tracer.mode, t.tracer.data_bytes, t.tracer.fallback_reason) == ("seccomp", 64, None)
@@ -162,3 +163,18 @@ def test_cli_no_seccomp_and_data_options(scratch):
     assert {k: send.args[k] for k in ("data", "data_len", "data_truncated")} == {
         "data": "line", "data_len": 100, "data_truncated": True}
     assert normalized(fast) == normalized(slow)
+
+
+def test_trace_imports_only_the_tracer(scratch):
+    """`harness trace` is what a traced program waits for to start: it imports neither the
+    compare stack, nor YAML, nor the model classes (a short trace needs no msgspec either)."""
+    code = ("import sys; from harness import cli; "
+            f"status = cli.main(['trace', '-o', {str(scratch / 't.jsonl')!r}, '--', '/bin/true']); "
+            "print(status, ' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('yaml', 'tabulate', 'msgspec') or m in ('harness.model', 'harness.report', "
+            "'harness.normalize', 'harness.matrix', 'harness.runner', 'logging'))))")
+    r = subprocess.run([PYTHON, "-c", code], cwd=REPO, capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["0"]
+    assert tracefile.load(scratch / "t.jsonl").complete

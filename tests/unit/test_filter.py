@@ -71,3 +71,46 @@ def test_the_real_table_stops_at_every_traced_call():
         assert run(prog, nr, args(**{f"a{i}": v for i, v in conditions})) == ALLOW, name
     untraced = set(range(0, 460)) - set(table.names)
     assert all(run(prog, nr) == ALLOW for nr in untraced)
+
+
+def test_the_binding_loads_without_ptrace_errors_helpers_and_they_still_work():
+    """kernel.binding() stands a light module for ptrace.error (its logging helpers cost
+    milliseconds at every start); the rest of it is there on first use, PtraceError is one
+    class."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from harness.tracer import kernel; kernel.binding(); "
+            "print('logging' in sys.modules, 'traceback' in sys.modules); "
+            "from ptrace.error import PtraceError, writeError, PTRACE_ERRORS; "
+            "import ptrace; print(ptrace.PtraceError is PtraceError is kernel.PtraceError, "
+            "callable(writeError), PTRACE_ERRORS is Exception)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.split() == ["False", "False", "True", "True", "True"]
+
+
+def test_the_tables_come_from_a_cache_keyed_by_the_yaml_files(tmp_path):
+    """The first start parses xlat.yaml and syscalls.yaml and keeps what they hold in the
+    cache folder; a later start reads that without importing YAML at all."""
+    import os
+    import subprocess
+    import sys
+    import zlib
+
+    from harness.tracer import tables
+
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))
+    load = ("from harness.tracer.tables import load_tables, load_syscalls; "
+            "t = load_tables(); s = load_syscalls(); "
+            "print(t['socket_types'].name(2), s.classes['lseek'])")
+    first = subprocess.run([sys.executable, "-c", load], env=env, capture_output=True,
+                           text=True, check=True)
+    assert first.stdout.split() == ["SOCK_DGRAM", "desc"]
+    texts = [open(os.path.join(tables.HERE, n), "rb").read() for n in tables.SOURCES]
+    key = zlib.crc32(b"\0".join([str(tables.CACHE_VERSION).encode(), *texts]))
+    cached = tmp_path / "sockettrace-harness" / f"tracer-tables-{key:08x}.json"
+    assert cached.exists()
+    no_yaml = "import sys; sys.modules['yaml'] = None; " + load  # importing yaml would fail
+    second = subprocess.run([sys.executable, "-c", no_yaml], env=env, capture_output=True,
+                            text=True, check=True)
+    assert second.stdout == first.stdout

@@ -317,3 +317,23 @@ def test_run_text_shows_the_socket_path_as_path(tmp_path: Path) -> None:
     assert run.record.path == ft.UNIX_PATH  # the record itself keeps it: normalizing needs it
     text = explain(report, "no-listen")
     assert "PATH left unused" in text and ft.RUN_DIR not in text
+
+
+def test_a_trace_cut_off_by_a_crash_is_shown_as_incomplete(tmp_path: Path) -> None:
+    """The harness died while it wrote a server's trace: only server.yaml.partial is there,
+    a JSON Lines stream without its footer. The report reads it as far as it goes and says it
+    is incomplete; that sample does not match, whatever its steps."""
+    from harness import tracefile
+
+    root = identical_set(tmp_path)
+    folder = root / "tcp/c--c"
+    stream = tracefile.dumps(tracefile.load(folder / "server.yaml"), "jsonl").splitlines()
+    (folder / "server.yaml").unlink()
+    (folder / "server.yaml.partial").write_text("\n".join(stream[:-1]) + "\n")  # no footer
+    report = build_report(root)
+    c = next(r for r in report.results() if r.sample == "c" and r.role == "server")
+    assert c.incomplete and c.verdict.status == "identical" and not c.matches
+    assert c.trace_file == "tcp/c--c/server.yaml.partial"
+    row = next(r for r in report.grid.rows if r.sample == "c" and r.role == "server")
+    assert row.cells[0].text == "failed (trace incomplete)"
+    assert exit_code(report) == 1

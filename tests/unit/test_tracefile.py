@@ -1,5 +1,6 @@
-"""Trace files: YAML and JSON hold the same document, load(save(t)) == t, writes are atomic,
-and unreadable files are reported in one message naming the file."""
+"""Trace files: a JSON Lines stream written as it goes and named when whole, a YAML export
+holding the same document, load(save(t)) == t, a cut-off stream read up to its last whole line,
+version 1 documents still read, unreadable files reported in one message naming the file."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def sample_trace() -> Trace:
                  events=events)
 
 
-@pytest.mark.parametrize("suffix", [".yaml", ".json", ".yml"])
+@pytest.mark.parametrize("suffix", [".jsonl", ".json", ".yaml", ".yml"])
 def test_round_trip(tmp_path, suffix):
     t = sample_trace()
     path = tmp_path / f"trace{suffix}"
@@ -70,31 +71,90 @@ def test_round_trip(tmp_path, suffix):
     back = tracefile.load(path)
     assert back == t
     assert back.to_dict() == t.to_dict()
+    assert back.schema_version == 2 and back.complete
+
+
+def lines(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 def test_format_from_suffix_or_request(tmp_path):
     t = sample_trace()
-    tracefile.save(t, tmp_path / "a.json")
-    assert json.loads((tmp_path / "a.json").read_text()) == t.to_dict()
+    tracefile.save(t, tmp_path / "a.json")  # JSON Lines: a header, the events, a footer
+    got = lines(tmp_path / "a.json")
+    assert [d.get("type") for d in (got[0], got[-1])] == ["header", "footer"]
+    assert got[1:-1] == t.to_dict()["events"]
     tracefile.save(t, tmp_path / "b.yaml")
     assert not (tmp_path / "b.yaml").read_text().lstrip().startswith("{")
-    tracefile.save(t, tmp_path / "c.yaml", "json")
-    assert json.loads((tmp_path / "c.yaml").read_text()) == t.to_dict()
-    assert tracefile.load(tmp_path / "c.yaml") == t
+    tracefile.save(t, tmp_path / "c.yaml", "jsonl")
+    assert lines(tmp_path / "c.yaml")[0]["type"] == "header"
+    assert tracefile.load(tmp_path / "c.yaml") == t  # read by content, not by name
     with pytest.raises(ValueError, match="xml"):
         tracefile.save(t, tmp_path / "d.yaml", "xml")
     assert not (tmp_path / "d.yaml").exists()
 
 
-def test_yaml_and_json_hold_the_same_document(tmp_path):
+def test_the_stream_and_the_yaml_export_hold_the_same_document(tmp_path):
     import yaml
 
     t = sample_trace()
     from_yaml = yaml.safe_load(tracefile.dumps(t, "yaml"))
-    from_json = json.loads(tracefile.dumps(t, "json"))
-    assert from_yaml == from_json == t.to_dict()
+    stream = [json.loads(line) for line in tracefile.dumps(t, "jsonl").splitlines()]
+    header, events, footer = stream[0], stream[1:-1], stream[-1]
+    assert header == {"type": "header", "schema_version": 2, "command": t.command,
+                      "cwd": t.cwd, "started_at": t.started_at,
+                      "tracer": t.tracer.to_dict()}
+    assert footer == {"type": "footer", "exit_status": 137,
+                      "processes": [p.to_dict() for p in t.processes], "events": 9}
+    assert from_yaml == {**t.to_dict(), "complete": True}
+    assert events == from_yaml["events"]
     assert list(from_yaml) == ["schema_version", "command", "cwd", "started_at", "tracer",
-                               "exit_status", "processes", "events"]
+                               "exit_status", "processes", "events", "complete"]
+    # the export made from a stream, piece by piece, is the same document
+    path = tmp_path / "t.yaml"
+    tracefile.save(t, path)
+    assert yaml.safe_load(path.read_text()) == from_yaml
+
+
+def test_a_stream_is_written_as_it_goes_and_named_when_whole(tmp_path):
+    path = tmp_path / "t.jsonl"
+    w = tracefile.TraceWriter(path)
+    header, events, footer = tracefile.trace_stream(sample_trace())
+    w.start(header)
+    w.write(events[:4])
+    # while it runs: only the .partial file, holding what was written so far
+    assert [p.name for p in tmp_path.iterdir()] == ["t.jsonl.partial"]
+    w.file.flush()
+    cut = tracefile.load(tmp_path / "t.jsonl.partial")
+    assert not cut.complete and len(cut.events) == 4 and cut.exit_status is None
+    w.write(events[4:])
+    w.finish(footer)
+    assert [p.name for p in tmp_path.iterdir()] == ["t.jsonl"]
+    assert tracefile.load(path) == sample_trace()
+
+
+def test_a_stream_cut_off_mid_line_reads_up_to_its_last_whole_line(tmp_path):
+    text = tracefile.dumps(sample_trace(), "jsonl")
+    whole = text.splitlines(keepends=True)
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(whole[:6]) + whole[6][:20])  # a crash in the middle of a write
+    t = tracefile.load(path)
+    assert not t.complete
+    assert [e.seq for e in t.events] == [1, 2, 3, 4, 5]
+    assert t.processes == () and t.exit_status is None
+
+
+def test_version_1_documents_are_still_read(tmp_path):
+    import yaml
+
+    doc = {**sample_trace().to_dict(), "schema_version": 1}
+    del doc["complete"]
+    (tmp_path / "v1.yaml").write_text(yaml.safe_dump(doc))
+    (tmp_path / "v1.json").write_text(json.dumps(doc, indent=1))
+    for name in ("v1.yaml", "v1.json"):
+        t = tracefile.load(tmp_path / name)
+        assert t.schema_version == 1 and t.complete
+        assert t.events == sample_trace().events
 
 
 def test_write_is_atomic_and_leaves_no_temporary_file(tmp_path):
@@ -120,7 +180,7 @@ def test_write_creates_missing_folders(tmp_path):
     ("events: [", "not a valid trace file"),
     ("{\"schema_version\": 1,", "not a valid trace file"),
     ("- just\n- a list\n", "top level is not a mapping"),
-    ("schema_version: 2\n", "schema_version is 2"),
+    ("schema_version: 3\n", "schema_version is 3, this harness reads 1 and 2"),
     ("command: [x]\n", "schema_version is None"),
     ("schema_version: 1\ncwd: /\n", "missing or malformed"),
 ])
@@ -140,17 +200,27 @@ def test_missing_file(tmp_path):
 
 
 def test_missing_event_field_is_a_trace_file_error(tmp_path):
-    doc = sample_trace().to_dict()
-    del doc["events"][1]["syscall"]
-    path = tmp_path / "t.json"
-    path.write_text(json.dumps(doc))
+    stream = tracefile.dumps(sample_trace(), "jsonl").splitlines()
+    event = json.loads(stream[2])
+    del event["syscall"]
+    stream[2] = json.dumps(event)
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join(stream) + "\n")
     with pytest.raises(TraceFileError, match="syscall"):
+        tracefile.load(path)
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_bytes(b"schema_version: 1\ncwd: \xff\n")
+    with pytest.raises(TraceFileError, match=f"{path}: not a valid trace file: not UTF-8"):
         tracefile.load(path)
 
 
 def test_optional_keys_are_omitted():
     t = sample_trace()
-    doc = json.loads(tracefile.dumps(t, "json"))
+    doc = {"events": [json.loads(line) for line in
+                      tracefile.dumps(t, "jsonl").splitlines()[1:-1]]}
     execve = doc["events"][0]
     assert "errno" not in execve and "fds" not in execve and "sock" not in execve
     assert execve["kind"] == "process"
