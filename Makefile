@@ -7,7 +7,7 @@ ARGS ?=
 
 .PHONY: compare verify test bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@# compat: the editable install is a plain path in a .pth file; the default one imports
 	@# an import hook at every interpreter start (9 ms of each `harness trace`)
