@@ -1,109 +1,20 @@
-"""Command line: `python -m harness {trace,compare,verify,bench} ...`."""
+"""Command line: `harness {trace,compare,verify,bench} ...` (or `python -m harness`).
+
+This module only builds the arguments and dispatches to harness/commands.py. A HarnessError
+(harness/errors.py) is caught here, once: its one-line message and its exit status.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 
-
-class Terminated(Exception):
-    """SIGTERM (or SIGHUP) reached the harness: stop like on Ctrl-C."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
+from harness import DEFAULT_REFERENCE as REFERENCE
+from harness.errors import HarnessError
 
 
-def _raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated(signum)
-
-
-def install_stop_handlers() -> None:
-    signal.signal(signal.SIGTERM, _raise_terminated)
-    signal.signal(signal.SIGHUP, _raise_terminated)
-
-
-def check_writable(path: str) -> str | None:
-    """Why a trace file could not be written at path (None when it can)."""
-    folder = os.path.dirname(path) or "."
-    if os.path.isdir(path):
-        return f"{path}: is a folder"
-    if not os.path.isdir(folder):
-        return f"{folder}: no such folder"
-    if not os.access(folder, os.W_OK | os.X_OK):
-        return f"{folder}: not writable"
-    if os.path.exists(path) and not os.access(path, os.W_OK):
-        return f"{path}: not writable"
-    return None
-
-
-def cmd_trace(args: argparse.Namespace) -> int:
-    from harness import tracefile
-
-    if not args.command:
-        print("harness trace: no command given (usage: harness trace [options] -- PROG ARGS...)",
-              file=sys.stderr)
-        return 2
-    out = args.output or None
-    sink = None
-    if out is not None:
-        problem = check_writable(out)
-        if problem:
-            print(f"harness trace: cannot write the trace: {problem}", file=sys.stderr)
-            return 2
-        try:
-            sink = tracefile.TraceWriter(out, args.format)
-        except ValueError as e:
-            print(f"harness trace: {e}", file=sys.stderr)
-            return 2
-    from harness.tracer.core import TraceError, Tracer
-
-    echo = None
-    if out is None:
-        from harness.tracer.text import format_event
-
-        def echo(ev):  # type: ignore[no-untyped-def]
-            print(format_event(ev), file=sys.stderr, flush=False)
-
-    install_stop_handlers()
-    tracer = Tracer(seccomp=not args.no_seccomp, data_bytes=args.data, echo=echo)
-    try:
-        root = tracer.spawn(args.command, sink=sink)
-    except TraceError as e:
-        print(f"harness trace: {e}", file=sys.stderr)
-        return e.exit_status
-    status: int | None = None
-    try:
-        tracer.run()
-    except KeyboardInterrupt:
-        status = 130
-    except Terminated as e:
-        status = 128 + e.signum
-    finally:
-        tracer.kill_all()  # every root done: its trace file is whole
-        sys.stderr.flush()
-    if root.exec_error:
-        print(f"harness trace: {args.command[0]}: {root.exec_error}", file=sys.stderr)
-    if root.fallback_reason:
-        print(f"harness trace: traced every syscall: {root.fallback_reason}", file=sys.stderr)
-    if status is not None:
-        return status
-    if root.exec_error:
-        return 127
-    return root.exit_status if root.exit_status is not None else 1
-
-
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The command line; `only="trace"` builds just that subcommand (its start is what a
-    traced command waits for: the others' arguments cost milliseconds to set up)."""
-    p = argparse.ArgumentParser(prog="harness", description=(
-        "Trace the socket syscalls of equivalent programs and compare them."))
-    sub = p.add_subparsers(dest="cmd", required=True)
-
-    t = sub.add_parser("trace", help="run a command under the tracer",
-                       description="Run PROG under the socket-syscall tracer.")
+def _trace_arguments(t: argparse.ArgumentParser) -> None:
     t.add_argument("-o", "--output", help="write a trace file (else print events on stderr)")
     t.add_argument("--format", choices=("jsonl", "json", "yaml"), help="trace file format: "
                    "jsonl (JSON Lines, written as events come; json is the same), or yaml "
@@ -114,22 +25,75 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     t.add_argument("--data", type=int, default=64, metavar="N",
                    help="bytes of each data buffer to record (default 64)")
     t.add_argument("command", nargs=argparse.REMAINDER, help="-- PROG [ARGS...]")
-    t.set_defaults(func=cmd_trace)
 
-    if only != "trace":
-        from harness import commands
 
-        commands.add_subcommands(sub)
+def _matrix_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scenario", action="append", metavar="NAME",
+                   help="run only this scenario (repeatable; default: all)")
+    p.add_argument("--reference", default=REFERENCE,
+                   help=f"sample the others are compared with (default {REFERENCE})")
+    p.add_argument("--traces", default="traces", metavar="DIR",
+                   help="where traces and report.md are written (default traces/)")
+    p.add_argument("--samples", action="append", metavar="DIR",
+                   help="a folder holding servers/ and clients/ (repeatable; default: .)")
+    p.add_argument("--timeout", type=float, default=10.0, metavar="S",
+                   help="seconds each server and client may run (default 10)")
+    p.add_argument("--message", default=None, help="what the clients send")
+    p.add_argument("--no-seccomp", action="store_true", help="trace without seccomp filter")
+    p.add_argument("--format", choices=("terminal", "markdown", "json"), default="terminal",
+                   help="what is printed (report.md is always Markdown)")
+    p.add_argument("--level", choices=("raw", "socket", "canonical"), default="canonical",
+                   help="normalization level of the tables (default canonical)")
+    p.add_argument("--width", type=int, default=None, metavar="N",
+                   help="fit terminal tables to N columns, cutting wide ones into pieces "
+                   "(default: the terminal's width, 160 when not a terminal; 0: no limit)")
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line; `only="trace"` builds just that subcommand (its start is what a
+    traced command waits for: the others' arguments cost milliseconds to set up)."""
+    p = argparse.ArgumentParser(prog="harness", description=(
+        "Trace the socket syscalls of equivalent programs and compare them."))
+    sub = p.add_subparsers(dest="cmd", required=True)
+    _trace_arguments(sub.add_parser("trace", help="run a command under the tracer",
+                                    description="Run PROG under the socket-syscall tracer."))
+    if only == "trace":
+        return p
+    c = sub.add_parser("compare", help="run the samples and compare their socket syscalls",
+                       description="Run every sample pair under the tracer, normalize, "
+                       "compare with the reference, print tables and write traces/report.md.")
+    _matrix_arguments(c)
+    c.add_argument("--cross", action="store_true", help="every client against every server")
+    c.add_argument("--from", dest="from_dir", metavar="DIR",
+                   help="re-normalize and re-render traces already on disk; run nothing")
+    v = sub.add_parser("verify", help="run one sample against the reference and explain",
+                       description="Run one sample (its server and client) and the reference "
+                       "pair, then explain every difference.")
+    v.add_argument("sample", help="sample name (a folder under servers/ or clients/)")
+    _matrix_arguments(v)
+    b = sub.add_parser("bench", help="tracing cost against strace (a benchmark)")
+    b.add_argument("--runs", type=int, default=5, help="runs per configuration (default 5)")
+    b.add_argument("--n", type=int, default=20000, help="round trips of the long run")
+    b.add_argument("--cpu", type=int, default=None, help="CPU to pin to (default: the first "
+                   "allowed)")
+    b.add_argument("--mem-n", type=int, nargs=2, default=(1000, 200000),
+                   metavar=("SHORT", "LONG"), help="round trips of the two runs whose peak "
+                   "memory is compared (default 1000 200000)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     given = sys.argv[1:] if argv is None else argv
-    parser = build_parser("trace" if given[:1] == ["trace"] else None)
-    args = parser.parse_args(argv)
+    args = build_parser("trace" if given[:1] == ["trace"] else None).parse_args(argv)
     if getattr(args, "command", None) and args.command[0] == "--":
         args.command = args.command[1:]
-    return int(args.func(args))
+    from harness import commands
+
+    try:
+        return int(getattr(commands, f"cmd_{args.cmd}")(args))
+    except HarnessError as e:
+        print(f"harness{' trace' if args.cmd == 'trace' else ''}: {e}", file=sys.stderr)
+        return e.exit_status
 
 
 def run() -> None:

@@ -10,10 +10,16 @@ from pathlib import Path
 
 from harness import DEFAULT_REFERENCE as REFERENCE
 from harness import tracefile
+from harness.errors import HarnessError
 from harness.model import FailedSample, MatrixIndex, RunRecord, SkippedSample
-from harness.runner import RunOptions, Scenario, load_scenarios, run_pair
+from harness.runner import RunOptions, run_pair
+from harness.scenario import Scenario, load_scenarios
 from harness.samples import (BuildError, ManifestError, Sample, build, discover, sample_folders,
                              missing_requirement)
+
+
+class UnknownName(HarnessError, LookupError):
+    """A scenario or sample asked for that does not exist (the message lists those that do)."""
 
 
 @dataclass(frozen=True)
@@ -75,14 +81,14 @@ def plan(roots: list[Path], *, scenarios: list[str] | None, reference: str, cros
                                         f"'scenarios' (known: {', '.join(known_scenarios)})")
     for name in scenarios or ():
         if name not in known_scenarios:
-            raise LookupError(f"no scenario named {name!r} (known: "
+            raise UnknownName(f"no scenario named {name!r} (known: "
                               f"{', '.join(known_scenarios)})")
     wanted = scenarios or list(known_scenarios)
     if only is not None and only not in servers and only not in clients:
         if only in found["server"].keys() | found["client"].keys():
             return result  # skipped: the caller reports it
         known = {folder.name for _, folder in sample_folders(*roots)}
-        raise LookupError(f"no sample named {only!r} (known: {', '.join(sorted(known))})")
+        raise UnknownName(f"no sample named {only!r} (known: {', '.join(sorted(known))})")
     names: list[tuple[str, str]] = []
     if cross:
         names = [(s, c) for s in servers for c in clients]

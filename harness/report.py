@@ -9,7 +9,7 @@ The traces folder is what the runner writes: index.yaml (a MatrixIndex) and, per
 either may be missing when the run failed early). Each sample's canonical sequence is compared
 with the reference sample's of the same role (servers with the reference server, clients with
 the reference client), scenario by scenario; the reference's is shown beside the scenario's
-textbook sequence (normalize/scenarios.yaml). A verdict grid (samples by scenarios) sums it up,
+textbook sequence (harness/scenarios.yaml). A verdict grid (samples by scenarios) sums it up,
 telling a scenario a sample does not implement (n/a) from one that failed.
 """
 
@@ -24,6 +24,7 @@ from typing import Any
 from harness import DEFAULT_REFERENCE
 from harness.compare import (CHANGED, DIFFERS, MOVED, MOVED_AWAY, NO_REFERENCE, NO_TRACE,
                              REFERENCE, Pair, Verdict, align_steps, compare, merge_alignments)
+from harness.errors import HarnessError
 from harness.model import FailedSample, MatrixIndex, RunRecord, SkippedSample
 from harness.normalize.engine import ROLES, Normalized
 from harness.normalize.steps import GAP, Step
@@ -38,7 +39,7 @@ RUN_FIELDS: dict[str, type] = {
 STDERR_TAIL_LINES = 5
 
 
-class ReportError(Exception):
+class ReportError(HarnessError):
     """A traces folder that cannot be reported on: names the file and what is wrong."""
 
 

@@ -18,49 +18,13 @@ from pathlib import Path
 from harness import tracefile
 from harness.model import RunRecord, SyscallEvent
 from harness.samples import Sample, base_values, expand
+from harness.scenario import Scenario, load_scenarios  # noqa: F401  (load_scenarios: callers)
 
 DEFAULT_MESSAGE = "hello, sockets"
 STDERR_TAIL = 2000  # characters of stderr kept in run.yaml
 STDOUT_KEPT = 1000  # bytes of the client's stdout kept in run.yaml
 SERVER_GRACE = 2.0  # seconds a server gets to exit after its client has finished
 TRACE_FILES = {"server": "server.jsonl", "client": "client.jsonl"}  # in each run's folder
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """How one scenario is run (harness/scenarios.yaml)."""
-
-    name: str
-    ready: str  # server syscall that signals readiness: listen | bind
-    host: str | None = None  # {host}
-    port: str | None = None  # tcp | udp: kind of free port; None: no port
-    path: bool = False  # a socket path is passed as {path}
-    sizes: tuple[int, ...] = ()  # tcp-session message sizes
-
-    def expected_output(self, message: str) -> bytes:
-        """What the client must print."""
-        data = message.encode()
-        if not self.sizes:
-            return data
-        if not data:
-            raise ValueError("the message must not be empty")
-        return b"".join((data * (n // len(data) + 1))[:n] for n in self.sizes)
-
-
-def load_scenarios(path: Path | None = None) -> dict[str, Scenario]:
-    import yaml
-
-    path = path or Path(__file__).with_name("scenarios.yaml")
-    doc = yaml.safe_load(path.read_text())
-    out = {}
-    for name, spec in (doc.get("scenarios") or {}).items():
-        try:
-            out[name] = Scenario(name=name, ready=spec["ready"], host=spec.get("host"),
-                                 port=spec.get("port"), path=bool(spec.get("path")),
-                                 sizes=tuple(int(n) for n in spec.get("sizes") or ()))
-        except (KeyError, TypeError, ValueError) as e:
-            raise ValueError(f"{path}: scenario {name!r}: bad or missing field {e}") from None
-    return out
 
 
 @dataclass(frozen=True)
@@ -117,9 +81,7 @@ def run_pair(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
     errors: list[str] = []
     with tempfile.TemporaryDirectory(prefix="harness-run-") as tmp:
         path = os.path.join(tmp, "echo.sock") if scenario.path else None
-        values = {"host": host, "port": str(port), "message": options.message,
-                  "path": path or "", "sizes": ",".join(map(str, scenario.sizes)),
-                  "scenario": scenario.name}
+        values = scenario.placeholders(host, port, options.message, path)
         sv = {**base_values(server, build_dirs.get(("server", server.name))), **values}
         cv = {**base_values(client, build_dirs.get(("client", client.name))), **values}
         server_argv = expand(server.run_for(scenario.name), sv)

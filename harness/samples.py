@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.errors import HarnessError
+
 ROLES = ("server", "client")
 PLACEHOLDERS = ("python", "src", "build", "host", "port", "message", "path", "sizes", "scenario")
 
 
-class ManifestError(Exception):
+class ManifestError(HarnessError):
     """A manifest that cannot be used: the message names the file and the field."""
 
 
@@ -181,7 +183,7 @@ def real_python() -> str:
 BUILD_OUTPUT_LINES = 20  # lines of a failed build's output kept
 
 
-class BuildError(Exception):
+class BuildError(HarnessError):
     """A sample's build could not run (`missing`: its command is not on PATH, a toolchain
     the manifest did not list) or failed (`output`: the last lines it printed)."""
 

@@ -24,6 +24,8 @@ import json
 import os
 from collections.abc import Iterable, Iterator
 
+from harness.errors import HarnessError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,7 +39,7 @@ FORMATS = ("jsonl", "json", "yaml")  # json: the JSON Lines stream too
 PARTIAL = ".partial"  # suffix of a trace still being written (or cut off by a crash)
 
 
-class TraceFileError(Exception):
+class TraceFileError(HarnessError):
     """A trace file that cannot be read: names the file and what is wrong."""
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.errors import HarnessError
 from harness.model import RunRecord, Trace
 from harness.normalize.attributes import Attributes, derive_attributes
 from harness.normalize.rules import LEVELS, Context, Rule, RuleSet, default_rules
@@ -20,7 +21,7 @@ from harness.normalize.steps import Step, step_from_event
 ROLES = ("server", "client")
 
 
-class NormalizeError(Exception):
+class NormalizeError(HarnessError):
     """A rule failed on a trace: names the rule and the event."""
 
 

@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from harness.errors import HarnessError
 from harness.model import RunRecord, SyscallEvent, Trace
 from harness.normalize.syscalls import (DEFAULT_SYSCALLS, SyscallTable, SyscallTableError,
                                         load_syscall_table)
@@ -29,7 +30,7 @@ RULE_LEVELS = LEVELS[1:]
 COMMON_KEYS = ("id", "kind", "level", "why")
 
 
-class RuleError(ValueError):
+class RuleError(HarnessError, ValueError):
     """A rules file that cannot be used: the message names the file and the rule."""
 
 
@@ -177,7 +178,7 @@ def load_rules(path: Path | str = DEFAULT_RULES) -> RuleSet:
     ruleset = parse_rules(doc, str(path), syscalls)
     if isinstance(doc, dict) and doc.get("textbook"):
         try:
-            textbooks = load_textbooks(path.parent / str(doc["textbook"]), syscalls)
+            textbooks = load_textbooks((path.parent / str(doc["textbook"])).resolve(), syscalls)
         except TextbookError as e:
             raise RuleError(f"{path}: textbook: {e}") from None
         ruleset = RuleSet(rules=ruleset.rules, syscalls=syscalls, source=ruleset.source,

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.errors import HarnessError
+
 DEFAULT_SYSCALLS = Path(__file__).with_name("syscalls.yaml")
 
 
-class SyscallTableError(ValueError):
+class SyscallTableError(HarnessError, ValueError):
     """A syscalls file that cannot be used: names the file and the entry."""
 
 

@@ -1,4 +1,4 @@
-"""The textbook sequences of the scenarios (scenarios.yaml): what a program written from the
+"""The textbook sequences of the scenarios (harness/scenarios.yaml): what a program written from the
 man pages does, step by step, in the notation of the report's tables (the canonical level).
 
     books = load_textbooks(path, syscall_table)
@@ -23,22 +23,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.errors import HarnessError
 from harness.model import RunRecord
 from harness.normalize.steps import Step, format_addr
 from harness.normalize.syscalls import SyscallTable
 
-DEFAULT_TEXTBOOKS = Path(__file__).with_name("scenarios.yaml")
+DEFAULT_TEXTBOOKS = Path(__file__).parents[1] / "scenarios.yaml"  # the one scenarios file
 ADDRESS = "ADDR"  # the placeholder for the run's address
 PER_MESSAGE = "messages"  # repeat once per message of the run
 ROLES = ("server", "client")
-SCENARIO_FIELDS = (*ROLES, "note")
+SCENARIO_FIELDS = (*ROLES, "note", "run")  # run: how it is run (harness/scenario.py)
 
 _STEP = re.compile(r"""^\s*(?:(?P<creates>[A-Za-z_][\w]*)\s*=\s*)?
                        (?P<name>[A-Za-z_][\w]*)\s*\((?P<args>[^()]*)\)
                        \s*(?:(?:→|->)\s*(?P<outcome>\S+))?\s*$""", re.VERBOSE)
 
 
-class TextbookError(ValueError):
+class TextbookError(HarnessError, ValueError):
     """A textbook file that cannot be used: names the file, the scenario, role and step."""
 
 

@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 TYPE_CHECKING = False
 
+from harness.errors import HarnessError
 from harness.tracer import kernel
 from harness.tracer.decode import MAX_ADDR, Decoder, Memory, Snapshot, signed, signed32
 from harness.tracer.state import Proc, SockState
@@ -57,7 +58,7 @@ PTRACE_SYSCALL = kernel.PTRACE_SYSCALL
 FAILED = (1 << 64) - 1  # -1 from the ptrace binding's unsigned long
 
 
-class TraceError(Exception):
+class TraceError(HarnessError):
     """The tracer could not start the command; the message is one line for the user."""
 
     def __init__(self, message: str, exit_status: int = 2):

@@ -1,4 +1,4 @@
-"""The textbook sequences (normalize/scenarios.yaml): loading, every mistake named by file,
+"""The textbook sequences (harness/scenarios.yaml): loading, every mistake named by file,
 scenario, role and step, unrolling for a run, and agreement with the reference samples."""
 
 from __future__ import annotations
@@ -18,6 +18,11 @@ TABLE = default_rules().syscalls
 RUNNER_SCENARIOS = Path(__file__).resolve().parents[2] / "harness" / "scenarios.yaml"
 
 
+def books_file_is_the_scenarios_file() -> bool:
+    """One file holds how each scenario is run and its textbook."""
+    return DEFAULT_TEXTBOOKS.resolve() == RUNNER_SCENARIOS
+
+
 def write(tmp_path: Path, text: str, name: str = "books.yaml") -> Path:
     path = tmp_path / name
     path.write_text(text)
@@ -30,7 +35,10 @@ def test_packaged_textbooks_come_with_the_rules() -> None:
 
 
 def test_every_scenario_the_runner_knows_has_both_textbooks() -> None:
-    runner = yaml.safe_load(RUNNER_SCENARIOS.read_text())["scenarios"]
+    from harness.scenario import load_scenarios
+
+    runner = load_scenarios()
+    assert books_file_is_the_scenarios_file()
     books = default_rules().textbooks
     assert books is not None
     for scenario in runner:
@@ -133,7 +141,7 @@ def test_malformed_steps_name_file_scenario_role_and_step(tmp_path: Path, server
 
 @pytest.mark.parametrize("text,message", [
     ("scenarios:\n  tcp: {servr: []}\n", r"scenario 'tcp': unknown field 'servr' \(fields: "
-                                         r"server, client, note\)"),
+                                         r"server, client, note, run\)"),
     ("scenarios:\n  tcp: {note: hi}\n", r"scenario 'tcp': no 'server' and no 'client'"),
     ("scenarios:\n  tcp: [a]\n", r"scenario 'tcp': expected a mapping"),
     ("scenarios:\n  tcp: {note: [1], client: ['s = socket()']}\n",
