@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness import DEFAULT_REFERENCE as REFERENCE
-from harness import tracefile
 from harness.errors import HarnessError
 from harness.model import FailedSample, MatrixIndex, RunRecord, SkippedSample
 from harness.runner import RunOptions, run_pair
 from harness.scenario import Scenario, load_scenarios
+from harness.store import TracesFolder
 from harness.samples import (BuildError, ManifestError, Sample, build, discover, sample_folders,
                              missing_requirement)
 
@@ -130,23 +130,18 @@ def run_all(p: Plan, traces: Path, options: RunOptions, reference: str,
         log(f"FAIL  {f.role} {f.name}: {f.reason}")
         for line in f.output.splitlines()[-5:]:
             log(f"      {line}")
+    store = TracesFolder(traces)
     records = []
     width = len(str(len(p.pairs)))
     for i, pair in enumerate(p.pairs, 1):
         label = f"[{i:>{width}}/{len(p.pairs)}] {pair.folder}"
-        record = run_pair(pair.server, pair.client, pair.scenario, traces / pair.folder,
+        record = run_pair(pair.server, pair.client, pair.scenario, store.run_folder(pair.folder),
                           p.build_dirs, options)
         records.append(record)
         index.runs.append(pair.folder)
-        tracefile.write_atomic(traces / "index.yaml", _yaml(index.to_dict()))
+        store.write_index(index)
         verdict = "ok" if record.ok else f"{record.outcome}: {record.detail}"
         log(f"{label} {verdict} ({record.duration_s:.2f} s)")
     if not p.pairs:  # nothing ran: the index still says what was skipped or failed
-        tracefile.write_atomic(traces / "index.yaml", _yaml(index.to_dict()))
+        store.write_index(index)
     return records
-
-
-def _yaml(doc: dict) -> str:
-    import yaml
-
-    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=False, width=100)

@@ -24,24 +24,13 @@ from typing import Any
 from harness import DEFAULT_REFERENCE
 from harness.compare import (CHANGED, DIFFERS, MOVED, MOVED_AWAY, NO_REFERENCE, NO_TRACE,
                              REFERENCE, Pair, Verdict, align_steps, compare, merge_alignments)
-from harness.errors import HarnessError
 from harness.model import FailedSample, MatrixIndex, RunRecord, SkippedSample
 from harness.normalize.engine import ROLES, Normalized
 from harness.normalize.steps import GAP, Step
 from harness.normalize.textbook import Textbook, run_address
+from harness.store import StoreError, TracesFolder
 
-INDEX_FILE = "index.yaml"
-RUN_FILE = "run.yaml"
-# Fields a run.yaml must have, with the type each must be.
-RUN_FIELDS: dict[str, type] = {
-    "scenario": str, "server": str, "client": str, "host": str, "port": int, "message": str,
-    "outcome": str}
 STDERR_TAIL_LINES = 5
-
-
-class ReportError(HarnessError):
-    """A traces folder that cannot be reported on: names the file and what is wrong."""
-
 
 # -- what a report holds -------------------------------------------------------------------------
 
@@ -180,85 +169,7 @@ class Report:
 
 # -- reading the traces folder -------------------------------------------------------------------
 
-def _load_yaml(path: Path) -> Any:
-    import yaml
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ReportError(f"{path}: cannot read: {e.strerror}") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise ReportError(f"{path}: not valid YAML: {e}") from None
-
-
-def read_index(traces_dir: Path) -> MatrixIndex:
-    """index.yaml, or one made up from the run folders when it is missing."""
-    path = traces_dir / INDEX_FILE
-    if not path.exists():
-        if not traces_dir.is_dir():
-            raise ReportError(f"{traces_dir}: no such folder")
-        runs = sorted(str(p.parent.relative_to(traces_dir))
-                      for p in traces_dir.glob(f"*/*/{RUN_FILE}"))
-        return MatrixIndex(reference=DEFAULT_REFERENCE,
-                           scenarios=list(dict.fromkeys(r.split("/")[0] for r in runs)),
-                           runs=runs)
-    doc = _load_yaml(path)
-    if not isinstance(doc, dict):
-        raise ReportError(f"{path}: top level is not a mapping")
-    for key, typ in (("reference", str), ("scenarios", list), ("runs", list)):
-        if key not in doc:
-            raise ReportError(f"{path}: missing field '{key}'")
-        if not isinstance(doc[key], typ):
-            raise ReportError(f"{path}: field '{key}' must be a {typ.__name__}")
-    for field_name in ("skipped", "failed"):
-        for i, s in enumerate(doc.get(field_name) or ()):
-            for key in ("name", "role", "reason"):
-                if not isinstance(s, dict) or key not in s:
-                    raise ReportError(f"{path}: {field_name}[{i}]: missing field '{key}'")
-    implements = doc.get("implements") or {}
-    if not isinstance(implements, dict):
-        raise ReportError(f"{path}: field 'implements' must map role -> sample -> scenarios")
-    for role, samples in implements.items():
-        if role not in ROLES:
-            raise ReportError(f"{path}: field 'implements': unknown role {role!r} (roles: "
-                              f"{', '.join(ROLES)})")
-        if not isinstance(samples, dict):
-            raise ReportError(f"{path}: field 'implements.{role}' must map sample -> "
-                              "scenarios")
-        for name, listed in samples.items():
-            if not isinstance(listed, list) or not all(isinstance(x, str) for x in listed):
-                raise ReportError(f"{path}: field 'implements.{role}.{name}' must be a list "
-                                  "of scenario names")
-    return MatrixIndex.from_dict(doc)
-
-
-def _folder_names(folder: str) -> tuple[str, str, str]:
-    scenario, _, pair = folder.partition("/")
-    server, _, client = pair.partition("--")
-    return scenario, server, client
-
-
-def read_run(traces_dir: Path, folder: str) -> RunRecord:
-    """A run's run.yaml; a missing one (the run never finished) is a run that failed."""
-    path = traces_dir / folder / RUN_FILE
-    if not path.exists():
-        scenario, server, client = _folder_names(folder)
-        return RunRecord(scenario=scenario, server=server, client=client, host="", port=0,
-                         message="", outcome="error",
-                         detail=f"{RUN_FILE} missing: the run did not finish",
-                         server_trace=None, client_trace=None)
-    doc = _load_yaml(path)
-    if not isinstance(doc, dict):
-        raise ReportError(f"{path}: top level is not a mapping")
-    for key, typ in RUN_FIELDS.items():
-        if key not in doc:
-            raise ReportError(f"{path}: missing field '{key}'")
-        if not isinstance(doc[key], typ) or isinstance(doc[key], bool):
-            raise ReportError(f"{path}: field '{key}' must be of type {typ.__name__}, "
-                              f"got {doc[key]!r}")
-    return RunRecord.from_dict(doc)
+ReportError = StoreError  # a broken file of the traces folder (harness/store.py names it)
 
 
 def mask_run_text(text: str | None, record: RunRecord) -> str | None:
@@ -280,29 +191,15 @@ def _masked(record: RunRecord) -> RunRecord:
                    client_stdout=mask_run_text(record.client_stdout, record) or "")
 
 
-def _normalize_side(traces_dir: Path, folder: str, record: RunRecord, role: str, level: str,
-                    rules: Any) -> tuple[str | None, Normalized | None]:
+def _normalize_side(store: TracesFolder, folder: str, record: RunRecord, role: str,
+                    level: str, rules: Any) -> tuple[str | None, Normalized | None]:
     from harness import tracefile
-    from harness.normalize.engine import NormalizeError, normalize
+    from harness.normalize.engine import normalize
 
-    name = record.server_trace if role == "server" else record.client_trace
-    if not name:
-        return None, None
-    rel = f"{folder}/{name}"
-    path = traces_dir / rel
-    if not path.exists():
-        partial = path.with_name(path.name + tracefile.PARTIAL)
-        if not partial.exists():
-            return rel, None
-        # the harness died while this trace was written: read as far as it goes
-        path, rel = partial, rel + tracefile.PARTIAL
-    try:
-        trace = tracefile.load(path)
-        return rel, normalize(trace, record, role, level, rules)
-    except tracefile.TraceFileError as e:
-        raise ReportError(str(e)) from e
-    except NormalizeError as e:
-        raise ReportError(f"{path}: {e}") from e
+    rel, path = store.trace_file(folder, record, role)
+    if path is None:
+        return rel, None
+    return rel, normalize(tracefile.load(path), record, role, level, rules)
 
 
 # -- comparing -----------------------------------------------------------------------------------
@@ -475,15 +372,16 @@ def build_report(traces_dir: Path, reference: str | None = None, level: str = "c
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r} (levels: {', '.join(LEVELS)})")
     traces_dir = Path(traces_dir)
-    index = read_index(traces_dir)
+    store = TracesFolder(traces_dir)
+    index = store.read_index()
     reference = reference or index.reference or DEFAULT_REFERENCE
     rules = rules or default_rules()
     books = rules.textbooks if level == "canonical" else None
     sides: list[dict[str, Any]] = []
     for folder in index.runs:
-        record = read_run(traces_dir, folder)
+        record = store.read_run(folder)
         for role in ROLES:
-            trace_file, normalized = _normalize_side(traces_dir, folder, record, role, level,
+            trace_file, normalized = _normalize_side(store, folder, record, role, level,
                                                      rules)
             sides.append({"folder": folder, "record": _masked(record), "role": role,
                           "sample": record.server if role == "server" else record.client,

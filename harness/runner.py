@@ -15,16 +15,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import tracefile
+from harness import store
 from harness.model import RunRecord, SyscallEvent
 from harness.samples import Sample, base_values, expand
 from harness.scenario import Scenario, load_scenarios  # noqa: F401  (load_scenarios: callers)
+from harness.store import TRACE_FILES
 
 DEFAULT_MESSAGE = "hello, sockets"
 STDERR_TAIL = 2000  # characters of stderr kept in run.yaml
 STDOUT_KEPT = 1000  # bytes of the client's stdout kept in run.yaml
 SERVER_GRACE = 2.0  # seconds a server gets to exit after its client has finished
-TRACE_FILES = {"server": "server.jsonl", "client": "client.jsonl"}  # in each run's folder
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def run_pair(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
     out_dir.mkdir(parents=True, exist_ok=True)
     tracer = Tracer(seccomp=options.seccomp, data_bytes=options.data_bytes)
     # each trace is written as it is taken (constant memory), whole once its command is done
-    sinks = {role: tracefile.TraceWriter(out_dir / TRACE_FILES[role]) for role in TRACE_FILES}
+    sinks = {role: store.trace_writer_in(out_dir, role) for role in TRACE_FILES}
     roots: dict[str, object] = {}
     errors: list[str] = []
     with tempfile.TemporaryDirectory(prefix="harness-run-") as tmp:
@@ -142,7 +142,7 @@ def run_pair(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
             duration_s=round(time.monotonic() - start, 3))
     outcome, detail = judge(record, srv, cli, errors, options, stdout, expected)
     record = RunRecord(**{**record.to_dict(), "outcome": outcome, "detail": detail})
-    tracefile.write_atomic(out_dir / "run.yaml", _yaml(record.to_dict()))
+    store.write_run_file(out_dir, record)
     return record
 
 
@@ -188,9 +188,3 @@ def _env(sample: Sample) -> dict[str, str] | None:
     if not sample.env:
         return None
     return {**os.environ, **sample.env}
-
-
-def _yaml(doc: dict) -> str:
-    import yaml
-
-    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=False, width=100)

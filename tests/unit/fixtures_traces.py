@@ -845,17 +845,14 @@ class PlannedRun:
     client: Trace | None
 
 
-def _dump_yaml(doc: Any) -> str:
-    import yaml
-
-    return yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, width=100)
-
-
 def write_trace_set(root: Path, runs: list[PlannedRun], reference: str = "python-stdlib",
                     skipped: Iterable[SkippedSample] = (), with_index: bool = True,
                     implements: dict[str, dict[str, list[str]]] | None = None) -> Path:
-    """Lay runs out as the runner does: traces/<scenario>/<server>--<client>/...; the index
-    lists the scenarios in the order of the runs."""
+    """Lay runs out as the runner does, through the store: traces/<scenario>/<server>--
+    <client>/...; the index lists the scenarios in the order of the runs."""
+    from harness.store import TracesFolder
+
+    store = TracesFolder(root)
     root.mkdir(parents=True, exist_ok=True)
     folders = []
     for run in runs:
@@ -868,14 +865,14 @@ def write_trace_set(root: Path, runs: list[PlannedRun], reference: str = "python
             tracefile.save(run.server, path / rec.server_trace)
         if run.client is not None and rec.client_trace:
             tracefile.save(run.client, path / rec.client_trace)
-        tracefile.write_atomic(path / "run.yaml", _dump_yaml(rec.to_dict()))
+        store.write_run(folder, rec)
     if with_index:
         index = MatrixIndex(reference=reference,
                             scenarios=list(dict.fromkeys(r.record.scenario for r in runs)),
                             runs=folders, skipped=list(skipped),
                             started_at="2026-11-23T18:40:00+00:00",
                             implements=implements or {})
-        tracefile.write_atomic(root / "index.yaml", _dump_yaml(index.to_dict()))
+        store.write_index(index)
     return root
 
 
