@@ -137,17 +137,18 @@ def _run(p: Plan, args: argparse.Namespace) -> None:
 
 
 def _report(traces: Path, args: argparse.Namespace, explain_sample: str | None) -> int:
-    from harness import report as report_mod
+    from harness.analysis import analyze, exit_code
     from harness.render import render
-    from harness.tracefile import write_atomic
+    from harness.render.explain import explain
+    from harness.store import TracesFolder
 
-    rep = report_mod.build_report(traces, reference=args.reference, level=args.level)
-    print(render(rep, args.format, _width(args.width)))
-    write_atomic(traces / "report.md", render(rep, "markdown"))
+    analysis = analyze(traces, reference=args.reference, level=args.level)
+    print(render(analysis, args.format, _width(args.width)))
+    written = TracesFolder(traces).write_report(render(analysis, "markdown"))
     if explain_sample is not None:
-        print(report_mod.explain(rep, explain_sample))
-    print(f"report: {traces / 'report.md'}", file=sys.stderr)
-    return report_mod.exit_code(rep)
+        print(explain(analysis, explain_sample))
+    print(f"report: {written}", file=sys.stderr)
+    return exit_code(analysis)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

@@ -13,14 +13,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from harness.normalize.steps import Step
 
-MATCH, CHANGED, EXTRA, MISSING = "match", "changed", "extra", "missing"
-# a step both sequences have, at another place: the sample's step (MOVED, got set) and the
-# reference's place it left (MOVED_AWAY, ref set)
-MOVED, MOVED_AWAY = "moved", "moved away"
+class Change(StrEnum):
+    """What one column of an alignment is."""
+
+    MATCH = "match"  # the same step in both
+    CHANGED = "changed"  # the same call, another socket, argument or outcome
+    EXTRA = "extra"  # a step only the sample makes
+    MISSING = "missing"  # a step only the reference makes
+    # a step both make, at another place: the sample's step (MOVED, got set) and the
+    # reference's place it left (MOVED_AWAY, ref set)
+    MOVED = "moved"
+    MOVED_AWAY = "moved away"
+
+
+MATCH, CHANGED, EXTRA, MISSING, MOVED, MOVED_AWAY = (
+    Change.MATCH, Change.CHANGED, Change.EXTRA, Change.MISSING, Change.MOVED, Change.MOVED_AWAY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +41,7 @@ class Pair:
 
     ref: int | None  # index in the reference sequence; None for an extra step
     got: int | None  # index in the sample's sequence; None for a missing step
-    kind: str  # match | changed | extra | missing | moved | moved away
+    kind: Change  # match | changed | extra | missing | moved | moved away
     # for the two halves of a move: the other half's index (the reference step a MOVED step
     # was at; the sample's step a MOVED_AWAY place went to)
     partner: int | None = None
@@ -67,7 +79,7 @@ def align(ref: Sequence[Hashable], got: Sequence[Hashable],
             else:
                 diag = inf
             row[j] = min(diag, below[j] + 1, row[j + 1] + 1)
-    pairs = [Pair(k, k, MATCH) for k in range(start)]
+    pairs = [Pair(k, k, MATCH) for k in range(start)]  # (shared start: matches)
     i = j = 0
     while i < rn or j < gm:
         here = cost[i][j]
@@ -117,37 +129,56 @@ class Difference:
     """One place where a sample's sequence departs from the reference's."""
 
     step: int  # 1-based position in the alignment of this sample with the reference
-    kind: str  # changed | extra | missing | moved
-    expected: str | None  # the reference's step (label), None for an extra step
-    got: str | None  # the sample's step (label), None for a missing step
+    kind: Change  # changed | extra | missing | moved
+    expected: str | None  # the reference's step (its label), None for an extra step
+    got: str | None  # the sample's step (its label), None for a missing step
     got_dialect: str | None = None  # how the sample made it, when it did
     # a move: the step's number in the reference's sequence and in the sample's (1-based)
     from_step: int | None = None
     to_step: int | None = None
 
-    @property
-    def text(self) -> str:
-        if self.kind == EXTRA:
-            return f"extra {self.got}"
-        if self.kind == MISSING:
-            return f"missing {self.expected}"
-        if self.kind == MOVED:
-            return f"{self.got} moved from step {self.from_step} to step {self.to_step}"
-        return f"expected {self.expected}, got {self.got}"
+
+class Status(StrEnum):
+    """A sample's sequence against the reference's."""
+
+    IDENTICAL = "identical"
+    DIFFERS = "differs"
+    REFERENCE = "reference"  # it is the reference
+    NO_TRACE = "no trace"  # its trace file is missing: nothing to compare
+    NO_REFERENCE = "no reference"  # the reference has no trace (or no run) to compare with
 
 
 IDENTICAL, DIFFERS, REFERENCE, NO_TRACE, NO_REFERENCE = (
-    "identical", "differs", "reference", "no trace", "no reference")
+    Status.IDENTICAL, Status.DIFFERS, Status.REFERENCE, Status.NO_TRACE, Status.NO_REFERENCE)
+
+
+@dataclass(frozen=True, slots=True)
+class NoTrace:
+    """Why a sample has no sequence: its trace file (None: none was recorded) is missing."""
+
+    trace_file: str | None  # relative to the traces folder
+    run_outcome: str  # the run's outcome (ok, timeout, ...)
+    run_detail: str | None  # the run's one line on what went wrong
+
+
+@dataclass(frozen=True, slots=True)
+class NoReference:
+    """Why there is nothing to compare with: the reference's run has no trace, or there is
+    no run of the reference."""
+
+    reference: str  # the reference sample
+    role: str  # server | client
+    ran: bool  # the reference ran (its trace is missing) or did not run at all
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """How one sample's sequence compares with the reference's."""
 
-    status: str  # identical | differs | reference | no trace | no reference
+    status: Status
     differences: tuple[Difference, ...] = ()  # in alignment order (only when status differs)
     alignment: tuple[Pair, ...] = ()  # the whole alignment (empty without a comparison)
-    note: str = ""  # why there is no comparison (no trace, no reference)
+    why: NoTrace | NoReference | None = None  # why there is no comparison
 
     @property
     def matches(self) -> bool:
@@ -156,22 +187,6 @@ class Verdict:
     @property
     def first_step(self) -> int | None:
         return self.differences[0].step if self.differences else None
-
-    @property
-    def short(self) -> str:
-        """For a table cell: identical, differs at step 6, no trace."""
-        if self.status == DIFFERS:
-            return f"differs at step {self.first_step}"
-        return self.status
-
-    @property
-    def summary(self) -> str:
-        """differs at step k (expected X, got Y; extra Z; missing W)."""
-        if self.status == DIFFERS:
-            return f"{self.short} ({'; '.join(d.text for d in self.differences)})"
-        if self.note:
-            return f"{self.status}: {self.note}"
-        return self.status
 
 
 def _same_call(a: Any, b: Any) -> bool:
@@ -227,7 +242,7 @@ class RowIndex:
     cells: tuple[int | None, ...]  # per sample: index of its step on this row, or None
     # per sample: match | changed | extra | moved, moved away (no step: it is elsewhere),
     # None for a gap
-    kinds: tuple[str | None, ...]
+    kinds: tuple[Change | None, ...]
 
 
 def merge_alignments(ref_len: int, alignments: Sequence[Sequence[Pair]],

@@ -5,7 +5,7 @@
     result.steps, result.attributes
 
 Rules are data (rules.yaml, syscalls.yaml beside this file); each rule kind is one function
-in kinds.py. The textbook sequence of each scenario (scenarios.yaml, named by rules.yaml) comes
+in kinds.py. The textbook sequence of each scenario (harness/scenarios.yaml, named by rules.yaml) comes
 with the rules: `default_rules().textbooks.get("udp", "client")`.
 """
 

@@ -286,22 +286,27 @@ def symbolic_names(walk: SocketWalk, roles: Mapping[int, str],
     return names
 
 
-def describe(s: SocketInfo, mask: Any) -> str:
-    """A description of an unrelated socket that does not change from run to run (no fds,
-    no pids): `AF_UNIX SOCK_STREAM socketpair`, `AF_INET SOCK_DGRAM socket connected to ...`."""
+@dataclass(frozen=True, slots=True)
+class SocketDescription:
+    """What a socket that is not the echo's is, the same from run to run (no fd, no pid)."""
+
+    family: str | None  # AF_UNIX, AF_INET6 ... (None when the trace never showed it)
+    type: str | None  # SOCK_STREAM, SOCK_DGRAM ...
+    origin: str  # socket | socketpair | accept | unknown (made before the trace)
+    bound: str | None = None  # the address it was bound to, as the tables write it
+    connects: tuple[str, ...] = ()  # every address it was connected to, in order
+    sent_to: tuple[str, ...] = ()  # every address it sent datagrams to
+    listening: bool = False
+
+
+def describe(s: SocketInfo, mask: Any) -> SocketDescription:
+    """A socket as an unrelated one is listed: its addresses masked (PORT, PATH) and written
+    as the tables write them."""
     from harness.normalize.steps import format_addr
 
-    parts = [str(s.family) if s.family is not None else "socket of unknown family"]
-    if s.type is not None:
-        parts.append(str(s.type))
-    parts.append({"unknown": "(made before the trace)", "accept": "accepted"}.get(s.origin,
-                                                                                 s.origin))
-    if s.bound is not None:
-        parts.append(f"bound to {format_addr(mask(s.bound))}")
-    if s.connects:
-        parts.append("connected to " + ", ".join(format_addr(mask(a)) for a in s.connects))
-    if s.sent_to:
-        parts.append("sending to " + ", ".join(format_addr(mask(a)) for a in s.sent_to))
-    if s.listening:
-        parts.append("listening")
-    return " ".join(parts)
+    return SocketDescription(
+        family=str(s.family) if s.family is not None else None,
+        type=str(s.type) if s.type is not None else None, origin=s.origin,
+        bound=format_addr(mask(s.bound)) if s.bound is not None else None,
+        connects=tuple(format_addr(mask(a)) for a in s.connects),
+        sent_to=tuple(format_addr(mask(a)) for a in s.sent_to), listening=s.listening)

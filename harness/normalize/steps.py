@@ -12,6 +12,10 @@ from typing import Any
 
 from harness.model import SyscallEvent
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from harness.normalize.sockets import SocketDescription
+
 # Shown in tables where a sample has no step for a row.
 GAP = "—"
 # The outcome of a call that was still blocked when its process died (result null): never
@@ -39,7 +43,9 @@ class Step:
     extras: tuple[str, ...] = ()  # calls folded into this one, shown as "+NAME" (SO_ERROR)
     qualifiers: tuple[str, ...] = ()  # canonical arguments that are compared (SHUT_WR, address)
     count: int = 1  # how many calls of the same dialect were merged into this step
-    aside: str = ""  # set by a rule: unrelated socket activity, listed apart under this heading
+    # set by the socket rules: a call on a socket that is not the echo's, listed apart under
+    # what that socket is
+    aside: SocketDescription | None = None
 
     @property
     def dialect(self) -> str:

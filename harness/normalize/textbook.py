@@ -99,23 +99,27 @@ class Textbook:
                 out += [s.step(address, marks) for s in item.steps]
         return tuple(out)
 
-    def loop_note(self, run: RunRecord | None) -> str:
-        """What the repeats stand for in this run, for the report ("" without repeats)."""
-        parts = []
+    def loops(self, run: RunRecord | None) -> tuple[Loop, ...]:
+        """What the repeats stand for in this run (the renderers say it in words)."""
+        out = []
         for item in self.items:
-            if not isinstance(item, Repeat):
-                continue
-            calls = ", ".join(s.text for s in item.steps)
-            if item.times == PER_MESSAGE:
-                sizes = list(run.sizes) if run is not None else []
-                detail = (f"{len(sizes)} in this run: "
-                          + ", ".join(str(n) for n in sizes) + " bytes") if sizes else \
-                    "1 in this run"
-                parts.append(f"{calls} once per message ({detail}); how many rows depends on "
-                             "the messages")
-            else:
-                parts.append(f"{calls} {item.times} times")
-        return "; ".join(parts)
+            if isinstance(item, Repeat):
+                per_message = item.times == PER_MESSAGE
+                out.append(Loop(steps=tuple(s.text for s in item.steps),
+                                per_message=per_message, times=item.count(run),
+                                sizes=tuple(run.sizes) if run is not None and per_message
+                                else ()))
+        return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Loop:
+    """A repeated block of a textbook, for one run."""
+
+    steps: tuple[str, ...]  # the steps repeated, as written
+    per_message: bool  # once per message of the run (else a fixed number of times)
+    times: int  # how many times in this run
+    sizes: tuple[int, ...]  # the run's message sizes (per_message only)
 
 
 @dataclass(frozen=True, slots=True)

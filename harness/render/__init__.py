@@ -17,7 +17,7 @@ from harness.render.markdown import MarkdownRenderer
 from harness.render.terminal import TerminalRenderer
 
 if TYPE_CHECKING:
-    from harness.report import Report
+    from harness.analysis import Analysis as Report
 
 # Format name -> renderer class.
 RENDERERS: dict[str, type[TerminalRenderer] | type[MarkdownRenderer] | type[JsonRenderer]] = {

@@ -1,81 +1,112 @@
-"""The report for machines: one JSON document with the verdicts, sequences and attributes."""
+"""The results for machines: one JSON document of typed values, no sentences.
+
+What each value means is in the dataclasses of harness/analysis.py, harness/compare.py and
+harness/normalize/attributes.py; the statuses and kinds are their enums' values. A question
+such as "which samples wait in epoll?" is a lookup in `attributes.readiness`.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, fields, is_dataclass
 from typing import Any
 
+from harness.analysis import Analysis, Cell, RoleTable, SampleResult, exit_code
+from harness.compare import Verdict
 from harness.normalize.steps import Step, format_call
-from harness.render import tables as t
-from harness.report import Report, RoleTable, SampleResult, exit_code, run_failure
+
+
+def plain(value: Any) -> Any:
+    """Dataclasses as mappings, tuples as lists (enums are str already)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
 
 
 def step_doc(step: Step) -> dict[str, Any]:
-    return {"step": step.label, "name": step.name, "fd": step.fd, "dialect": step.dialect,
-            "outcome": step.outcome, "qualifiers": list(step.qualifiers), "seqs": list(step.seqs)}
+    return {"step": step.label, "name": step.name, "fd": step.fd, "creates": step.creates,
+            "dialect": step.dialect, "outcome": step.outcome,
+            "qualifiers": list(step.qualifiers), "seqs": list(step.seqs), "count": step.count}
+
+
+def verdict_doc(v: Verdict) -> dict[str, Any]:
+    return {"status": v.status, "first_step": v.first_step,
+            "differences": [asdict(d) for d in v.differences], "why": plain(v.why)}
 
 
 def sample_doc(result: SampleResult) -> dict[str, Any]:
-    v = result.verdict
     doc: dict[str, Any] = {
         "sample": result.sample, "role": result.role, "run": result.run,
-        "trace_file": result.trace_file,
-        "verdict": {"status": v.status, "summary": v.summary, "first_step": v.first_step,
-                    "differences": [asdict(d) for d in v.differences]},
-        "run_outcome": result.record.outcome, "matches": result.matches}
+        "trace_file": result.trace_file, "verdict": verdict_doc(result.verdict),
+        "run_outcome": result.record.outcome, "incomplete": result.incomplete,
+        "matches": result.matches}
     n = result.normalized
     if n is not None:
         doc["steps"] = [step_doc(s) for s in n.steps]
         doc["socket_view"] = [{"seq": s.seqs[0], "tid": s.tid, "call": format_call(s)}
                               for s in n.socket_view]
-        doc["attributes"] = asdict(n.attributes)
+        doc["attributes"] = plain(n.attributes)
     return doc
+
+
+def cell_doc(c: Cell | None) -> dict[str, Any] | None:
+    if c is None or (c.step is None and c.change is None):
+        return None  # a gap
+    return {"change": c.change, "step": c.step.label if c.step else None,
+            "dialect": c.step.dialect if c.step else None, "moved_from": c.moved_from,
+            "moved_up": c.moved_up}
 
 
 def table_doc(table: RoleTable) -> dict[str, Any]:
     names = [s.sample for s in table.samples]
     book = table.textbook_verdict
     textbook = None if book is None else {
-        "steps": [s.label for s in table.textbook], "note": table.textbook_note,
-        "base_verdict": {"status": book.status, "summary": book.summary,
-                         "first_step": book.first_step}}
+        "steps": [s.label for s in table.textbook], "loops": plain(table.textbook_loops),
+        "base_verdict": verdict_doc(book)}
     return {"role": table.role, "reference": table.reference, "base": table.base,
-            "note": table.note, "samples": names, "textbook": textbook,
+            "reference_has_trace": table.reference_has_trace, "samples": names,
+            "textbook": textbook,
             "rows": [{"step": r.step, "label": r.label,
-                      **({"textbook": r.textbook} if book is not None else {}),
-                      "cells": dict(zip(names, r.cells))}
+                      **({"textbook": cell_doc(r.textbook)} if book is not None else {}),
+                      "cells": dict(zip(names, (cell_doc(c) for c in r.cells)))}
                      for r in table.rows],
-            "verdicts": {s.sample: t.verdict_cell(s) for s in table.samples}}
+            "verdicts": {s.sample: {"status": s.verdict.status,
+                                    "first_step": s.verdict.first_step,
+                                    "run_outcome": s.record.outcome,
+                                    "incomplete": s.incomplete} for s in table.samples}}
 
 
-def grid_doc(report: Report) -> dict[str, Any]:
-    grid = report.grid
+def grid_doc(analysis: Analysis) -> dict[str, Any]:
+    grid = analysis.grid
     return {"scenarios": list(grid.scenarios),
             "rows": [{"sample": row.sample, "role": row.role,
-                      "cells": {sc: {"status": c.status, "text": c.text, "run": c.run,
-                                     "first_step": c.step}
-                                for sc, c in zip(grid.scenarios, row.cells)}}
+                      "cells": {sc: plain(c) for sc, c in zip(grid.scenarios, row.cells)}}
                      for row in grid.rows]}
 
 
 class JsonRenderer:
     extension = ".json"
 
-    def render(self, report: Report) -> str:
+    def render(self, analysis: Analysis) -> str:
         doc = {
-            "reference": report.reference, "level": report.level,
-            "started_at": report.started_at, "exit_code": exit_code(report),
-            "grid": grid_doc(report),
+            "reference": analysis.reference, "level": analysis.level,
+            "started_at": analysis.started_at, "exit_code": exit_code(analysis),
+            "grid": grid_doc(analysis),
             "scenarios": [{
                 "name": sc.name, "note": sc.note,
                 "tables": [table_doc(tb) for tb in sc.tables],
-                "runs": [{"folder": run.folder, "outcome": run.record.outcome,
-                          "detail": run.record.detail, "failure": run_failure(run.record),
+                "runs": [{"folder": run.folder,
+                          # the run's temporary socket path changes from run to run: PATH
+                          "record": {**run.record.to_dict(),
+                                     "path": "PATH" if run.record.path else None},
                           "server": sample_doc(run.server), "client": sample_doc(run.client)}
                          for run in sc.runs]}
-                for sc in report.scenarios],
-            "skipped": [s.to_dict() for s in report.skipped],
-            "failed": [f.to_dict() for f in report.failed],
+                for sc in analysis.scenarios],
+            "skipped": [s.to_dict() for s in analysis.skipped],
+            "failed": [f.to_dict() for f in analysis.failed],
         }
         return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from harness.normalize.steps import format_call
 from harness.render.text import TextRenderer
-from harness.report import Report, SampleResult
+from harness.analysis import Analysis as Report, SampleResult
+from harness.render import words
+from harness.render.attributes import unrelated
 
 
 class MarkdownRenderer(TextRenderer):
@@ -39,12 +41,12 @@ class MarkdownRenderer(TextRenderer):
         out.append("")
         n = result.normalized
         if n is None:
-            return out + [f"No trace: {result.verdict.note or 'missing'}.", ""]
+            return out + [f"No trace: {words.why(result.verdict) or 'missing'}.", ""]
         threads = len({s.tid for s in n.socket_view}) > 1
         lines = [f"{s.seqs[0]:>5}  " + (f"[{s.tid}] " if threads else "") + format_call(s)
                  for s in n.socket_view]
         out += self.block(lines or ["(no calls on the echo's sockets)"]) + [""]
         if n.attributes.unrelated:
             out += ["Unrelated socket activity:", ""]
-            out += self.bullets([u.text for u in n.attributes.unrelated]) + [""]
+            out += self.bullets([unrelated(u) for u in n.attributes.unrelated]) + [""]
         return out

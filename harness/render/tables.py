@@ -6,8 +6,10 @@ escaping of cells) differ, like one table builder with two row styles.
 
 from __future__ import annotations
 
+from harness.analysis import Analysis, RoleTable, SampleResult, ScenarioResult
 from harness.normalize.steps import GAP
-from harness.report import Report, RoleTable, SampleResult, ScenarioReport, run_failure
+from harness.render import words
+from harness.render.attributes import attribute_rows
 
 TEXTBOOK = "textbook"
 GRID_LEGEND = ("Each sample against the reference sample of its role. differs (step k): "
@@ -28,21 +30,12 @@ def column_title(table: RoleTable, result: SampleResult) -> str:
     return f"{result.sample} (ref)" if result.sample == table.reference else result.sample
 
 
-def verdict_cell(result: SampleResult) -> str:
-    text = result.verdict.short
-    if result.run_failed:
-        text += f"; run {result.record.outcome}"
-    if result.incomplete:
-        text += "; trace incomplete"
-    return text
-
-
-def grid_table(report: Report) -> Table:
+def grid_table(report: Analysis) -> Table:
     """Rows the samples (one per role), columns the scenarios."""
     grid = report.grid
     headers = ["sample", "role", *grid.scenarios]
     rows = [[row.sample + (" (ref)" if row.sample == report.reference else ""), row.role,
-             *(c.text for c in row.cells)] for row in grid.rows]
+             *(words.grid_cell(c) for c in row.cells)] for row in grid.rows]
     return headers, rows
 
 
@@ -52,9 +45,11 @@ def steps_table(table: RoleTable) -> Table:
     book = [TEXTBOOK] if table.textbook else []
     headers = ["#", "step", *book] + [column_title(table, s) for s in table.samples]
     rows = [[str(r.step) if r.step is not None else "+", r.label,
-             *([r.textbook] if book else []), *r.cells] for r in table.rows]
+             *([words.cell(r.textbook or words.NO_CELL)] if book else []),
+             *(words.cell(c) for c in r.cells)]
+            for r in table.rows]
     rows.append(["", "verdict", *([""] if book else []),
-                 *(verdict_cell(s) for s in table.samples)])
+                 *(words.verdict_cell(s) for s in table.samples)])
     return headers, rows
 
 
@@ -64,13 +59,14 @@ def textbook_line(table: RoleTable) -> str | None:
     if v is None or table.base is None:
         return None
     who = f"{table.base} (reference)" if table.base == table.reference else table.base
-    return f"{who} against the textbook: {v.summary}"
+    return f"{who} against the textbook: {words.verdict_summary(v)}"
 
 
 def attributes_table(table: RoleTable) -> Table:
     """Rows the attributes, columns the samples; rows empty for every sample are left out."""
     headers = ["attribute"] + [column_title(table, s) for s in table.samples]
-    per_sample = [dict(s.normalized.attributes.rows()) if s.normalized is not None else {}
+    per_sample = [dict(attribute_rows(s.normalized.attributes)) if s.normalized is not None
+                  else {}
                   for s in table.samples]
     labels = next((list(d) for d in per_sample if d), [])
     rows = []
@@ -84,36 +80,38 @@ def attributes_table(table: RoleTable) -> Table:
 
 def differences(table: RoleTable) -> list[str]:
     """One line per sample that is not identical to the reference."""
-    return [f"{s.sample}: {s.verdict.summary}" for s in table.samples
+    return [f"{s.sample}: {words.verdict_summary(s.verdict)}" for s in table.samples
             if s.verdict.status not in ("identical", "reference")]
 
 
-def runs_table(scenario: ScenarioReport) -> Table:
+def runs_table(scenario: ScenarioResult) -> Table:
     headers = ["run", "outcome", "server", "client", "detail"]
-    rows = [[run.folder, run.record.outcome, run.server.verdict.short, run.client.verdict.short,
-             run.record.detail or ""] for run in scenario.runs]
+    rows = [[run.folder, run.record.outcome, words.verdict_short(run.server.verdict),
+             words.verdict_short(run.client.verdict), run.record.detail or ""]
+            for run in scenario.runs]
     return headers, rows
 
 
-def failures(scenario: ScenarioReport) -> list[tuple[str, list[str]]]:
+def failures(scenario: ScenarioResult) -> list[tuple[str, list[str]]]:
     """(run folder, lines) for every run that failed."""
-    return [(run.folder, run_failure(run.record)) for run in scenario.runs if not run.record.ok]
+    return [(run.folder, words.run_failure(run.record)) for run in scenario.runs
+            if not run.record.ok]
 
 
-def build_failures(report: Report) -> list[tuple[str, list[str]]]:
+def build_failures(report: Analysis) -> list[tuple[str, list[str]]]:
     """(sample and role, lines) for every sample whose build failed: the reason, then the
     last lines the build printed."""
     return [(f"{f.role} {f.name}", [f.reason, *f.output.splitlines()[-STDERR_LINES:]])
             for f in report.failed]
 
 
-def skipped_table(report: Report) -> Table:
+def skipped_table(report: Analysis) -> Table:
     headers = ["sample", "role", "reason", "install"]
     rows = [[s.name, s.role, s.reason, s.hint or ""] for s in report.skipped]
     return headers, rows
 
 
-def summary_line(report: Report) -> str:
+def summary_line(report: Analysis) -> str:
     runs = sum(len(sc.runs) for sc in report.scenarios)
     failed = sum(1 for sc in report.scenarios for r in sc.runs if not r.record.ok)
     differ = sum(1 for r in report.results() if r.verdict.status == "differs")

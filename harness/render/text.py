@@ -7,7 +7,8 @@ block of lines look; `extra_sections` lets Markdown add the socket views.
 from __future__ import annotations
 
 from harness.render import tables as t
-from harness.report import Report
+from harness.render import words
+from harness.analysis import Analysis as Report
 
 
 class TextRenderer:
@@ -59,10 +60,10 @@ class TextRenderer:
                 out.append("")
                 if i == 0 and sc.note:
                     out += [*self.para(sc.note), ""]
-                if table.note:
-                    out += [*self.para(table.note), ""]
-                if table.textbook_note:
-                    out += [*self.para(f"textbook: {table.textbook_note}."), ""]
+                if words.table_note(table):
+                    out += [*self.para(words.table_note(table)), ""]
+                if table.textbook_loops:
+                    out += [*self.para(f"textbook: {words.loops(table.textbook_loops)}."), ""]
                 out += self.table(t.steps_table(table))
                 out.append("")
                 book = t.textbook_line(table)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.report import build_report, explain
+from harness.analysis import analyze as build_report
+from harness.render.explain import explain
 
 from e2ehelp import PYTHON, REPO, SampleTree
 

@@ -7,7 +7,8 @@ import pytest
 import yaml
 
 from harness.model import RunRecord
-from harness.report import build_report, explain
+from harness.analysis import analyze as build_report
+from harness.render.explain import explain
 
 SCENARIOS = ["tcp", "tcp-session", "udp", "unix", "tcp6"]
 

@@ -23,7 +23,9 @@ from pathlib import Path
 import pytest
 
 from harness.render import render
-from harness.report import Report, build_report, explain
+from harness.analysis import Analysis as Report
+from harness.analysis import analyze as build_report
+from harness.render.explain import explain
 
 HERE = Path(__file__).resolve().parent
 EXPECTED = HERE / "expected"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from harness.render import words  # noqa: E402
+
 import fixtures_traces as ft
 import pytest
 
@@ -89,21 +91,21 @@ def test_identical_despite_dialects() -> None:
              st("recv conn", "read"), st("send conn", "write"), st("close conn"),
              st("close listener")]
     v = compare(SERVER, other)
-    assert v.status == "identical" and v.summary == "identical" and v.matches
+    assert v.status == "identical" and words.verdict_summary(v) == "identical" and v.matches
 
 
 def test_negative_control_server_echoes_twice() -> None:
     got = SERVER[:6] + [st("send conn")] + SERVER[6:]
     v = compare(SERVER, got)
     assert v.status == "differs"
-    assert v.summary == "differs at step 7 (extra send(conn))"
+    assert words.verdict_summary(v) == "differs at step 7 (extra send(conn))"
     assert [(d.kind, d.got) for d in v.differences] == [("extra", "send(conn)")]
 
 
 def test_negative_control_server_closes_before_echo() -> None:
     got = SERVER[:5] + SERVER[6:]
     v = compare(SERVER, got)
-    assert v.summary == "differs at step 6 (missing send(conn))"
+    assert words.verdict_summary(v) == "differs at step 6 (missing send(conn))"
 
 
 def test_negative_control_client_connects_twice() -> None:
@@ -112,7 +114,7 @@ def test_negative_control_client_connects_twice() -> None:
     v = compare(CLIENT, got)
     assert v.status == "differs"
     assert v.first_step is not None and v.first_step <= 3
-    texts = [d.text for d in v.differences]
+    texts = [words.difference(d) for d in v.differences]
     assert "missing send(sock)" in texts
     assert "extra sock2 = socket()" in texts
     assert "extra connect(sock2) → ECONNREFUSED" in texts
@@ -121,7 +123,7 @@ def test_negative_control_client_connects_twice() -> None:
 def test_changed_step_reads_expected_got() -> None:
     got = CLIENT[:3] + [st("recv sock !EOF")] + CLIENT[4:]
     v = compare(CLIENT, got)
-    assert v.summary == "differs at step 4 (expected recv(sock), got recv(sock) → EOF)"
+    assert words.verdict_summary(v) == "differs at step 4 (expected recv(sock), got recv(sock) → EOF)"
 
 
 # -- negative controls from whole traces -------------------------------------------------------
@@ -134,9 +136,9 @@ def test_negative_controls_from_traces() -> None:
     ref_s = canonical(ft.python_stdlib_server(), "server")
     ref_c = canonical(ft.python_stdlib_client(), "client")
     twice = compare(ref_s, canonical(ft.echo_twice_server(), "server"))
-    assert twice.summary == "differs at step 7 (extra send(conn))"
+    assert words.verdict_summary(twice) == "differs at step 7 (extra send(conn))"
     early = compare(ref_s, canonical(ft.close_before_echo_server(), "server"))
-    assert early.summary == "differs at step 6 (missing send(conn))"
+    assert words.verdict_summary(early) == "differs at step 6 (missing send(conn))"
     connect2 = compare(ref_c, canonical(ft.connect_twice_client(), "client"))
     assert connect2.first_step == 3
     assert compare(ref_s, canonical(ft.c_server(), "server")).status == "identical"
@@ -169,20 +171,20 @@ def scenario_canonical(trace, scenario: str, role: str) -> tuple[Step, ...]:
 def test_udp_client_that_never_waits_for_the_reply() -> None:
     ref = scenario_canonical(ft.python_stdlib_client_udp(), "udp", "client")
     v = compare(ref, scenario_canonical(ft.no_wait_client_udp(), "udp", "client"))
-    assert v.summary == "differs at step 3 (missing recv(sock))"
+    assert words.verdict_summary(v) == "differs at step 3 (missing recv(sock))"
 
 
 def test_udp_client_that_connects_first_differs_by_the_connect_only() -> None:
     ref = scenario_canonical(ft.python_stdlib_client_udp(), "udp", "client")
     v = compare(ref, scenario_canonical(ft.c_client_udp_connected(), "udp", "client"))
-    assert v.summary == "differs at step 2 (extra connect(sock, 127.0.0.1:PORT))"
+    assert words.verdict_summary(v) == "differs at step 2 (extra connect(sock, 127.0.0.1:PORT))"
 
 
 def test_unix_server_that_never_listens_and_echoes_over_a_socketpair() -> None:
     ref = scenario_canonical(ft.python_stdlib_server_unix(), "unix", "server")
     v = compare(ref, scenario_canonical(ft.no_listen_server_unix(), "unix", "server"))
     assert v.first_step == 3
-    assert [d.text for d in v.differences] == [
+    assert [words.difference(d) for d in v.differences] == [
         "missing listen(listener)", "missing conn = accept(listener)", "missing recv(conn)",
         "missing send(conn)", "missing close(conn)"]
 
@@ -198,7 +200,7 @@ def test_session_client_that_sends_everything_before_reading() -> None:
     v = compare(ref, got)
     assert v.first_step == 4
     # which of the receives went where cannot be told: missing and extra, not moves
-    assert v.differences[0].text == "missing recv(sock)"
+    assert words.difference(v.differences[0]) == "missing recv(sock)"
     # the alignment puts the batch's second send against the reference's second send (step 5)
     assert v.alignment[4] == Pair(4, 3, MATCH)
 
@@ -222,13 +224,13 @@ def test_a_step_made_elsewhere_is_a_move_not_an_extra_and_a_missing() -> None:
                    "close(listener)", "recv(conn)", "send(conn)", "close(conn)")
     v = compare(ref, got)
     assert v.status == "differs"
-    assert [d.text for d in v.differences] == ["close(listener) moved from step 8 to step 5"]
+    assert [words.difference(d) for d in v.differences] == ["close(listener) moved from step 8 to step 5"]
     assert v.first_step == 5
     moved = [p for p in v.alignment if p.kind in ("moved", "moved away")]
     assert moved == [Pair(None, 4, "moved", partner=7), Pair(7, None, "moved away", partner=4)]
     # a step that is only extra, or only missing, is not a move
     v = compare(ref, got[:4] + got[5:])
-    assert [d.text for d in v.differences] == ["missing close(listener)"]
+    assert [words.difference(d) for d in v.differences] == ["missing close(listener)"]
     # nor one of several like steps: the second of two sends made later is an extra send
     v = compare(ref[:5] + [ref[5], ref[5]] + ref[6:], ref[:5] + [ref[5]] + ref[6:7]
                 + [ref[5]] + ref[7:])
@@ -247,5 +249,5 @@ def test_session_implementations_with_other_pieces_are_identical() -> None:
 def test_tcp6_wildcard_bind_is_a_changed_address() -> None:
     ref = scenario_canonical(ft.python_stdlib_server6(), "tcp6", "server")
     v = compare(ref, scenario_canonical(ft.c_server6(), "tcp6", "server"))
-    assert v.summary == ("differs at step 2 (expected bind(listener, [::1]:PORT), got "
+    assert words.verdict_summary(v) == ("differs at step 2 (expected bind(listener, [::1]:PORT), got "
                          "bind(listener, [::]:PORT))")

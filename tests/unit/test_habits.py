@@ -12,7 +12,11 @@ from pathlib import Path
 import pytest
 
 from harness.render import render
-from harness.report import Report, SampleResult, build_report, exit_code
+from harness.analysis import Analysis as Report
+from harness.analysis import SampleResult, exit_code
+from harness.render.attributes import attribute_rows
+from harness.analysis import analyze as build_report
+from harness.render import words
 
 SET = Path(__file__).resolve().parents[1] / "golden" / "sets" / "recorded-habits"
 
@@ -29,7 +33,7 @@ def result(report: Report, sample: str, role: str = "server") -> SampleResult:
 
 def attributes(r: SampleResult) -> dict[str, str]:
     assert r.normalized is not None
-    return dict(r.normalized.attributes.rows())
+    return dict(attribute_rows(r.normalized.attributes))
 
 
 def table(report: Report, scenario: str, role: str = "server"):
@@ -40,13 +44,13 @@ def table(report: Report, scenario: str, role: str = "server"):
 def column(report: Report, scenario: str, sample: str, role: str = "server") -> list[str]:
     t = table(report, scenario, role)
     i = [s.sample for s in t.samples].index(sample)
-    return [row.cells[i] for row in t.rows]
+    return [words.cell(row.cells[i]) for row in t.rows]
 
 
 def test_a_lookup_probe_socket_is_not_an_echo_socket(report: Report) -> None:
     for role in ("server", "client"):
         r = result(report, "probe-first", role)
-        assert r.verdict.status == "identical", r.verdict.summary
+        assert r.verdict.status == "identical", words.verdict_summary(r.verdict)
         attrs = attributes(r)
         assert attrs["addressing"] == "—"
         assert "SOCK_DGRAM socket connected to" in attrs["unrelated sockets"]
@@ -62,7 +66,7 @@ def test_the_socket_type_is_shown_and_compared(report: Report) -> None:
     r = result(report, "udp-in-tcp")
     first = r.verdict.differences[0]
     assert first.step == 1
-    assert first.text == "expected listener = socket(), got sock = socket(SOCK_DGRAM)"
+    assert words.difference(first) == "expected listener = socket(), got sock = socket(SOCK_DGRAM)"
     assert column(report, "tcp", "udp-in-tcp")[0] == \
         "≠ sock = socket(SOCK_DGRAM) (socket(SOCK_DGRAM, SOCK_CLOEXEC))"
     assert attributes(r)["socket type"] == "SOCK_DGRAM"
@@ -73,7 +77,7 @@ def test_a_call_that_never_returned_is_a_difference(report: Report) -> None:
     r = result(report, "udp-waits-again")
     assert r.record.outcome == "timeout"
     assert r.verdict.status == "differs"
-    assert "extra recv(sock) … never returned" in [d.text for d in r.verdict.differences]
+    assert "extra recv(sock) … never returned" in [words.difference(d) for d in r.verdict.differences]
     last = r.steps[-1]
     assert (last.label, last.dialect, last.result) == ("recv(sock) … never returned",
                                                        "recvfrom", None)
@@ -90,7 +94,7 @@ def test_a_failed_build_is_a_failure_not_a_skip(report: Report) -> None:
     assert failed.reason.startswith("build failed with exit status 1 (cc ")
     assert "error: expected" in failed.output
     row = next(r for r in report.grid.rows if r.sample == "build-fails")
-    assert [c.text for c in row.cells] == ["failed (build)", "n/a"]
+    assert [words.grid_cell(c) for c in row.cells] == ["failed (build)", "n/a"]
     assert exit_code(report) == 1
     text = render(report, "terminal")
     assert "Samples that failed to build" in text and "error: expected" in text
@@ -99,7 +103,7 @@ def test_a_failed_build_is_a_failure_not_a_skip(report: Report) -> None:
 
 def test_terminal_and_seek_probes_fold_into_an_attribute(report: Report) -> None:
     r = result(report, "tty-probe")
-    assert r.verdict.status == "identical", r.verdict.summary
+    assert r.verdict.status == "identical", words.verdict_summary(r.verdict)
     assert attributes(r)["runtime probes"] == \
         "ioctl(TCGETS) → ENOTTY x2, lseek → ESPIPE x2, newfstatat x2"
     assert r.normalized is not None
@@ -111,7 +115,7 @@ def test_terminal_and_seek_probes_fold_into_an_attribute(report: Report) -> None
 
 def test_epoll_never_waited_on_and_options_set_again(report: Report) -> None:
     r = result(report, "epoll-registered")
-    assert r.verdict.status == "identical", r.verdict.summary
+    assert r.verdict.status == "identical", words.verdict_summary(r.verdict)
     attrs = attributes(r)
     assert attrs["readiness API"] == "epoll: registered, never waited"
     assert attrs["I/O model"] == "blocking"
@@ -120,7 +124,7 @@ def test_epoll_never_waited_on_and_options_set_again(report: Report) -> None:
 
 def test_a_listener_closed_early_is_a_move(report: Report) -> None:
     r = result(report, "listener-closed-early")
-    assert [d.text for d in r.verdict.differences] == [
+    assert [words.difference(d) for d in r.verdict.differences] == [
         "close(listener) moved from step 8 to step 5"]
     assert r.verdict.first_step == 5
     t = table(report, "tcp")
@@ -134,7 +138,7 @@ def test_a_listener_closed_early_is_a_move(report: Report) -> None:
 
 def test_peek_and_two_way_shutdown_are_steps(report: Report) -> None:
     r = result(report, "peek-shutdown")
-    assert [d.text for d in r.verdict.differences] == [
+    assert [words.difference(d) for d in r.verdict.differences] == [
         "extra recv(conn, MSG_PEEK)", "extra shutdown(conn, SHUT_RDWR)"]
     assert "recvfrom(MSG_PEEK)" in column(report, "tcp", "peek-shutdown")
     assert "shutdown(SHUT_RDWR)" in column(report, "tcp", "peek-shutdown")
@@ -145,11 +149,11 @@ def test_peek_and_two_way_shutdown_are_steps(report: Report) -> None:
 
 
 def test_the_negative_controls_keep_their_verdicts(report: Report) -> None:
-    assert result(report, "echo-twice").verdict.summary == \
+    assert words.verdict_summary(result(report, "echo-twice").verdict) == \
         "differs at step 7 (extra send(conn))"
-    assert result(report, "close-before-echo").verdict.summary == \
+    assert words.verdict_summary(result(report, "close-before-echo").verdict) == \
         "differs at step 6 (missing send(conn))"
-    assert result(report, "go-copy").verdict.summary == \
+    assert words.verdict_summary(result(report, "go-copy").verdict) == \
         "differs at step 7 (extra recv(conn) → EOF)"
-    assert result(report, "udp-no-wait", "client").verdict.summary == \
+    assert words.verdict_summary(result(report, "udp-no-wait", "client").verdict) == \
         "differs at step 3 (missing recv(sock))"

@@ -8,6 +8,7 @@ import fixtures_traces as ft
 import pytest
 
 from harness.model import Trace
+from harness.render import attributes as words
 from harness.normalize.sockets import walk_sockets
 from harness.normalize.syscalls import load_syscall_table
 from harness.normalize import (LEVELS, NormalizeError, declare_own_options, format_call,
@@ -60,7 +61,7 @@ def test_levels() -> None:
     assert raw.steps[0].fd == "" and raw.steps[0].syscall == "epoll_create1"
     # the socket view: only the echo's sockets, names, PORT; the self-pipe set aside
     assert {s.fd.split(",")[0] for s in sock.steps} == {"listener", "conn"}
-    assert all("AF_UNIX" in s.aside for s in sock.unrelated)
+    assert all(s.aside is not None and s.aside.family == "AF_UNIX" for s in sock.unrelated)
     assert sock.steps == sock.socket_view == canon.socket_view
     bind = next(s for s in sock.steps if s.syscall == "bind")
     assert format_call(bind) == "bind(listener, addr=127.0.0.1:PORT) = 0"
@@ -80,26 +81,30 @@ def test_unknown_level_and_role() -> None:
 
 def test_attributes_of_asyncio() -> None:
     a = normalize(ft.python_asyncio_server(), ft.run_record("a", "a"), "server").attributes
-    assert a.io_model == "non-blocking: ioctl(FIONBIO)"
-    assert a.readiness == "epoll, level-triggered (epoll_wait)"
-    assert a.backlog == "100"
+    assert words.io_model(a.io_model) == "non-blocking: ioctl(FIONBIO)"
+    assert words.readiness(a.readiness) == "epoll, level-triggered (epoll_wait)"
+    assert a.backlogs == (100,)
+    assert [(u.api, u.waits, u.edge_triggered) for u in a.readiness] == [
+        ("epoll", ("epoll_wait",), False)]
     assert a.eagain == 1
     assert [(o.fd, o.level, o.name, o.value) for o in a.options] == [
         ("listener", "SOL_SOCKET", "SO_REUSEADDR", 1), ("conn", "SOL_TCP", "TCP_NODELAY", 1)]
-    assert [(u.what, u.sockets) for u in a.unrelated] == [("AF_UNIX SOCK_STREAM socketpair", 2)]
-    assert a.closing == "close"
+    assert [(words.socket_description(u.what), u.sockets) for u in a.unrelated] == [
+        ("AF_UNIX SOCK_STREAM socketpair", 2)]
+    assert dict(words.attribute_rows(a))["closing"] == "close"
 
 
 def test_attributes_of_node_and_java() -> None:
     a = normalize(ft.node_server(), ft.run_record("n", "n"), "server").attributes
-    assert a.io_model == "non-blocking: SOCK_NONBLOCK, accept4(SOCK_NONBLOCK)"
-    assert a.readiness == "epoll, level-triggered (epoll_pwait)"
-    assert a.closing == "shutdown(SHUT_WR), waits for EOF, close"
+    assert words.io_model(a.io_model) == "non-blocking: SOCK_NONBLOCK, accept4(SOCK_NONBLOCK)"
+    assert words.readiness(a.readiness) == "epoll, level-triggered (epoll_pwait)"
+    assert dict(words.attribute_rows(a))["closing"] == "shutdown(SHUT_WR), waits for EOF, close"
     assert (a.threads, a.processes, a.socket_threads) == (7, 1, 1)
     j = normalize(ft.java_server(), ft.run_record("j", "j"), "server").attributes
-    assert j.family == "AF_INET6 (v4-mapped IPv4)"
-    assert j.backlog == "50"
-    assert [u.what for u in j.unrelated] == ["AF_INET6 SOCK_DGRAM socket"]
+    assert words.families(j) == "AF_INET6 (v4-mapped IPv4)"
+    assert (j.families, j.v4_mapped, j.backlogs) == (("AF_INET6",), True, (50,))
+    assert [words.socket_description(u.what) for u in j.unrelated] == [
+        "AF_INET6 SOCK_DGRAM socket"]
     assert j.threads == 2
 
 
@@ -112,7 +117,7 @@ def test_edge_triggered_and_poll_readiness() -> None:
     b.epoll_wait(9, [3], ready=[3], syscall="epoll_pwait")
     b.poll([3], ready=[3])
     a = normalize(b.build(), ft.run_record("g", "g"), "client").attributes
-    assert a.readiness == "epoll, edge-triggered (epoll_pwait); poll"
+    assert words.readiness(a.readiness) == "epoll, edge-triggered (epoll_pwait); poll"
     assert a.readiness_calls == 3
 
 
@@ -122,7 +127,7 @@ def test_declared_options_hook() -> None:
     declared = declare_own_options(a, ["TCP_NODELAY"])
     assert [(o.name, o.origin) for o in declared.options] == [("SO_REUSEADDR", "runtime"),
                                                               ("TCP_NODELAY", "sample")]
-    assert "by the runtime" in declared.options[0].text
+    assert "by the runtime" in words.option(declared.options[0])
 
 
 def test_a_failing_rule_is_named(tmp_path: Path) -> None:
@@ -140,7 +145,8 @@ def test_a_failing_rule_is_named(tmp_path: Path) -> None:
 
 def test_empty_trace() -> None:
     n = normalize(ft.TraceBuilder().build(), ft.run_record("x", "x"), "server")
-    assert n.steps == () and n.attributes.closing == "—" and n.attributes.io_model == "blocking"
+    rows = dict(words.attribute_rows(n.attributes))
+    assert n.steps == () and rows["closing"] == "—" and rows["I/O model"] == "blocking"
 
 
 # -- the other scenarios -----------------------------------------------------------------------
@@ -225,19 +231,20 @@ def test_unix_path_never_reaches_the_steps() -> None:
 
 def test_attributes_of_the_other_scenarios() -> None:
     udp_server = scenario_steps(ft.python_stdlib_server_udp(), "udp", "server").attributes
-    assert (udp_server.addressing, udp_server.family, udp_server.backlog) == (
-        "sendto with address", "AF_INET", "—")
+    rows = lambda a: dict(words.attribute_rows(a))  # noqa: E731
+    assert (rows(udp_server)["addressing"], rows(udp_server)["address family"],
+            rows(udp_server)["listen backlog"]) == ("sendto with address", "AF_INET", "—")
     connected = scenario_steps(ft.c_client_udp_connected(), "udp", "client").attributes
-    assert connected.addressing == "connect + send"
+    assert rows(connected)["addressing"] == "connect + send"
     no_wait = scenario_steps(ft.no_wait_client_udp(), "udp", "client").attributes
-    assert no_wait.addressing == "sendto with address"
+    assert rows(no_wait)["addressing"] == "sendto with address"
     tcp = scenario_steps(ft.python_stdlib_server(), "tcp", "server").attributes
-    assert tcp.addressing == "—"
-    assert scenario_steps(ft.python_stdlib_server6(), "tcp6", "server").attributes.family == \
-        "AF_INET6"
+    assert rows(tcp)["addressing"] == "—" and tcp.datagrams == ()
+    assert words.families(scenario_steps(ft.python_stdlib_server6(), "tcp6",
+                                         "server").attributes) == "AF_INET6"
     unix = scenario_steps(ft.no_listen_server_unix(), "unix", "server").attributes
-    assert unix.family == "AF_UNIX"
-    assert [u.short for u in unix.unrelated] == [
+    assert words.families(unix) == "AF_UNIX"
+    assert [words.unrelated_short(u) for u in unix.unrelated] == [
         "AF_UNIX SOCK_STREAM socketpair: 2 sockets, 5 calls"]
 
 
@@ -267,7 +274,7 @@ def test_a_socket_call_refused_on_a_non_socket_is_no_unrelated_socket() -> None:
         assert quiet.attributes.unrelated == ()
         assert [s.label for s in quiet.steps] == SERVER_CANONICAL
     noisy = normalize(_server_with_a_first_call(7, None), run, "server").attributes
-    assert [(u.what, u.sockets) for u in noisy.unrelated] == [
+    assert [(words.socket_description(u.what), u.sockets) for u in noisy.unrelated] == [
         ("socket of unknown family (made before the trace)", 1)]
 
 
@@ -319,7 +326,7 @@ def _stream_client(switch_back: bool, send_flags: tuple[str, ...] = ()) -> Trace
 
 def test_a_socket_non_blocking_for_its_connect_only_is_told_apart() -> None:
     run = ft.run_record("p", "p")
-    io = lambda t: normalize(t, run, "client").attributes.io_model  # noqa: E731
+    io = lambda t: words.io_model(normalize(t, run, "client").attributes.io_model)  # noqa: E731
     assert io(_stream_client(True)) == "blocking (fcntl(O_NONBLOCK) around connect only)"
     assert io(_stream_client(True, ("MSG_DONTWAIT",))) == (
         "non-blocking: MSG_DONTWAIT, fcntl(O_NONBLOCK) around connect only")

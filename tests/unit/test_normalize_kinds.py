@@ -12,6 +12,7 @@ from harness.model import RunRecord, SyscallEvent, Trace
 from harness.normalize.kinds import KINDS, Messages
 from harness.normalize.rules import Context, Rule, RuleError, default_rules, parse_rule
 from harness.normalize.steps import Step, step_from_event
+from harness.render.attributes import socket_description
 
 TABLE = default_rules().syscalls
 
@@ -76,7 +77,7 @@ def test_echo_sockets_names_listener_and_conn_and_sets_other_sockets_aside() -> 
                     ("recvfrom", "conn", ""), ("close", "conn", ""), ("close", "listener", "")]
     aside = [s for s in out if s.aside]
     assert [s.syscall for s in aside] == ["socketpair", "close"]
-    assert aside[0].aside == "AF_UNIX SOCK_STREAM socketpair"
+    assert socket_description(aside[0].aside) == "AF_UNIX SOCK_STREAM socketpair"
     # the fd argument is rewritten to the symbolic name
     assert [s.args.get("fd") for s in out if s.syscall == "recvfrom"] == ["conn"]
 
@@ -161,7 +162,7 @@ def test_echo_sockets_ignores_another_port() -> None:
     trace = b.build()
     out = apply("echo_sockets", raw_steps(trace), context(trace), level="socket")
     assert all(s.aside for s in out)
-    assert "connected to 127.0.0.1:40124" in out[0].aside
+    assert "connected to 127.0.0.1:40124" in socket_description(out[0].aside)  # type: ignore
 
 
 def test_echo_sockets_readiness_call_named_by_its_echo_fds() -> None:
@@ -444,14 +445,14 @@ def test_echo_sockets_listener_made_before_the_trace() -> None:
     out = apply("echo_sockets", raw_steps(trace), context(trace), level="socket")
     assert [(s.syscall, s.fd, s.creates) for s in out] == [("accept", "other1", "other2"),
                                                           ("recvfrom", "other2", "")]
-    assert out[0].aside == "AF_INET SOCK_STREAM accepted"
+    assert socket_description(out[0].aside) == "AF_INET SOCK_STREAM accepted"
 
 
 # -- the other scenarios: which sockets are the echo's -------------------------------------------
 
 def kept(trace: Trace, run: RunRecord) -> list[tuple[str, str, str]]:
     out = apply("echo_sockets", raw_steps(trace), context(trace, run=run), level="socket")
-    return [(s.syscall, s.fd, s.aside) for s in out]
+    return [(s.syscall, s.fd, socket_description(s.aside) if s.aside else "") for s in out]
 
 
 def test_echo_sockets_unix_by_the_run_path() -> None:

@@ -9,6 +9,7 @@ import fixtures_traces as ft
 import pytest
 import yaml
 
+from harness.render import words
 from harness.normalize import DEFAULT_RULES, RuleError, load_rules, normalize
 from harness.normalize.rules import default_rules
 from harness.normalize.textbook import (DEFAULT_TEXTBOOKS, TextbookError, load_textbooks,
@@ -54,7 +55,7 @@ def test_tcp_textbook_for_a_run() -> None:
         "listener = socket()", "bind(listener, 127.0.0.1:PORT)", "listen(listener)",
         "conn = accept(listener)", "recv(conn)", "send(conn)", "close(conn)", "close(listener)"]
     assert [s.dialect for s in steps][:4] == ["socket", "bind", "listen", "accept"]
-    assert book.loop_note(run) == ""
+    assert words.loops(book.loops(run)) == ""
 
 
 @pytest.mark.parametrize("scenario,address", [("tcp", "127.0.0.1:PORT"),
@@ -71,7 +72,7 @@ def test_session_textbook_repeats_once_per_message() -> None:
     assert [s.label for s in steps] == ["sock = socket()", "connect(sock, 127.0.0.1:PORT)",
                                         *["send(sock)", "recv(sock)"] * 3, "close(sock)"]
     assert [s.dialect for s in steps][2:4] == ["send(message 1 of 3)", "recv(message 1 of 3)"]
-    assert book.loop_note(run) == ("send(sock), recv(sock) once per message (3 in this run: "
+    assert words.loops(book.loops(run)) == ("send(sock), recv(sock) once per message (3 in this run: "
                                    "14, 1000, 100000 bytes); how many rows depends on the "
                                    "messages")
     one = ft.run_record("x", "x", scenario="tcp-session", sizes=[])

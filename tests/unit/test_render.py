@@ -12,7 +12,8 @@ from harness.render import FORMATS, RENDERERS, render, write
 from harness.render.json import JsonRenderer
 from harness.render.markdown import MarkdownRenderer
 from harness.render.terminal import TerminalRenderer
-from harness.report import Report, build_report
+from harness.analysis import Analysis as Report
+from harness.analysis import analyze as build_report
 
 
 @pytest.fixture(scope="module")
@@ -85,15 +86,23 @@ def test_json_renderer(report: Report) -> None:
     [sc] = doc["scenarios"]
     server = sc["tables"][0]
     assert server["samples"][0] == "python-stdlib"
-    assert server["verdicts"]["node"] == "differs at step 7"
-    assert server["rows"][3]["cells"]["c"] == "accept"
+    # values, not sentences: the renderers say "differs at step 7"
+    assert server["verdicts"]["node"] == {"status": "differs", "first_step": 7,
+                                          "run_outcome": "ok", "incomplete": False}
+    assert server["rows"][3]["cells"]["c"] == {"change": "match",
+                                               "step": "conn = accept(listener)",
+                                               "dialect": "accept", "moved_from": None,
+                                               "moved_up": None}
     node_run = next(r for r in sc["runs"] if r["folder"] == "tcp/node--node")
     diffs = node_run["server"]["verdict"]["differences"]
     assert [d["kind"] for d in diffs] == ["extra", "extra"]
-    assert node_run["server"]["attributes"]["backlog"] == "511"
+    assert node_run["server"]["attributes"]["backlogs"] == [511]
+    assert node_run["server"]["attributes"]["readiness"] == [
+        {"api": "epoll", "waits": ["epoll_pwait"], "edge_triggered": False}]
     assert node_run["server"]["steps"][3]["dialect"] == "accept4(SOCK_NONBLOCK|SOCK_CLOEXEC)"
     java = next(r for r in sc["runs"] if r["folder"] == "tcp/java--java")
-    assert java["outcome"] == "timeout" and "steps" not in java["client"]
+    assert java["record"]["outcome"] == "timeout" and "steps" not in java["client"]
+    assert java["client"]["verdict"]["why"]["trace_file"] == "tcp/java--java/client.yaml"
     assert doc["skipped"][0]["hint"] == "apt-get install php-cli"
 
 
@@ -150,18 +159,19 @@ def test_json_has_the_grid_and_the_textbook(scenarios_report: Report) -> None:
     doc = json.loads(JsonRenderer().render(scenarios_report))
     assert doc["grid"]["scenarios"] == ["tcp", "tcp-session", "udp", "unix", "tcp6"]
     batch = next(r for r in doc["grid"]["rows"] if r["sample"] == "batch")
-    assert batch["cells"]["tcp-session"] == {"status": "differs", "text": "differs (step 4)",
+    assert batch["cells"]["tcp-session"] == {"status": "differs", "verdict": "differs",
                                              "run": "tcp-session/python-stdlib--batch",
-                                             "first_step": 4}
+                                             "first_step": 4, "failure": None}
     assert batch["cells"]["udp"]["status"] == "n/a"
     session = next(sc for sc in doc["scenarios"] if sc["name"] == "tcp-session")
     client = session["tables"][1]
     assert client["textbook"]["base_verdict"]["status"] == "identical"
     assert client["textbook"]["steps"][2:4] == ["send(sock)", "recv(sock)"]
-    assert client["rows"][2]["textbook"] == "send(message 1 of 3)"
+    assert client["rows"][2]["textbook"]["dialect"] == "send(message 1 of 3)"
     udp = next(sc for sc in doc["scenarios"] if sc["name"] == "udp")
     c_run = next(r for r in udp["runs"] if r["folder"] == "udp/c--c")
-    assert c_run["client"]["attributes"]["addressing"] == "connect + send"
+    assert c_run["client"]["attributes"]["datagrams"] == [{"socket": "sock",
+                                                          "addressing": "connect+send"}]
 
 
 def test_no_format_shows_the_temporary_socket_path(scenarios_report: Report) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from harness.render import words  # noqa: E402
+
 from pathlib import Path
 
 import fixtures_traces as ft
@@ -9,7 +11,10 @@ import pytest
 import yaml
 
 from harness.errors import HarnessError
-from harness.report import ReportError, build_report, exit_code, explain
+from harness.analysis import analyze as build_report
+from harness.analysis import exit_code
+from harness.render.explain import explain
+from harness.store import StoreError as ReportError
 
 
 def identical_set(root: Path) -> Path:
@@ -19,7 +24,7 @@ def identical_set(root: Path) -> Path:
 
 
 def verdicts(report) -> dict[tuple[str, str, str], str]:
-    return {(r.run, r.role, r.sample): r.verdict.summary for r in report.results()}
+    return {(r.run, r.role, r.sample): words.verdict_summary(r.verdict) for r in report.results()}
 
 
 def test_all_identical_exits_zero(tmp_path: Path) -> None:
@@ -31,7 +36,8 @@ def test_all_identical_exits_zero(tmp_path: Path) -> None:
     server = scenario.tables[0]
     assert [s.sample for s in server.samples] == ["python-stdlib", "c", "python-asyncio"]
     assert server.rows[3].label == "conn = accept(listener)"
-    assert server.rows[3].cells == ("accept4(SOCK_CLOEXEC)", "accept", "accept4(SOCK_CLOEXEC)")
+    assert tuple(words.cell(c) for c in server.rows[3].cells) == (
+        "accept4(SOCK_CLOEXEC)", "accept", "accept4(SOCK_CLOEXEC)")
 
 
 def test_negative_controls(tmp_path: Path) -> None:
@@ -55,7 +61,7 @@ def test_failed_run_is_shown_not_dropped(tmp_path: Path) -> None:
     client_table = report.scenarios[0].tables[1]
     assert "java" in [s.sample for s in client_table.samples]
     assert "client.yaml missing (run timeout: client did not exit within 10 s)" in \
-        java[1].verdict.summary
+        words.verdict_summary(java[1].verdict)
     assert [s.name for s in report.skipped] == ["php", "php"]
     assert exit_code(report) == 1
 
@@ -84,7 +90,8 @@ def test_reference_that_did_not_run(tmp_path: Path) -> None:
     ft.write_trace_set(tmp_path, [ft.pair_run("c", 40501), ft.pair_run("node", 40502)])
     report = build_report(tmp_path)
     table = report.scenarios[0].tables[0]
-    assert table.base == "c" and "no trace of the reference server python-stdlib" in table.note
+    assert table.base == "c" and not table.reference_has_trace
+    assert "no trace of the reference server python-stdlib" in words.table_note(table)
     assert {r.verdict.status for r in report.results()} == {"no reference"}
     assert table.rows  # rows still follow the first sample
     assert exit_code(report) == 1
@@ -205,14 +212,14 @@ def test_explain_lists_other_runs_and_attributes(tmp_path: Path) -> None:
 
 def test_explain_unknown_sample(tmp_path: Path) -> None:
     report = build_report(identical_set(tmp_path))
-    with pytest.raises(ValueError, match="no sample named 'cobol'.*python-stdlib, c"):
+    with pytest.raises(HarnessError, match="no sample named 'cobol'.*python-stdlib, c"):
         explain(report, "cobol")
 
 
 # -- the verdict grid ----------------------------------------------------------------------------
 
 def grid_of(report) -> dict[tuple[str, str], dict[str, str]]:
-    return {(row.sample, row.role): dict(zip(report.grid.scenarios, (c.text for c in row.cells)))
+    return {(row.sample, row.role): dict(zip(report.grid.scenarios, (words.grid_cell(c) for c in row.cells)))
             for row in report.grid.rows}
 
 
@@ -233,7 +240,8 @@ def test_grid_rows_samples_columns_scenarios(tmp_path: Path) -> None:
     assert grid[("php", "server")] == {"tcp": "skipped", "tcp-session": "n/a", "udp": "n/a",
                                        "unix": "n/a", "tcp6": "n/a"}
     cell = next(r for r in report.grid.rows if r.sample == "batch").cells[1]
-    assert (cell.status, cell.step, cell.run) == ("differs", 4, "tcp-session/python-stdlib--batch")
+    assert (cell.status, cell.first_step, cell.run) == ("differs", 4,
+                                                  "tcp-session/python-stdlib--batch")
     # n/a and skipped cells are no failures: only the differing and failed samples count
     assert exit_code(report) == 1
 
@@ -283,24 +291,26 @@ def test_textbook_column_and_the_reference_against_it(tmp_path: Path) -> None:
         for table in sc.tables:
             assert table.textbook and table.textbook_verdict is not None
             assert table.textbook_verdict.status == "identical", (sc.name, table.role)
-            assert all(r.textbook != "—" for r in table.rows if r.step is not None)
+            assert all(words.cell(r.textbook) != "—" for r in table.rows  # type: ignore[arg-type]
+                       if r.step is not None)
     session = next(sc for sc in report.scenarios if sc.name == "tcp-session")
     server = session.tables[0]
-    assert [r.textbook for r in server.rows][4:6] == ["recv(message 1 of 3)",
-                                                     "send(message 1 of 3)"]
-    assert "once per message (3 in this run: 14, 1000, 100000 bytes)" in server.textbook_note
+    assert [words.cell(r.textbook) for r in server.rows][4:6] == [  # type: ignore[arg-type]
+        "recv(message 1 of 3)", "send(message 1 of 3)"]
+    assert "once per message (3 in this run: 14, 1000, 100000 bytes)" in \
+        words.loops(server.textbook_loops)
     assert "interleaved" in session.note
     udp = next(sc for sc in report.scenarios if sc.name == "udp")
     connect_row = next(r for r in udp.tables[1].rows if r.label.startswith("connect"))
-    assert (connect_row.step, connect_row.textbook) == (None, "—")
+    assert (connect_row.step, words.cell(connect_row.textbook)) == (None, "—")  # type: ignore
 
 
 def test_a_reference_that_departs_from_the_textbook(tmp_path: Path) -> None:
     report = build_report(ft.handbuilt_tcp(tmp_path), reference="node")
     server = report.scenarios[0].tables[0]
-    assert server.textbook_verdict.summary == (  # type: ignore[union-attr]
+    assert words.verdict_summary(server.textbook_verdict) == (  # type: ignore[arg-type]
         "differs at step 7 (extra shutdown(conn, SHUT_WR); extra recv(conn) → EOF)")
-    rows = {r.label: r.textbook for r in server.rows}
+    rows = {r.label: words.cell(r.textbook) for r in server.rows}  # type: ignore[arg-type]
     assert rows["shutdown(conn, SHUT_WR)"] == "—" and rows["close(conn)"] == "close"
 
 
@@ -336,5 +346,5 @@ def test_a_trace_cut_off_by_a_crash_is_shown_as_incomplete(tmp_path: Path) -> No
     assert c.incomplete and c.verdict.status == "identical" and not c.matches
     assert c.trace_file == "tcp/c--c/server.yaml.partial"
     row = next(r for r in report.grid.rows if r.sample == "c" and r.role == "server")
-    assert row.cells[0].text == "failed (trace incomplete)"
+    assert words.grid_cell(row.cells[0]) == "failed (trace incomplete)"
     assert exit_code(report) == 1

@@ -1,0 +1,157 @@
+"""The attributes of a sample in words: the rows of the attribute tables, `verify`'s list of
+what differs from the reference, the unrelated sockets of the Markdown socket views."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from harness.normalize.attributes import (Addressing, Attributes, CallCount, ConnectionEnd,
+                                          EndStep, IOModel, ReadinessUse, SocketOption,
+                                          Switch, UnrelatedSocket)
+from harness.normalize.sockets import SocketDescription
+from harness.normalize.steps import format_value
+
+ADDRESSING = {Addressing.SENDTO: "sendto with address",
+              Addressing.CONNECT_SEND: "connect + send",
+              Addressing.CONNECT_SENDTO: "connect + sendto with address",
+              Addressing.SEND_WITHOUT_ADDRESS: "send without address",
+              Addressing.NEVER_SENDS: "never sends"}
+END_STEPS = {EndStep.READS_TO_EOF: "reads to EOF", EndStep.WAITS_FOR_EOF: "waits for EOF",
+             EndStep.EOF_AT_ONCE: "reads EOF at once", EndStep.CLOSE: "close",
+             EndStep.NEVER_CLOSED: "never closed"}
+ORIGINS = {"unknown": "(made before the trace)", "accept": "accepted"}
+
+
+def switch(s: Switch) -> str:
+    return f"{s.how} around {', '.join(s.around) or 'nothing'} only"
+
+
+def io_model(m: IOModel) -> str:
+    """`blocking`, `non-blocking: SOCK_NONBLOCK, accept4(SOCK_NONBLOCK)`, `blocking
+    (fcntl(O_NONBLOCK) around connect only)`."""
+    switches = [switch(s) for s in m.switches]
+    if m.blocking:
+        return "blocking" + (f" ({'; '.join(switches)})" if switches else "")
+    return "non-blocking: " + ", ".join([*m.lasting, *switches])
+
+
+def readiness(uses: Sequence[ReadinessUse]) -> str:
+    """`epoll, edge-triggered (epoll_pwait)`, `poll (ppoll)`, `epoll: registered, never
+    waited`, `none`."""
+    parts = []
+    for u in uses:
+        if not u.waits:  # sockets added to an epoll set that nobody waits on
+            parts.append(f"{u.api}: registered, never waited")
+            continue
+        text = u.api
+        if u.edge_triggered is not None:
+            text += ", edge-triggered" if u.edge_triggered else ", level-triggered"
+        if list(u.waits) != [u.api]:
+            text += f" ({', '.join(u.waits)})"
+        parts.append(text)
+    return "; ".join(parts) or "none"
+
+
+def families(attrs: Attributes) -> str:
+    found = list(attrs.families)
+    if attrs.v4_mapped:
+        found = [f + " (v4-mapped IPv4)" if f == "AF_INET6" else f for f in found] \
+            or ["AF_INET6 (v4-mapped IPv4)"]
+    return ", ".join(found) or "—"
+
+
+def _per_socket(styles: dict[str, str]) -> str:
+    """One style for all the sockets, else each socket's."""
+    if not styles:
+        return "—"
+    if len(set(styles.values())) == 1:
+        return next(iter(styles.values()))
+    return "; ".join(f"{fd}: {style}" for fd, style in styles.items())
+
+
+def end(e: ConnectionEnd) -> str:
+    return ", ".join(f"shutdown({how})" if kind == EndStep.SHUTDOWN else END_STEPS[kind]
+                     for kind, how in e.steps)
+
+
+def options(opts: Sequence[SocketOption]) -> str:
+    """Each option once: the sockets it was set on, and how often when more than once
+    (`TCP_NODELAY=1 (conn x3)`, `SO_KEEPALIVE=1 (listener, conn)`); an option the tables do
+    not name shows its level and number (`SOL_IP 99=1`)."""
+    groups: dict[tuple[Any, ...], list[SocketOption]] = {}
+    for o in opts:
+        groups.setdefault((o.level, o.name, repr(o.value), o.failed, o.origin), []).append(o)
+    parts = []
+    for (level, name, _, failed, origin), same in groups.items():
+        fds = list(dict.fromkeys(o.fd for o in same))
+        where = ", ".join(fds) + (f" x{len(same)}" if len(same) > len(fds) else "")
+        shown = f"{level} {name}" if name.lstrip("-").isdigit() else name
+        who = "" if origin == "unknown" else f", by the {origin}"
+        fail = f", failed {failed}" if failed else ""
+        parts.append(f"{shown}={format_value(same[0].value)} ({where}{who}{fail})")
+    return "; ".join(parts) or "none"
+
+
+def option(o: SocketOption) -> str:
+    return options([o])
+
+
+def call_count(c: CallCount) -> str:
+    """`ioctl(TCGETS) → ENOTTY x2`, `getsockname`."""
+    text = c.call + (f"({c.detail})" if c.detail else "")
+    if c.errno:
+        text += f" → {c.errno}"
+    return text + (f" x{c.count}" if c.count > 1 else "")
+
+
+def socket_description(d: SocketDescription) -> str:
+    """`AF_UNIX SOCK_STREAM socketpair`, `AF_INET SOCK_DGRAM socket connected to
+    127.0.0.1:PORT`."""
+    parts = [d.family if d.family is not None else "socket of unknown family"]
+    if d.type is not None:
+        parts.append(d.type)
+    parts.append(ORIGINS.get(d.origin, d.origin))
+    if d.bound is not None:
+        parts.append(f"bound to {d.bound}")
+    if d.connects:
+        parts.append("connected to " + ", ".join(d.connects))
+    if d.sent_to:
+        parts.append("sending to " + ", ".join(d.sent_to))
+    if d.listening:
+        parts.append("listening")
+    return " ".join(parts)
+
+
+def unrelated_short(u: UnrelatedSocket) -> str:
+    n = f"{u.sockets} sockets" if u.sockets != 1 else "1 socket"
+    c = f"{u.calls} calls" if u.calls != 1 else "1 call"
+    return f"{socket_description(u.what)}: {n}, {c}"
+
+
+def unrelated(u: UnrelatedSocket) -> str:
+    calls = ", ".join(name if n == 1 else f"{name} x{n}" for name, n in u.call_counts)
+    return f"{unrelated_short(u)} ({calls})"
+
+
+def attribute_rows(a: Attributes) -> list[tuple[str, str]]:
+    """(label, text) for tables, in a fixed order."""
+    return [
+        ("I/O model", io_model(a.io_model)),
+        ("readiness API", readiness(a.readiness)),
+        ("readiness calls", str(a.readiness_calls)),
+        ("listen backlog", ", ".join(map(str, a.backlogs)) or "—"),
+        ("address family", families(a)),
+        ("socket type", ", ".join(a.socket_types) or "—"),
+        ("addressing", _per_socket({d.socket: ADDRESSING[d.addressing] for d in a.datagrams})),
+        ("socket options", options(a.options)),
+        ("closing", _per_socket({e.socket: end(e) for e in a.ends})),
+        *((name, ", ".join(call_count(c) for c in counts) or "none")
+          for name, counts in a.tallies),
+        ("EAGAIN failures", str(a.eagain)),
+        ("threads", f"{a.threads} in {a.processes} process"
+                    + ("es" if a.processes != 1 else "")),
+        ("threads with echo calls", str(a.socket_threads)),
+        ("echo socket calls", str(a.echo_calls)),
+        ("unrelated sockets", "; ".join(unrelated_short(u) for u in a.unrelated) or "none"),
+    ]
