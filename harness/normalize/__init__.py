@@ -4,7 +4,7 @@
     result = normalize(trace, run, "server", "canonical")   # rules: the packaged rules.yaml
     result.steps, result.attributes
 
-Rules are data (rules.yaml, syscalls.yaml beside this file); each rule kind is one function
+Rules are data (rules.yaml beside this file, the syscall table harness/syscalls.yaml); each rule kind is one function
 in kinds.py. The textbook sequence of each scenario (harness/scenarios.yaml, named by rules.yaml) comes
 with the rules: `default_rules().textbooks.get("udp", "client")`.
 """

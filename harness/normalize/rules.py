@@ -157,7 +157,7 @@ def parse_rules(doc: Any, source: str, syscalls: SyscallTable) -> RuleSet:
 
 def load_rules(path: Path | str = DEFAULT_RULES) -> RuleSet:
     """Read and check a rules file. Its optional `syscalls:` key names the syscall table,
-    relative to the rules file (else the packaged syscalls.yaml); its optional `textbook:` key
+    relative to the rules file (else harness/syscalls.yaml); its optional `textbook:` key
     the textbook sequences of the scenarios (scenarios.yaml), relative to it too."""
     import yaml
 
@@ -170,7 +170,7 @@ def load_rules(path: Path | str = DEFAULT_RULES) -> RuleSet:
         raise RuleError(f"{path}: not valid YAML: {e}") from None
     table_path = DEFAULT_SYSCALLS
     if isinstance(doc, dict) and doc.get("syscalls"):
-        table_path = path.parent / str(doc["syscalls"])
+        table_path = (path.parent / str(doc["syscalls"])).resolve()
     try:
         syscalls = load_syscall_table(table_path)
     except SyscallTableError as e:

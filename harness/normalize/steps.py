@@ -155,16 +155,16 @@ def format_fds(value: Any) -> str:
 # Arguments that say nothing useful in a listing (the epoll cookie, lengths of lengths).
 _HIDDEN_ARGS = frozenset({"optlen", "data_truncated", "controllen"})
 _HIDDEN_PER_CALL = {"epoll_ctl": frozenset({"data", "user_data"})}
-# For display only: arguments holding fds (the normalizer's list is in syscalls.yaml).
-_FD_ARGS = frozenset({"fd", "fd2", "oldfd", "newfd", "out_fd", "in_fd", "epfd", "watching", "ready",
-                      "fds", "readfds", "writefds", "exceptfds"})
 # Written without the key when first: fd=listener reads worse than listener.
 _BARE_ARGS = ("fd", "oldfd")
 
 
 def format_call(step: Step) -> str:
     """One line in the manner of strace: `accept4(listener, addr=127.0.0.1:*, flags=...) = conn`."""
+    from harness.normalize.syscalls import default_table
+
     hidden = _HIDDEN_ARGS | _HIDDEN_PER_CALL.get(step.syscall, frozenset())
+    fd_args = default_table().fd_args  # the arguments that hold fds
     parts: list[str] = []
     for k, v in step.args.items():
         if k in hidden or v is None:
@@ -173,7 +173,7 @@ def format_call(step: Step) -> str:
             parts.append(str(v))
         elif k == "data" and isinstance(v, str):
             parts.append(f"data={format_data(v)}")
-        elif k in _FD_ARGS:
+        elif k in fd_args:
             parts.append(f"{k}={format_fds(v)}")
         else:
             parts.append(f"{k}={format_value(v)}")

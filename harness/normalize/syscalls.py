@@ -1,15 +1,18 @@
-"""The syscall table the normalizer reads from syscalls.yaml: classes, aliases, fd arguments."""
+"""The syscall table as the normalizer reads it (harness/syscalls.yaml, the one table the
+tracer reads too): classes, aliases, readiness APIs, the argument names that hold fds."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
 
-DEFAULT_SYSCALLS = Path(__file__).with_name("syscalls.yaml")
+DEFAULT_SYSCALLS = Path(__file__).parents[1] / "syscalls.yaml"
+ROW_KEYS = ("trace", "is", "as", "api", "fds", "pass", "transfer", "entry", "nr")
 
 
 class SyscallTableError(HarnessError, ValueError):
@@ -18,7 +21,7 @@ class SyscallTableError(HarnessError, ValueError):
 
 @dataclass(frozen=True, slots=True)
 class SyscallTable:
-    """Syscall knowledge as data (see syscalls.yaml)."""
+    """Syscall knowledge as data (see harness/syscalls.yaml)."""
 
     classes: Mapping[str, frozenset[str]]  # class name -> syscall names
     aliases: Mapping[str, str]  # syscall name -> canonical name (only those that fold)
@@ -41,39 +44,48 @@ class SyscallTable:
         return frozenset(out)
 
 
-def _names(value: Any, where: str) -> frozenset[str]:
+def _names(value: Any, where: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise SyscallTableError(f"{where}: expected a list of names")
-    return frozenset(value)
-
-
-def _groups(doc: Mapping[str, Any], key: str, source: str) -> dict[str, frozenset[str]]:
-    raw = doc.get(key) or {}
-    if not isinstance(raw, dict):
-        raise SyscallTableError(f"{source}: {key}: expected a mapping of name -> list")
-    return {str(k): _names(v, f"{source}: {key}.{k}") for k, v in raw.items()}
+    return list(value)
 
 
 def parse_syscall_table(doc: Any, source: str) -> SyscallTable:
     if not isinstance(doc, dict):
         raise SyscallTableError(f"{source}: top level is not a mapping")
-    classes = _groups(doc, "classes", source)
+    rows = doc.get("syscalls") or {}
+    if not isinstance(rows, dict):
+        raise SyscallTableError(f"{source}: syscalls: expected a mapping of name -> row")
+    classes: dict[str, set[str]] = {}
     aliases: dict[str, str] = {}
-    for canonical, members in _groups(doc, "aliases", source).items():
-        for m in members:
-            if m in aliases:
-                raise SyscallTableError(f"{source}: aliases: {m} is in both {aliases[m]} "
-                                        f"and {canonical}")
-            aliases[m] = canonical
     apis: dict[str, str] = {}
-    for api, members in _groups(doc, "readiness_apis", source).items():
-        for m in members:
-            apis[m] = api
-    fd_args = doc.get("fd_args") or []
-    return SyscallTable(classes=classes, aliases=aliases, readiness_apis=apis,
-                        fd_args=tuple(sorted(_names(fd_args, f"{source}: fd_args"),
-                                             key=fd_args.index)),
-                        errno_groups=_groups(doc, "errno_groups", source), source=source)
+    for name, row in rows.items():
+        where = f"{source}: syscalls.{name}"
+        if not isinstance(row, dict):
+            raise SyscallTableError(f"{where}: expected a mapping with some of "
+                                    f"{', '.join(ROW_KEYS)}")
+        unknown = sorted(set(row) - set(ROW_KEYS))
+        if unknown:
+            raise SyscallTableError(f"{where}: unknown key '{unknown[0]}' (keys: "
+                                    f"{', '.join(ROW_KEYS)})")
+        for cls in _names(row.get("is", []), f"{where}.is"):
+            classes.setdefault(cls, set()).add(str(name))
+        for key, into in (("as", aliases), ("api", apis)):
+            if key in row:
+                if not isinstance(row[key], str):
+                    raise SyscallTableError(f"{where}.{key}: expected a name")
+                into[str(name)] = row[key]
+    groups = doc.get("errno_groups") or {}
+    if not isinstance(groups, dict):
+        raise SyscallTableError(f"{source}: errno_groups: expected a mapping of name -> list")
+    return SyscallTable(
+        classes={k: frozenset(v) for k, v in classes.items()}, aliases=aliases,
+        readiness_apis=apis,
+        fd_args=tuple(dict.fromkeys(_names(doc.get("fd_arg_names") or [],
+                                           f"{source}: fd_arg_names"))),
+        errno_groups={str(k): frozenset(_names(v, f"{source}: errno_groups.{k}"))
+                      for k, v in groups.items()},
+        source=source)
 
 
 def load_syscall_table(path: Path = DEFAULT_SYSCALLS) -> SyscallTable:
@@ -87,3 +99,8 @@ def load_syscall_table(path: Path = DEFAULT_SYSCALLS) -> SyscallTable:
     except yaml.YAMLError as e:
         raise SyscallTableError(f"{path}: not valid YAML: {e}") from None
     return parse_syscall_table(doc, str(path))
+
+
+@cache
+def default_table() -> SyscallTable:
+    return load_syscall_table()

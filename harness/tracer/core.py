@@ -50,9 +50,6 @@ CLONE_EVENTS = {kernel.PTRACE_EVENT_FORK: "fork", kernel.PTRACE_EVENT_VFORK: "vf
 OPTIONS = (kernel.PTRACE_O_TRACESYSGOOD | kernel.PTRACE_O_TRACEFORK | kernel.PTRACE_O_TRACEVFORK
            | kernel.PTRACE_O_TRACECLONE | kernel.PTRACE_O_TRACEEXEC | kernel.PTRACE_O_EXITKILL)
 ESRCH = 3
-# data transfers whose decoding is deferred; the IO ones are recorded only on sockets
-TRANSFERS = frozenset(("sendto", "recvfrom", "read", "write", "pread64", "pwrite64"))
-IO_TRANSFERS = frozenset(("read", "write", "pread64", "pwrite64"))
 GETEVENTMSG = kernel.PTRACE_GETEVENTMSG
 PTRACE_SYSCALL = kernel.PTRACE_SYSCALL
 FAILED = (1 << 64) - 1  # -1 from the ptrace binding's unsigned long
@@ -239,8 +236,12 @@ class Tracer:
         self.classes = self.syscalls.classes
         self.fd_args = self.syscalls.fd_args
         # calls whose exit is always wanted and that need nothing read at entry
+        # data transfers whose decoding is deferred (`transfer` in harness/syscalls.yaml);
+        # the io ones are recorded only on sockets
+        self.transfers = self.syscalls.transfers
+        self.io_transfers = frozenset(n for n in self.transfers if self.classes[n] == "io")
         self.transfer_nrs = frozenset(nr for nr, name in self.names.items()
-                                      if name in TRANSFERS)
+                                      if name in self.transfers)
         self.exit_always = frozenset(
             nr for nr, name in self.names.items()
             if self.classes[name] in ("net", "readiness", "epoll_new")
@@ -564,7 +565,7 @@ class Tracer:
         """Decode, update the fd table, record if it concerns a socket."""
         proc = task.proc
         r = -4095 if res is None else res  # an unfinished call decodes as failed
-        if name in TRANSFERS:  # copy what it touched, decode later
+        if name in self.transfers:  # copy what it touched, decode later
             rec = self._transfer(task, name, a, r)
             if rec is not None:
                 self._store(task, rec)
@@ -661,7 +662,7 @@ class Tracer:
         proc = task.proc
         fd = signed32(a[0])
         st = proc.socks.get(fd)
-        if st is None and name in IO_TRANSFERS:
+        if st is None and name in self.io_transfers:
             return None
         self.seq += 1
         return (self.seq, time.monotonic_ns(), proc.pid, task.tid, name,

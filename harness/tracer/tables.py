@@ -1,4 +1,5 @@
-"""Constant tables (xlat.yaml) and syscall classes (syscalls.yaml), loaded once per tracer.
+"""Constant tables (xlat.yaml) and the syscall table (harness/syscalls.yaml, which the
+normalizer reads too), loaded once per tracer.
 
 Parsing the YAML and python-ptrace's syscall table costs more than the rest of the tracer's
 start, so what they hold is kept in a JSON file in the user's cache folder, keyed by a
@@ -17,8 +18,10 @@ if TYPE_CHECKING:
     from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCES = ("xlat.yaml", "syscalls.yaml")
-CACHE_VERSION = 1  # of the cache file's layout
+SYSCALLS_FILE = os.path.join(os.path.dirname(HERE), "syscalls.yaml")  # the one syscall table
+SOURCES = (os.path.join(HERE, "xlat.yaml"), SYSCALLS_FILE)
+CACHE_VERSION = 2  # of the cache file's layout
+TRACE_CLASSES = ("net", "io", "fd", "desc", "readiness", "epoll_new")
 
 
 def cache_folder() -> str:
@@ -35,7 +38,7 @@ def _docs() -> dict[str, Any]:
 
     texts = []
     for name in SOURCES:
-        with open(os.path.join(HERE, name), "rb") as f:
+        with open(name, "rb") as f:
             texts.append(f.read())
     key = zlib.crc32(b"\0".join([str(CACHE_VERSION).encode(), *texts]))
     path = os.path.join(cache_folder(), f"tracer-tables-{key:08x}.json")
@@ -141,11 +144,12 @@ def load_tables() -> Tables:
 class SyscallSet:
     """The syscalls the tracer stops at: number -> name, name -> class."""
 
-    __slots__ = ("names", "classes", "read_at_entry", "fd_args", "pass_when")
+    __slots__ = ("names", "classes", "read_at_entry", "fd_args", "pass_when", "transfers")
 
     def __init__(self, names: dict[int, str], classes: dict[str, str],
                  read_at_entry: frozenset[str], fd_args: dict[str, tuple[int, ...]],
-                 pass_when: dict[str, tuple[tuple[int, int], ...]]):
+                 pass_when: dict[str, tuple[tuple[int, int], ...]],
+                 transfers: frozenset[str] = frozenset()):
         self.names = names  # syscall number -> name, only for traced syscalls
         self.classes = classes  # name -> class (net, io, fd, desc, readiness, epoll_new)
         self.read_at_entry = read_at_entry  # names whose arguments are read at entry
@@ -154,6 +158,7 @@ class SyscallSet:
         self.fd_args = fd_args
         # name -> ((argument, value), ...): the filter lets the call through when all hold
         self.pass_when = pass_when
+        self.transfers = transfers  # data transfers whose decoding is deferred
 
     @property
     def numbers(self) -> list[int]:
@@ -165,43 +170,49 @@ class SyscallSet:
 
 
 def _fail(message: str) -> RuntimeError:
-    return RuntimeError(f"{os.path.join(HERE, 'syscalls.yaml')}: {message}")
+    return RuntimeError(f"{SYSCALLS_FILE}: {message}")
 
 
 @cache
 def load_syscalls() -> SyscallSet:
+    """The rows of harness/syscalls.yaml the tracer uses: those with a `trace` class."""
     docs = _docs()
     doc = docs["syscalls"]
+    rows: dict[str, dict[str, Any]] = doc["syscalls"]
     by_name = dict(docs["numbers"])
-    by_name.update(doc.get("extra_numbers") or {})
-    classes: dict[str, str] = {}
-    for cls, names in doc["classes"].items():
-        for name in names:
-            if name in classes:
-                raise _fail(f"{name} is in both {classes[name]} and {cls}")
-            classes[name] = cls
+    by_name.update({name: row["nr"] for name, row in rows.items() if "nr" in row})
+    classes = {name: row["trace"] for name, row in rows.items() if "trace" in row}
+    wrong = [n for n, c in classes.items() if c not in TRACE_CLASSES]
+    if wrong:
+        raise _fail(f"syscalls.{wrong[0]}.trace: not one of {', '.join(TRACE_CLASSES)}")
     missing = [n for n in classes if n not in by_name]
     if missing:
         raise _fail(f"no syscall number known for {missing}")
     untraced = {n for names in (doc.get("untraced") or {}).values() for n in names}
     both = sorted(untraced & set(classes))
     if both:
-        raise _fail(f"untraced: {both[0]} is also in a class")
+        raise _fail(f"untraced: {both[0]} is also traced")
     fd_args: dict[str, tuple[int, ...]] = {
         name: (0,) for name, cls in classes.items() if cls in ("io", "fd", "desc")}
-    for name, indexes in (doc.get("fd_args") or {}).items():
+    for name, row in rows.items():
+        if "fds" not in row:
+            continue
+        indexes = row["fds"]
         if fd_args.get(name) is None or not indexes or any(
                 not isinstance(i, int) or i not in range(6) for i in indexes):
-            raise _fail(f"fd_args: {name} is not an io, fd or desc call, or its indexes "
-                        "are not 0..5")
+            raise _fail(f"syscalls.{name}.fds: only for an io, fd or desc call, indexes 0..5")
         fd_args[name] = tuple(indexes)
     pass_when: dict[str, tuple[tuple[int, int], ...]] = {}
-    for name, conditions in (doc.get("filter_pass_when") or {}).items():
+    for name, row in rows.items():
+        if "pass" not in row:
+            continue
+        conditions = row["pass"]
         if name not in fd_args or not conditions or any(
                 len(c) != 2 or c[0] not in fd_args[name] for c in conditions):
-            raise _fail(f"filter_pass_when: {name}: each condition must be [index, value] "
-                        "on one of its fd arguments")
+            raise _fail(f"syscalls.{name}.pass: each condition must be [index, value] on "
+                        "one of its fd arguments")
         pass_when[name] = tuple((int(i), int(v)) for i, v in conditions)
     return SyscallSet(names={by_name[n]: n for n in classes}, classes=classes,
-                      read_at_entry=frozenset(doc.get("read_at_entry") or ()),
-                      fd_args=fd_args, pass_when=pass_when)
+                      read_at_entry=frozenset(n for n, r in rows.items() if r.get("entry")),
+                      fd_args=fd_args, pass_when=pass_when,
+                      transfers=frozenset(n for n, r in rows.items() if r.get("transfer")))

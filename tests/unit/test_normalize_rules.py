@@ -99,7 +99,7 @@ def test_not_a_list_and_not_yaml(tmp_path: Path) -> None:
 
 
 def test_own_syscall_table(tmp_path: Path) -> None:
-    write(tmp_path, "classes: {mine: [fcntl]}\n", "table.yaml")
+    write(tmp_path, "syscalls: {fcntl: {is: [mine]}}\n", "table.yaml")
     path = write(tmp_path, """
 syscalls: table.yaml
 rules:
@@ -113,7 +113,9 @@ rules:
 
 
 def test_syscall_table_errors() -> None:
-    with pytest.raises(SyscallTableError, match=r"t\.yaml: classes\.x: expected a list"):
-        parse_syscall_table({"classes": {"x": "read"}}, "t.yaml")
-    with pytest.raises(SyscallTableError, match="read is in both recv and other"):
-        parse_syscall_table({"aliases": {"recv": ["read"], "other": ["read"]}}, "t.yaml")
+    with pytest.raises(SyscallTableError, match=r"t\.yaml: syscalls\.read\.is: expected a list"):
+        parse_syscall_table({"syscalls": {"read": {"is": "recv_like"}}}, "t.yaml")
+    with pytest.raises(SyscallTableError, match=r"syscalls\.read: unknown key 'alias'"):
+        parse_syscall_table({"syscalls": {"read": {"alias": "recv"}}}, "t.yaml")
+    with pytest.raises(SyscallTableError, match=r"syscalls\.read\.as: expected a name"):
+        parse_syscall_table({"syscalls": {"read": {"as": ["recv"]}}}, "t.yaml")
