@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 2  # of trace files (harness/tracefile.py); version 1 files are still read
+SCHEMA_VERSION = 3  # of trace files (harness/tracefile.py); versions 1 and 2 are still read
 
 # An address as decoded from a sockaddr: {"family": "AF_INET", "address": ..., "port": ...}.
 Address = dict[str, Any]
@@ -24,15 +24,21 @@ class SocketIdentity:
     type: str | int  # SOCK_STREAM, SOCK_DGRAM, ... (without the type flags)
     local: Address | None = None  # bound or learned local address; None until known
     peer: Address | None = None  # connected or accepted peer; None until known
+    # the socket's id in its trace (1, 2, ...: the same for every fd, process and thread that
+    # holds it); None in traces of schema versions 1 and 2
+    id: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"fd": self.fd, "family": self.family, "type": self.type,
-                "local": self.local, "peer": self.peer}
+        d = {"fd": self.fd, "family": self.family, "type": self.type,
+             "local": self.local, "peer": self.peer}
+        if self.id is not None:
+            d["id"] = self.id
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SocketIdentity:
         return cls(fd=d["fd"], family=d["family"], type=d["type"],
-                   local=d.get("local"), peer=d.get("peer"))
+                   local=d.get("local"), peer=d.get("peer"), id=d.get("id"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +56,9 @@ class SyscallEvent:
     kind: str = "syscall"  # "syscall" or "process"
     fds: tuple[int, ...] = ()  # fds this call created
     sock: SocketIdentity | None = None  # the socket the call worked on
+    # (fd, socket id) of every socket the call named or created, when that is more than its
+    # `sock` (an accept's listener, a poll's sockets, a dup2, a socketpair's two ends)
+    ids: tuple[tuple[int, int], ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -67,6 +76,8 @@ class SyscallEvent:
             d["fds"] = list(self.fds)
         if self.sock is not None:
             d["sock"] = self.sock.to_dict()
+        if self.ids:
+            d["ids"] = [list(pair) for pair in self.ids]
         return d
 
     @classmethod
@@ -76,7 +87,8 @@ class SyscallEvent:
                    syscall=d["syscall"], args=dict(d.get("args") or {}), result=d["result"],
                    errno=d.get("errno"), kind=d.get("kind", "syscall"),
                    fds=tuple(d.get("fds") or ()),
-                   sock=SocketIdentity.from_dict(sock) if sock else None)
+                   sock=SocketIdentity.from_dict(sock) if sock else None,
+                   ids=tuple((int(fd), int(i)) for fd, i in d.get("ids") or ()))
 
 
 @dataclass(frozen=True, slots=True)

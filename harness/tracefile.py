@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 
     from harness.model import Trace
 
-SCHEMA_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+SCHEMA_VERSION = 3  # 3: socket ids from the tracer (`sock.id`, `ids`); 2: the stream
+READABLE_VERSIONS = (1, 2, 3)
 FORMATS = ("jsonl", "json", "yaml")  # json: the JSON Lines stream too
 PARTIAL = ".partial"  # suffix of a trace still being written (or cut off by a crash)
 
@@ -314,7 +314,8 @@ def load(path: Path | str) -> Trace:
 def _check_version(path: Path, version: Any) -> None:
     if version not in READABLE_VERSIONS:
         raise TraceFileError(f"{path}: schema_version is {version!r}, this harness reads "
-                             f"{' and '.join(map(str, READABLE_VERSIONS))}")
+                             f"{', '.join(map(str, READABLE_VERSIONS[:-1]))} and "
+                             f"{READABLE_VERSIONS[-1]}")
 
 
 def _trace(path: Path, doc: dict[str, Any]) -> Trace:

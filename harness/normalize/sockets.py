@@ -1,9 +1,11 @@
-"""Which socket each fd of a trace refers to, and which sockets are the echo's.
+"""Which socket each event of a trace worked on, and which sockets are the echo's.
 
-A socket lives from the call that creates it (socket, accept, socketpair) to the close of its
-last fd. It is known by (pid, fd) in between: fd numbers are reused after a close, dup* and
-fcntl(F_DUPFD) give it more fds, threads share their process's fds, and a forked child starts
-with a copy of its parent's fds that refer to the same sockets.
+The tracer gives every socket an id and every event the ids of the sockets it named or
+created (schema version 3): walking a trace is then gathering, per id, what was done to it.
+Traces of older versions carry no ids: for them `walk_sockets_by_fd` follows the fds the way
+the tracer does, from the call that creates a socket (socket, accept, socketpair) to the close
+of its last fd, through fd reuse, dup* and fcntl(F_DUPFD), threads sharing their process's
+fds, and forked children starting with copies of their parent's.
 
 The echo sockets are found from the run's address (its host and port, or for the unix scenario
 its socket path): the stream socket bound to it (the listener), the sockets accepted from that
@@ -88,13 +90,104 @@ def named_fds(event: SyscallEvent, table: SyscallTable) -> list[int]:
 
 
 def walk_sockets(trace: Trace, table: SyscallTable) -> SocketWalk:
+    """Every socket of the trace and what each event did to it: by the tracer's socket ids,
+    or for a trace without them (schema versions 1 and 2) by following the fds."""
+    if not any(e.sock is not None and e.sock.id is not None for e in trace.events):
+        return walk_sockets_by_fd(trace, table)
+    return walk_sockets_by_id(trace, table)
+
+
+class _Gather:
+    """What a walk learns about the sockets, as mutable records until it is done."""
+
+    def __init__(self) -> None:
+        self.sockets: list[dict[str, Any]] = []
+        self.named: dict[int, dict[int, int]] = {}
+        self.created: dict[int, tuple[int, ...]] = {}
+        self.touched: dict[int, tuple[int, ...]] = {}
+
+    def effects(self, ev: SyscallEvent, names: Mapping[int, int], table: SyscallTable) -> None:
+        """What the call did to the sockets it names: bind, connect, listen, sends."""
+        sockets = self.sockets
+        fd = ev.args.get("fd")
+        target = names.get(fd) if isinstance(fd, int) else None
+        if table.in_class(ev.syscall, "recv_like") or table.in_class(ev.syscall, "send_like") \
+                or table.in_class(ev.syscall, "two_ended"):
+            for i in set(names.values()):
+                sockets[i]["transfers"] = sockets[i].get("transfers", 0) + 1
+        if target is None:
+            return
+        if ev.syscall == "bind":
+            sockets[target]["bound"] = ev.args.get("addr")
+        elif ev.syscall == "connect":
+            sockets[target]["connected"] = ev.args.get("addr")
+            seen = sockets[target].setdefault("connects", ())
+            if isinstance(ev.args.get("addr"), dict) and ev.args["addr"] not in seen:
+                sockets[target]["connects"] = seen + (ev.args["addr"],)
+        elif ev.syscall == "listen" and not ev.failed:
+            sockets[target]["listening"] = True
+        elif table.in_class(ev.syscall, "send_like") and isinstance(ev.args.get("addr"), dict):
+            sent = sockets[target].setdefault("sent_to", ())
+            if ev.args["addr"] not in sent:
+                sockets[target]["sent_to"] = sent + (ev.args["addr"],)
+
+    def walk(self) -> SocketWalk:
+        return SocketWalk(sockets=tuple(SocketInfo(**s) for s in self.sockets),
+                          named=self.named, created=self.created, touched=self.touched)
+
+
+def walk_sockets_by_id(trace: Trace, table: SyscallTable) -> SocketWalk:
+    """The walk of a trace whose events carry the tracer's socket ids."""
+    g = _Gather()
+    index: dict[int, int] = {}  # tracer's socket id -> index in g.sockets
+    for ev in trace.events:
+        if ev.kind == "process":
+            continue
+        pairs = dict(ev.ids)
+        if ev.sock is not None and ev.sock.id is not None:
+            pairs.setdefault(ev.sock.fd, ev.sock.id)
+        creating = not ev.failed and (table.in_class(ev.syscall, "socket_create")
+                                      or table.in_class(ev.syscall, "accept_like"))
+        made: list[int] = []
+        for fd, sid in pairs.items():
+            if sid in index:
+                continue
+            new = creating and fd in ev.fds
+            origin = ("socketpair" if ev.syscall == "socketpair" else
+                      "accept" if table.in_class(ev.syscall, "accept_like") else
+                      "socket") if new else "unknown"
+            family = typ = None
+            if new and origin != "accept":
+                family, typ = ev.args.get("domain"), ev.args.get("type")
+            if ev.sock is not None and ev.sock.id == sid:
+                family, typ = family or ev.sock.family, typ or ev.sock.type
+            listener = None
+            if origin == "accept":
+                lfd = ev.args.get("fd")
+                listener = index.get(pairs.get(lfd, -1)) if isinstance(lfd, int) else None
+            index[sid] = len(g.sockets)
+            g.sockets.append({"id": len(g.sockets), "pid": ev.pid,
+                              "seq": ev.seq if new else 0, "origin": origin,
+                              "family": None if family == "unknown" else family,
+                              "type": None if typ == "unknown" else typ,
+                              "fds": tuple(ev.fds) if new else (fd,), "listener": listener})
+            if new:
+                made.append(index[sid])
+        names = {fd: index[pairs[fd]] for fd in named_fds(ev, table) if fd in pairs}
+        g.named[ev.seq] = names
+        g.created[ev.seq] = tuple(made)
+        created_or_dup = [index[pairs[fd]] for fd in ev.fds if fd in pairs]
+        g.touched[ev.seq] = tuple(dict.fromkeys(created_or_dup + list(names.values())))
+        g.effects(ev, names, table)
+    return g.walk()
+
+
+def walk_sockets_by_fd(trace: Trace, table: SyscallTable) -> SocketWalk:
     """Follow every socket of the trace through its fds, processes and threads."""
     parents = {p.pid: p.parent for p in trace.processes}
     fd_tables: dict[int, dict[int, int]] = {}
-    sockets: list[dict[str, Any]] = []
-    named: dict[int, dict[int, int]] = {}
-    created: dict[int, tuple[int, ...]] = {}
-    touched: dict[int, tuple[int, ...]] = {}
+    g = _Gather()
+    sockets, named, created, touched = g.sockets, g.named, g.created, g.touched
 
     def fds_of(pid: int) -> dict[int, int]:
         if pid not in fd_tables:
@@ -167,35 +260,14 @@ def walk_sockets(trace: Trace, table: SyscallTable) -> SocketWalk:
         named[ev.seq] = names
         created[ev.seq] = tuple(i for i in new_ids if sockets[i]["seq"] == ev.seq)
         touched[ev.seq] = tuple(dict.fromkeys(new_ids + tuple(names.values())))
-        # 3. what the call did to them
-        target = names.get(ev.args.get("fd", -1)) if isinstance(ev.args.get("fd"), int) else None
-        if table.in_class(ev.syscall, "recv_like") or table.in_class(ev.syscall, "send_like") \
-                or table.in_class(ev.syscall, "two_ended"):
-            for i in set(names.values()):
-                sockets[i]["transfers"] = sockets[i].get("transfers", 0) + 1
-        if target is not None:
-            if ev.syscall == "bind":
-                sockets[target]["bound"] = ev.args.get("addr")
-            elif ev.syscall == "connect":
-                sockets[target]["connected"] = ev.args.get("addr")
-                seen = sockets[target].setdefault("connects", ())
-                if isinstance(ev.args.get("addr"), dict) and ev.args["addr"] not in seen:
-                    sockets[target]["connects"] = seen + (ev.args["addr"],)
-            elif ev.syscall == "listen" and not ev.failed:
-                sockets[target]["listening"] = True
-            elif table.in_class(ev.syscall, "send_like") and isinstance(ev.args.get("addr"),
-                                                                          dict):
-                sent = sockets[target].setdefault("sent_to", ())
-                if ev.args["addr"] not in sent:
-                    sockets[target]["sent_to"] = sent + (ev.args["addr"],)
+        g.effects(ev, names, table)  # 3. what the call did to them
         if ev.syscall == "close" and isinstance(ev.args.get("fd"), int):
             fds.pop(ev.args["fd"], None)
         elif ev.syscall == "close_range" and not ev.failed:
             first, last = ev.args.get("first", 0), ev.args.get("last", -1)
             for fd in [f for f in fds if first <= f <= last]:
                 del fds[fd]
-    return SocketWalk(sockets=tuple(SocketInfo(**s) for s in sockets), named=named,
-                      created=created, touched=touched)
+    return g.walk()
 
 
 def _is_ip(host: str) -> bool:

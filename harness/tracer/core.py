@@ -102,6 +102,12 @@ class Root:
         self.fallback_reason: str | None = None  # why seccomp was not used though asked for
         self.report_fd: int | None = None  # read end of the child's pre-exec error pipe
         self.decoder: Decoder | None = None  # decodes deferred events
+        self.sockets = 0  # sockets met so far: the last id given
+
+    def new_socket(self, family: str | int, type: str | int, local: Any = None,
+                   peer: Any = None) -> SockState:
+        self.sockets += 1
+        return SockState(family, type, local=local, peer=peer, id=self.sockets)
 
     @property
     def done(self) -> bool:
@@ -171,7 +177,7 @@ class Deferred:
 
 def event_dict(r: tuple[Any, ...], decoder: Decoder | None) -> dict[str, Any]:
     """A record as the trace file writes it: SyscallEvent.to_dict() without the object."""
-    seq, ts_ns, pid, tid, name, args, result, errno, kind, fds, sock = r
+    seq, ts_ns, pid, tid, name, args, result, errno, kind, fds, sock, ids = r
     if type(args) is Deferred:
         assert decoder is not None
         args = decoder.decoders[name](Snapshot(args.regions), args.a, args.result)
@@ -185,7 +191,9 @@ def event_dict(r: tuple[Any, ...], decoder: Decoder | None) -> dict[str, Any]:
         d["fds"] = list(fds)
     if sock is not None:
         d["sock"] = {"fd": sock[0], "family": sock[1], "type": sock[2], "local": sock[3],
-                     "peer": sock[4]}
+                     "peer": sock[4], "id": sock[5]}
+    if ids:
+        d["ids"] = [list(pair) for pair in ids]
     return d
 
 
@@ -198,7 +206,7 @@ def _event(r: tuple[Any, ...], decoder: Decoder) -> SyscallEvent:
         args = decoder.decoders[r[4]](Snapshot(args.regions), args.a, args.result)
     return SyscallEvent(seq=r[0], ts_ns=r[1], pid=r[2], tid=r[3], syscall=r[4], args=args,
                         result=r[6], errno=r[7], kind=r[8], fds=r[9],
-                        sock=SocketIdentity(*sock) if sock is not None else None)
+                        sock=SocketIdentity(*sock) if sock is not None else None, ids=r[11])
 
 
 class Task:
@@ -393,7 +401,7 @@ class Tracer:
             except OSError:
                 continue
             if target.startswith("socket:"):
-                proc.socks[fd] = SockState(family="unknown", type="unknown")
+                proc.socks[fd] = proc.root.new_socket("unknown", "unknown")
 
     # -- the loop -----------------------------------------------------------------------
 
@@ -578,6 +586,9 @@ class Tracer:
         sock: tuple[Any, ...] | None = None
         record = True
         cls = self.classes[name]
+        # the sockets its fd arguments name, before the call changes the table (a close, a
+        # dup2 onto a socket): fd -> id
+        named = self._named(proc, name, cls, args, a)
 
         if name == "socket" or name == "socketpair":
             if ok:
@@ -585,15 +596,15 @@ class Tracer:
                 cloexec = "SOCK_CLOEXEC" in args["type_flags"]
                 if name == "socket":
                     fds = (r,)
-                    proc.add(r, SockState(*st_args), cloexec)
+                    proc.add(r, proc.root.new_socket(*st_args), cloexec)
                 else:
                     pair = dec.socketpair_fds(proc.mem, a)
                     if pair is not None:
                         fds = tuple(pair)
                         unnamed = {"family": args["domain"]}
                         for fd in pair:
-                            proc.add(fd, SockState(*st_args, local=unnamed, peer=unnamed),
-                                     cloexec)
+                            proc.add(fd, proc.root.new_socket(*st_args, local=unnamed,
+                                                              peer=unnamed), cloexec)
                 sock = socks[fds[0]].identity(fds[0]) if fds else None
         elif name == "accept" or name == "accept4":
             listener = socks.get(args["fd"])
@@ -602,7 +613,7 @@ class Tracer:
                 family = listener.family if listener else (args["addr"] or {}).get("family", "unknown")
                 typ = listener.type if listener else "SOCK_STREAM"
                 local = listener.local if listener else None
-                proc.add(r, SockState(family, typ, local=local, peer=args["addr"]),
+                proc.add(r, proc.root.new_socket(family, typ, local=local, peer=args["addr"]),
                          "SOCK_CLOEXEC" in args.get("flags", ()))
                 sock = socks[r].identity(r)
             elif listener is not None:
@@ -640,9 +651,47 @@ class Tracer:
             return
         else:  # readiness
             record = self._readiness(task, name, args, a, r, task.entry)
+            named = self._watched(proc, name, args)
         if not record:
             return
-        self._record(task, name, args, res, fds, sock)
+        ids = {**named, **{fd: socks[fd].id for fd in fds if fd in socks}}
+        if sock is not None and ids.items() <= {(sock[0], sock[5])}:
+            ids = {}  # the one socket is the event's `sock`
+        self._record(task, name, args, res, fds, sock, ids=tuple(ids.items()))
+
+    def _named(self, proc: Proc, name: str, cls: str, args: dict[str, Any],
+               a: tuple[int, ...]) -> dict[int, int]:
+        """fd -> socket id for the sockets a call's fd arguments name."""
+        socks = proc.socks
+        if name == "close_range":
+            first, last = a[0] & 0xFFFFFFFF, a[1] & 0xFFFFFFFF
+            return {fd: st.id for fd, st in socks.items() if first <= fd <= last}
+        if cls == "net":
+            fd = args.get("fd")
+            return {fd: socks[fd].id} if fd in socks else {}
+        if name in self.fd_args:
+            out = {}
+            for i in self.fd_args[name]:
+                fd = signed32(a[i])
+                if fd in socks:
+                    out[fd] = socks[fd].id
+            return out
+        return {}
+
+    @staticmethod
+    def _watched(proc: Proc, name: str, args: dict[str, Any]) -> dict[int, int]:
+        """fd -> socket id for the sockets a readiness call watches."""
+        socks = proc.socks
+        if name in ("poll", "ppoll"):
+            fds = [p["fd"] for p in args["fds"]]
+        elif name in ("select", "pselect6"):
+            fds = [fd for key in ("readfds", "writefds", "exceptfds")
+                   for fd in args.get(key) or ()]
+        elif name == "epoll_ctl":
+            fds = [args["fd"]]
+        else:
+            fds = list(args.get("watching") or ())
+        return {fd: socks[fd].id for fd in fds if fd in socks}
 
     def _socket_arg(self, proc: Proc, name: str,
                     a: tuple[int, ...]) -> tuple[int, SockState | None]:
@@ -670,7 +719,7 @@ class Tracer:
                 None if r == -4095 else r,
                 self.decoder.t.errno_names.get(-r, str(-r)) if -4095 < r < 0 else None,
                 "syscall", (), None if st is None else (fd, st.family, st.type, st.local,
-                                                        st.peer))
+                                                        st.peer, st.id), ())
 
     def _capture(self, mem: Memory | None, name: str, a: tuple[int, ...],
                  r: int) -> list[tuple[int, bytes]]:
@@ -787,13 +836,14 @@ class Tracer:
 
     def _record(self, task: Task, name: str, args: dict[str, Any], res: int | None,
                 fds: tuple[int, ...] = (), sock: tuple[Any, ...] | None = None,
-                kind: str = "syscall", ts_ns: int | None = None) -> None:
+                kind: str = "syscall", ts_ns: int | None = None,
+                ids: tuple[tuple[int, int], ...] = ()) -> None:
         self.seq += 1
         errno = None
         if res is not None and -4096 < res < 0 and kind == "syscall":
             errno = self.decoder.t.errno_names.get(-res, str(-res))
         self._store(task, (self.seq, ts_ns or time.monotonic_ns(), task.proc.pid, task.tid,
-                           name, args, res, errno, kind, fds, sock))
+                           name, args, res, errno, kind, fds, sock, ids))
 
     def _store(self, task: Task, rec: tuple[Any, ...]) -> None:
         """Keep a record, and show it to whoever asked to see events as they come."""

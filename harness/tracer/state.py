@@ -14,20 +14,22 @@ from harness.tracer.decode import Memory
 
 class SockState:
     """One open socket. dup'd fds and forked children share the same object, as they share
-    the kernel's socket: a bind through one fd is seen through all of them."""
+    the kernel's socket: a bind through one fd is seen through all of them, and every event
+    on it carries its id (1, 2, ... in the order the trace met its sockets)."""
 
-    __slots__ = ("family", "type", "local", "peer")
+    __slots__ = ("family", "type", "local", "peer", "id")
 
     def __init__(self, family: str | int, type: str | int, local: Address | None = None,
-                 peer: Address | None = None):
+                 peer: Address | None = None, id: int = 0):
         self.family = family  # AF_INET, ...
         self.type = type  # SOCK_STREAM, ...
         self.local = local  # replaced, never mutated, so events can share it
         self.peer = peer
+        self.id = id  # the socket's id in its trace
 
     def identity(self, fd: int) -> tuple[Any, ...]:
         """SocketIdentity's fields, as a tuple (the loop builds the object only on demand)."""
-        return (fd, self.family, self.type, self.local, self.peer)
+        return (fd, self.family, self.type, self.local, self.peer, self.id)
 
 
 class Proc:

@@ -92,8 +92,11 @@ def inet6(port: int, address: str = "::1", **extra: Any) -> dict[str, Any]:
             "scope_id": 0, **extra}
 
 
-def sock(fd: int, family: str, type_: str, local: Any = None, peer: Any = None) -> SocketIdentity:
-    return SocketIdentity(fd=fd, family=family, type=type_, local=local, peer=peer)
+def sock(fd: int, family: str, type_: str, local: Any = None, peer: Any = None,
+         id: int | None = None) -> SocketIdentity:
+    """A socket as an event names it; `id` is the tracer's socket id (1, 2, ... in the order
+    the trace met the sockets)."""
+    return SocketIdentity(fd=fd, family=family, type=type_, local=local, peer=peer, id=id)
 
 
 def check_calls(got: list[SyscallEvent], expected: list[tuple]) -> None:

@@ -140,7 +140,7 @@ def test_cli_writes_trace_files(cbin, scratch, out, option, fmt):
     text = path.read_text()
     assert text.lstrip().startswith("{") == (fmt == "json")
     t = tracefile.load(path)  # by its suffix; JSON in a .yaml file reads as YAML
-    assert t.schema_version == 2 and t.complete
+    assert t.schema_version == 3 and t.complete
     assert t.command == [cbin["forksrv"]]
     assert t.cwd == str(scratch)
     assert (t.tracer.mode, t.tracer.data_bytes, t.tracer.fallback_reason) == ("seccomp", 64, None)

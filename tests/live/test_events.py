@@ -67,11 +67,13 @@ def test_tcp_flags_options_and_errnos(cbin, scratch):
     ])
     # fds created, and what the tracer knows about each socket as the calls go by
     assert [e.fds for e in ev if e.fds] == [(3,), (4,), (5,)]
-    listener = sock(3, "AF_INET", "SOCK_STREAM", local=inet(port))
-    client = sock(4, "AF_INET", "SOCK_STREAM", peer=inet(port))
-    conn = sock(5, "AF_INET", "SOCK_STREAM", local=inet(port), peer=inet(peer_port))
-    assert ev[0].sock == sock(3, "AF_INET", "SOCK_STREAM")
-    assert ev[2].sock == sock(3, "AF_INET", "SOCK_STREAM", local=inet(0))
+    listener = sock(3, "AF_INET", "SOCK_STREAM", local=inet(port), id=1)
+    client = sock(4, "AF_INET", "SOCK_STREAM", peer=inet(port), id=2)
+    conn = sock(5, "AF_INET", "SOCK_STREAM", local=inet(port), peer=inet(peer_port), id=3)
+    assert ev[0].sock == sock(3, "AF_INET", "SOCK_STREAM", id=1)
+    assert ev[2].sock == sock(3, "AF_INET", "SOCK_STREAM", local=inet(0), id=1)
+    # the accept names the listener too: (fd, socket id) of both
+    assert ev[14].ids == ((3, 1), (5, 3)) and ev[5].ids == ()
     assert ev[5].sock == ev[25].sock == listener
     assert ev[9].sock == ev[16].sock == ev[20].sock == ev[24].sock == client
     assert ev[14].sock == ev[15].sock == ev[22].sock == ev[23].sock == conn
@@ -166,15 +168,16 @@ def test_addresses_ipv6_v4mapped_refused_unix(cbin, scratch):
         ("close", {"fd": 3}, 0, None),
     ])
     # the accepted sockets: family of the listener, local address of the listener
-    assert ev[7].sock == sock(5, "AF_INET6", "SOCK_STREAM", inet6(p6), inet6(q6))
-    assert ev[17].sock == sock(5, "AF_INET", "SOCK_STREAM", inet(p4), inet(q4))
-    assert ev[16].sock == sock(4, "AF_INET6", "SOCK_STREAM", peer=mapped)
+    assert ev[7].sock == sock(5, "AF_INET6", "SOCK_STREAM", inet6(p6), inet6(q6), id=3)
+    assert ev[17].sock == sock(5, "AF_INET", "SOCK_STREAM", inet(p4), inet(q4), id=6)
+    assert ev[16].sock == sock(4, "AF_INET6", "SOCK_STREAM", peer=mapped, id=5)
     # a refused connect leaves the socket without a peer
-    assert ev[25].sock == ev[26].sock == sock(4, "AF_INET", "SOCK_STREAM")
-    assert ev[34].sock == sock(5, "AF_UNIX", "SOCK_STREAM", unix_path, unnamed)
-    assert ev[43].sock == sock(5, "AF_UNIX", "SOCK_STREAM", unix_abstract, unnamed)
-    assert ev[49].sock == sock(4, "AF_UNIX", "SOCK_DGRAM")
-    assert ev[50].sock == ev[52].sock == sock(3, "AF_UNIX", "SOCK_DGRAM", local=unix_dgram)
+    assert ev[25].sock == ev[26].sock == sock(4, "AF_INET", "SOCK_STREAM", id=8)
+    assert ev[34].sock == sock(5, "AF_UNIX", "SOCK_STREAM", unix_path, unnamed, id=11)
+    assert ev[43].sock == sock(5, "AF_UNIX", "SOCK_STREAM", unix_abstract, unnamed, id=14)
+    assert ev[49].sock == sock(4, "AF_UNIX", "SOCK_DGRAM", id=16)
+    assert ev[50].sock == ev[52].sock == sock(3, "AF_UNIX", "SOCK_DGRAM", local=unix_dgram,
+                                              id=15)
 
 
 def test_fd_copies_files_and_readiness(cbin, scratch):
@@ -190,14 +193,14 @@ def test_fd_copies_files_and_readiness(cbin, scratch):
         "write", "pselect6", "poll", "epoll_create1", "epoll_ctl", "epoll_wait", "read",
         "epoll_ctl", "close", "close", "+exit"]
     ev = calls(t, p.pid)
-    pair = sock(3, "AF_UNIX", "SOCK_STREAM", {"family": "AF_UNIX"}, {"family": "AF_UNIX"})
+    pair = sock(3, "AF_UNIX", "SOCK_STREAM", {"family": "AF_UNIX"}, {"family": "AF_UNIX"}, id=1)
 
-    def as_fd(fd):
-        return sock(fd, pair.family, pair.type, pair.local, pair.peer)
+    def as_fd(fd):  # every copy of the socket at fd 3 is socket 1; the other end, fd 4, is 2
+        return sock(fd, pair.family, pair.type, pair.local, pair.peer, id=2 if fd == 4 else 1)
 
     assert brief(ev[0]) == ("socketpair", {"domain": "AF_UNIX", "type": "SOCK_STREAM",
                                            "type_flags": [], "protocol": 0}, 0, None)
-    assert ev[0].fds == (3, 4) and ev[0].sock == pair
+    assert ev[0].fds == (3, 4) and ev[0].sock == pair and ev[0].ids == ((3, 1), (4, 2))
     check_calls(ev[1:5], [
         ("dup", {"oldfd": 3}, 5, None),
         ("dup2", {"oldfd": 3, "newfd": 10}, 10, None),
@@ -280,11 +283,14 @@ def test_sockets_across_exec(cbin, scratch):
         ("close", {"fd": 7}, 0, None),
         ("close", {"fd": 8}, 0, None),
     ])
+    # the sockets kept across exec keep their ids (the dup2'd one at 8 is socket 1)
     assert [e.sock for e in after] == [
-        sock(4, "AF_UNIX", "SOCK_STREAM", *pair), sock(5, "AF_UNIX", "SOCK_STREAM", *pair),
-        sock(7, "AF_INET6", "SOCK_DGRAM"), sock(8, "AF_INET", "SOCK_STREAM"),
-        sock(4, "AF_UNIX", "SOCK_STREAM", *pair), sock(5, "AF_UNIX", "SOCK_STREAM", *pair),
-        sock(7, "AF_INET6", "SOCK_DGRAM"), sock(8, "AF_INET", "SOCK_STREAM")]
+        sock(4, "AF_UNIX", "SOCK_STREAM", *pair, id=2),
+        sock(5, "AF_UNIX", "SOCK_STREAM", *pair, id=3),
+        sock(7, "AF_INET6", "SOCK_DGRAM", id=5), sock(8, "AF_INET", "SOCK_STREAM", id=1),
+        sock(4, "AF_UNIX", "SOCK_STREAM", *pair, id=2),
+        sock(5, "AF_UNIX", "SOCK_STREAM", *pair, id=3),
+        sock(7, "AF_INET6", "SOCK_DGRAM", id=5), sock(8, "AF_INET", "SOCK_STREAM", id=1)]
 
 
 def test_close_range_of_sockets_is_recorded(cbin, scratch):

@@ -40,7 +40,7 @@ def test_threaded_client(scratch):
     assert mine[0].fds == (4,) and [e.args["fd"] for e in mine[1:]] == [4] * 4
     assert brief(mine[1]) == ("connect", {"fd": 4, "addr": inet(port)}, 0, None)
     assert mine[2].args["data"] == "ping" and mine[3].args["data"] == "ping"
-    assert mine[4].sock == sock(4, "AF_INET", "SOCK_STREAM", peer=inet(port))
+    assert mine[4].sock == sock(4, "AF_INET", "SOCK_STREAM", peer=inet(port), id=2)
     accept = next(e for e in t.events if e.syscall == "accept4")
     assert accept.tid == p.pid and accept.fds == (5,)
 
@@ -67,8 +67,8 @@ def test_forking_server(cbin, scratch):
     r = calls(t, root.pid)
     port = r[3].args["addr"]["port"]
     peer_port = r[4].args["addr"]["port"]
-    listener = sock(3, "AF_INET", "SOCK_STREAM", local=inet(port))
-    conn = sock(4, "AF_INET", "SOCK_STREAM", local=inet(port), peer=inet(peer_port))
+    listener = sock(3, "AF_INET", "SOCK_STREAM", local=inet(port), id=1)
+    conn = sock(4, "AF_INET", "SOCK_STREAM", local=inet(port), peer=inet(peer_port), id=3)
     assert brief(r[4]) == ("accept", {"fd": 3, "addr": inet(peer_port)}, 4, None)
     assert r[4].fds == (4,) and r[4].sock == conn
     assert [e.sock for e in r[5:]] == [conn, listener]
@@ -109,7 +109,7 @@ def test_exec_of_another_program(scratch):
     assert brief(ex) == ("execve", {"exe": real, "argv": argv}, 0, None)
     pair = ({"family": "AF_UNIX"}, {"family": "AF_UNIX"})
     assert brief(write) == ("write", {"fd": 3, "size": 2, "data": "hi", "data_len": 2}, 2, None)
-    assert write.sock == sock(3, "AF_UNIX", "SOCK_STREAM", *pair)
+    assert write.sock == sock(3, "AF_UNIX", "SOCK_STREAM", *pair, id=1)
     assert brief(end) == ("exit", {"code": 0}, 0, None)
     ioctl = calls(t, parent.pid)[3]
     assert brief(ioctl) == ("ioctl", {"fd": 3, "request": "FIONCLEX", "arg": 0}, 0, None)
