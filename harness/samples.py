@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.scenario import PLACEHOLDERS as RUN_PLACEHOLDERS
 
 ROLES = ("server", "client")
-PLACEHOLDERS = ("python", "src", "build", "host", "port", "message", "path", "sizes", "scenario")
+# what a manifest may write in braces: the sample's own, then what each run fills in
+PLACEHOLDERS = ("python", "src", "build", *RUN_PLACEHOLDERS)
 
 
 class ManifestError(HarnessError):

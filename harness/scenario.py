@@ -17,6 +17,8 @@ SCENARIOS_FILE = Path(__file__).with_name("scenarios.yaml")
 READY_CALLS = ("listen", "bind")
 PORT_KINDS = ("tcp", "udp")
 RUN_FIELDS = ("host", "port", "path", "ready", "sizes")
+# the placeholders a run fills in (a sample's own: python, src, build, are harness/samples.py's)
+PLACEHOLDERS = ("host", "port", "message", "path", "sizes", "scenario")
 
 
 class ScenarioError(HarnessError):
@@ -46,9 +48,11 @@ class Scenario:
     def placeholders(self, host: str, port: int, message: str, path: str | None) -> dict[str, str]:
         """The values of a run's placeholders (docs/samples.md); those the scenario lacks
         are empty."""
-        return {"host": host, "port": str(port) if port else "", "message": message,
-                "path": path or "", "sizes": ",".join(map(str, self.sizes)),
-                "scenario": self.name}
+        values = {"host": host, "port": str(port) if port else "", "message": message,
+                  "path": path or "", "sizes": ",".join(map(str, self.sizes)),
+                  "scenario": self.name}
+        assert tuple(values) == PLACEHOLDERS
+        return values
 
 
 def parse_run(name: str, spec: Any, where: str) -> Scenario:
