@@ -41,6 +41,70 @@ class SocketIdentity:
                    local=d.get("local"), peer=d.get("peer"), id=d.get("id"))
 
 
+# -- the shapes of decoded arguments (docs/trace-format.md), checked when a trace is read ----
+
+@dataclass(frozen=True, slots=True)
+class AddressShape:
+    """A decoded sockaddr (only for checking: addresses stay dicts in events)."""
+
+    family: str | int
+    address: str = ""
+    port: int = 0
+    path: str = ""
+    abstract: str = ""
+    flowinfo: int = 0
+    scope_id: int = 0
+    v4mapped: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PollFdShape:
+    """One entry of a poll's `fds`."""
+
+    fd: int
+    events: list[str | int] = field(default_factory=list)
+    revents: list[str | int] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadyShape:
+    """One entry of an epoll wait's `ready` (fd null when its data matched no registration)."""
+
+    fd: int | None
+    events: list[str | int] = field(default_factory=list)
+
+
+Name = str | int  # a symbolic value: its name, or its integer when the tables lack it
+Flags = list[str | int] | int | None  # a flag set: names (and leftover bits as one hex text)
+
+# argument name -> the type every event's value of it must have; names not listed may hold
+# anything (the normalizer reads only these)
+ARG_TYPES: dict[str, Any] = {
+    **dict.fromkeys(("fd", "oldfd", "newfd", "epfd", "fd_in", "fd_out", "in_fd", "out_fd",
+                     "first", "last", "child", "backlog", "data_len", "maxevents", "nfds",
+                     "user_data", "code", "vlen", "iovcnt", "controllen", "count", "length",
+                     "len", "offset", "size", "optlen"), int | None),
+    **dict.fromkeys(("domain", "type", "protocol", "level", "optname", "request", "cmd", "op",
+                     "how", "whence", "signal"), Name),
+    **dict.fromkeys(("flags", "type_flags", "events", "result_flags"), Flags),
+    "addr": AddressShape | None,
+    "data": str,
+    "data_truncated": bool,
+    "thread": bool,
+    "off_in": bool,
+    "off_out": bool,
+    "path": str | None,
+    "exe": str | None,
+    "argv": list[str],
+    "timeout_ms": int | float | None,
+    "fds": list[PollFdShape],
+    "ready": list[int | ReadyShape],
+    "watching": list[int],
+    "sockets": list[int],
+    **dict.fromkeys(("readfds", "writefds", "exceptfds"), list[int] | None),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class SyscallEvent:
     """One recorded syscall (kind "syscall") or process event (kind "process")."""

@@ -58,36 +58,75 @@ class Sample:
         return self.scenario_runs.get(scenario, self.run)
 
 
+MANIFEST_FIELDS = ("name", "role", "language", "api", "description", "requires", "build",
+                   "run", "scenarios", "env")
+MAX_MANIFEST_BYTES = 1 << 20
+# a sample's name is its folder's: it names run folders (scenario/SERVER--CLIENT), build
+# folders and `make verify SAMPLE=...`, so it is plain, and never holds the pair separator
+NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-")
+
+
+def name_problem(name: str) -> str | None:
+    """Why name cannot be a sample's name (None when it can)."""
+    if not name or not name[0].isalnum() or not name.isascii() or set(name) - NAME_CHARS:
+        return "a sample's name is letters, digits and . _ + - (starting with a letter or digit)"
+    if "--" in name:
+        return "a sample's name may not hold '--' (it joins a pair's names in run folders)"
+    return None
+
+
 def _str_list(value: Any, path: Path, key: str) -> list[str]:
     if not isinstance(value, list) or not value or not all(
-            isinstance(x, (str, int, float)) for x in value):
-        raise ManifestError(f"{path}: field '{key}' must be a non-empty list of strings")
+            isinstance(x, (str, int, float)) and not isinstance(x, bool) for x in value):
+        raise ManifestError(f"{path}: field '{key}' must be a non-empty list of strings, got "
+                            f"{value!r:.60}")
     return [str(x) for x in value]
 
 
+def _text(doc: dict[str, Any], key: str, path: Path, default: str | None = None) -> str:
+    value = doc.get(key, default)
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        raise ManifestError(f"{path}: field '{key}' must be text, got {value!r:.60}")
+    return str(value)
+
+
+def _unknown_field(path: Path, key: Any, known: tuple[str, ...], where: str = "") -> ManifestError:
+    import difflib
+
+    close = difflib.get_close_matches(str(key), known, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return ManifestError(f"{path}: unknown field '{where}{key}' (fields: {', '.join(known)})"
+                         f"{hint}")
+
+
 def load_sample(folder: Path, role: str) -> Sample:
-    """Read and check folder/manifest.yaml."""
-    import yaml
+    """Read and check folder/manifest.yaml: every field known, of its type, named when not."""
+    from harness.validate import ValidationError, load_yaml_text
 
     folder = folder.resolve()
     path = folder / "manifest.yaml"
+    problem = name_problem(folder.name)
+    if problem:
+        raise ManifestError(f"{folder}: {problem}")
+    if not path.is_file():
+        raise ManifestError(f"{path}: missing (every sample folder needs a manifest.yaml)")
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ManifestError(f"{path}: missing (every sample folder needs a manifest.yaml)") \
-            from None
-    except yaml.YAMLError as e:
-        raise ManifestError(f"{path}: not valid YAML: {e}") from None
+        doc = load_yaml_text(path, MAX_MANIFEST_BYTES)
+    except ValidationError as e:
+        raise ManifestError(str(e)) from None
     if not isinstance(doc, dict):
         raise ManifestError(f"{path}: must be a mapping of fields")
+    for key in doc:
+        if key not in MANIFEST_FIELDS:
+            raise _unknown_field(path, key, MANIFEST_FIELDS)
     for key in ("name", "role", "language", "run", "scenarios"):
         if key not in doc:
             raise ManifestError(f"{path}: field '{key}' is missing")
     if doc["name"] != folder.name:
-        raise ManifestError(f"{path}: field 'name' is {doc['name']!r}, the folder is "
+        raise ManifestError(f"{path}: field 'name' is {doc['name']!r:.60}, the folder is "
                             f"{folder.name!r}")
     if doc["role"] != role:
-        raise ManifestError(f"{path}: field 'role' is {doc['role']!r}, expected {role!r} "
+        raise ManifestError(f"{path}: field 'role' is {doc['role']!r:.60}, expected {role!r} "
                             f"for a folder under {role}s/")
     run = _str_list(doc["run"], path, "run")
     scenario_runs: dict[str, list[str]] = {}
@@ -96,8 +135,12 @@ def load_sample(folder: Path, role: str) -> Sample:
         for name, override in doc["scenarios"].items():
             if override is None:
                 continue
-            if not isinstance(override, dict) or set(override) - {"run"}:
-                raise ManifestError(f"{path}: field 'scenarios.{name}' may only hold 'run'")
+            if not isinstance(override, dict):
+                raise ManifestError(f"{path}: field 'scenarios.{name}' must be a mapping "
+                                    f"(with 'run'), got {override!r:.60}")
+            for key in override:
+                if key != "run":
+                    raise _unknown_field(path, key, ("run",), f"scenarios.{name}.")
             if "run" in override:
                 scenario_runs[str(name)] = _str_list(override["run"], path,
                                                      f"scenarios.{name}.run")
@@ -106,10 +149,21 @@ def load_sample(folder: Path, role: str) -> Sample:
     else:
         scenarios = _str_list(doc["scenarios"], path, "scenarios")
     requires = []
-    for i, req in enumerate(doc.get("requires") or []):
+    requires_raw = doc.get("requires") or []
+    if not isinstance(requires_raw, list):
+        raise ManifestError(f"{path}: field 'requires' must be a list of {{command, hint}}, "
+                            f"got {requires_raw!r:.60}")
+    for i, req in enumerate(requires_raw):
         if not isinstance(req, dict) or not isinstance(req.get("command"), str):
             raise ManifestError(f"{path}: field 'requires[{i}].command' must be a string")
-        requires.append(Requirement(command=req["command"], hint=req.get("hint")))
+        for key in req:
+            if key not in ("command", "hint"):
+                raise _unknown_field(path, key, ("command", "hint"), f"requires[{i}].")
+        hint = req.get("hint")
+        if hint is not None and not isinstance(hint, str):
+            raise ManifestError(f"{path}: field 'requires[{i}].hint' must be text, got "
+                                f"{hint!r:.60}")
+        requires.append(Requirement(command=req["command"], hint=hint))
     build_raw = doc.get("build") or []
     if not isinstance(build_raw, list):
         raise ManifestError(f"{path}: field 'build' must be a list of argv lists")
@@ -117,20 +171,33 @@ def load_sample(folder: Path, role: str) -> Sample:
     env = doc.get("env") or {}
     if not isinstance(env, dict):
         raise ManifestError(f"{path}: field 'env' must be a mapping")
+    for key, value in env.items():
+        if not isinstance(key, str) or not key or "=" in key or \
+                not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise ManifestError(f"{path}: field 'env.{key}' must be a variable name with a "
+                                f"text value, got {value!r:.60}")
     every_run = run + [x for argv in scenario_runs.values() for x in argv]
     for item in every_run + [x for step in build for x in step]:
         _check_placeholders(item, path)
-    return Sample(name=folder.name, role=role, folder=folder, language=str(doc["language"]),
-                  api=str(doc.get("api", "")), run=run, scenarios=scenarios,
-                  scenario_runs=scenario_runs, requires=requires,
-                  build=build, description=str(doc.get("description", "")).strip(),
+    return Sample(name=folder.name, role=role, folder=folder,
+                  language=_text(doc, "language", path), api=_text(doc, "api", path, ""),
+                  run=run, scenarios=scenarios, scenario_runs=scenario_runs,
+                  requires=requires, build=build,
+                  description=_text(doc, "description", path, "").strip(),
                   env={str(k): str(v) for k, v in env.items()})
 
 
 def _check_placeholders(item: str, path: Path) -> None:
     import string
 
-    for _, field_name, _, _ in string.Formatter().parse(item):
+    try:
+        parsed = list(string.Formatter().parse(item))
+    except ValueError as e:  # a lone brace: `{port`, `}`
+        raise ManifestError(f"{path}: {item!r}: {e} (write a brace as {{{{ or }}}})") from None
+    for _, field_name, spec, conversion in parsed:
+        if field_name is not None and (spec or conversion):
+            raise ManifestError(f"{path}: placeholder {{{field_name}}} in {item!r} takes no "
+                                f"format (known: {', '.join(PLACEHOLDERS)})")
         if field_name is not None and field_name not in PLACEHOLDERS:
             raise ManifestError(f"{path}: unknown placeholder {{{field_name}}} in {item!r} "
                                 f"(known: {', '.join(PLACEHOLDERS)})")

@@ -89,15 +89,10 @@ def parse_run(name: str, spec: Any, where: str) -> Scenario:
 
 def load_scenarios(path: Path | None = None) -> dict[str, Scenario]:
     """Every scenario's run settings, in file order."""
-    import yaml
+    from harness.validate import read_yaml
 
     path = path or SCENARIOS_FILE
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ScenarioError(f"{path}: cannot read: {e.strerror}") from None
-    except yaml.YAMLError as e:
-        raise ScenarioError(f"{path}: not valid YAML: {e}") from None
+    doc = read_yaml(path, ScenarioError)
     scenarios = doc.get("scenarios") if isinstance(doc, dict) else None
     if not isinstance(scenarios, dict) or not scenarios:
         raise ScenarioError(f"{path}: expected a mapping 'scenarios:' of scenario name -> "

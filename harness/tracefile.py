@@ -37,6 +37,10 @@ SCHEMA_VERSION = 3  # 3: socket ids from the tracer (`sock.id`, `ids`); 2: the s
 READABLE_VERSIONS = (1, 2, 3)
 FORMATS = ("jsonl", "json", "yaml")  # json: the JSON Lines stream too
 PARTIAL = ".partial"  # suffix of a trace still being written (or cut off by a crash)
+# the largest trace files read back: a sample's run writes some kilobytes; a stream of 64 MB is
+# some 200,000 events (seconds to read, a gigabyte of memory), a YAML document of 16 MB as long
+MAX_STREAM_BYTES = 64 << 20
+MAX_DOCUMENT_BYTES = 16 << 20
 
 
 class TraceFileError(HarnessError):
@@ -251,80 +255,132 @@ def write_atomic(path: Path | str, text: str) -> None:
 # -- reading ------------------------------------------------------------------------------------
 
 def read_stream(path: Path | str) -> Iterator[dict[str, Any]]:
-    """The lines of a JSON Lines trace, decoded one at a time; a last line cut off (no
-    newline, or not JSON: a crash in the middle of a write) ends the stream."""
+    """The lines of a JSON Lines trace, decoded one at a time. A last line cut off (no
+    newline: a crash in the middle of a write) ends the stream; a whole line that is not JSON
+    (an edit, a broken disk) is a TraceFileError naming the line."""
     with open(path, "rb") as f:
-        for line in f:
+        for n, line in enumerate(f, 1):
             if not line.endswith(b"\n"):
                 return  # cut off while it was being written
-            try:
-                yield json.loads(line)
-            except ValueError:
-                return
+            yield _decode_json(line, f"{path}: line {n}")
 
 
-def _is_stream(head: bytes) -> bool:
-    if not head.lstrip().startswith(b"{"):
-        return False
-    first = head.split(b"\n", 1)[0]
+def _decode_json(data: bytes, where: str) -> Any:
+    try:
+        return json.loads(data)
+    except UnicodeDecodeError as e:
+        raise TraceFileError(f"{where}: not UTF-8 text ({e.reason} at byte {e.start})") \
+            from None
+    except RecursionError:
+        raise TraceFileError(f"{where}: nested too deep") from None
+    except ValueError as e:
+        raise TraceFileError(f"{where}: not JSON: {e}") from None
+
+
+def _is_stream(head: bytes) -> bool | None:
+    """True: a stream (its first line is a header); None: lines of JSON whose first is no
+    header; False: anything else (a whole document, YAML or JSON)."""
+    first, newline, rest = head.partition(b"\n")
     try:
         doc = json.loads(first)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
-    return isinstance(doc, dict) and doc.get("type") == "header"
+    if isinstance(doc, dict) and doc.get("type") == "header":
+        return True
+    # JSON on the first line and more lines after it: a stream whose header is gone (a whole
+    # JSON document is on one line, or starts with a line that is not JSON alone: `{`)
+    return None if newline and rest.strip() else False
 
 
 def load(path: Path | str) -> Trace:
     """Read a trace file of any readable version: a JSON Lines stream (a `.partial` one, or
     one cut off, reads as far as it goes and is marked incomplete), a YAML export, or a
-    schema version 1 YAML or JSON document."""
+    schema version 1 YAML or JSON document. Every field is checked against the format
+    (docs/trace-format.md) before anything reads it: a file that does not hold a trace gives
+    a TraceFileError naming the file, the line or event, and the field."""
     from pathlib import Path
 
     path = Path(path)
     try:
         with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
             head = f.read(1 << 16)
     except OSError as e:
         raise TraceFileError(f"{path}: cannot read: {e.strerror}") from None
-    if _is_stream(head):
+    stream = _is_stream(head)
+    if stream is None:
+        first = head.split(b"\n", 1)[0].decode(errors="replace")
+        raise TraceFileError(f"{path}: line 1: not a trace header (a stream's first line is "
+                             f'{{"type":"header","schema_version":...}}), got {first!r:.60}')
+    limit = MAX_STREAM_BYTES if stream else MAX_DOCUMENT_BYTES
+    if size > limit:
+        raise TraceFileError(f"{path}: {size / 1e6:.1f} MB, more than the {limit / 1e6:.0f} MB "
+                             f"a trace file may be to be read back (a sample's run writes a "
+                             f"few kilobytes)")
+    if stream:
         return _load_stream(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise TraceFileError(f"{path}: not a valid trace file: not UTF-8 text ({e.reason} "
-                             f"at byte {e.start})") from None
-    except OSError as e:
-        raise TraceFileError(f"{path}: cannot read: {e.strerror}") from None
-    try:
-        if text.lstrip().startswith("{"):
-            doc: Any = json.loads(text)
-        else:
-            import yaml
+    if not head.lstrip().startswith(b"{"):
+        from harness.validate import ValidationError, load_yaml_text
 
-            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-            doc = yaml.load(text, Loader=loader)
-    except Exception as e:  # parser errors carry their own position
-        raise TraceFileError(f"{path}: not a valid trace file: {e}") from None
+        try:
+            doc: Any = load_yaml_text(path, limit)
+        except ValidationError as e:
+            what = str(e).removeprefix(f"{path}: ")
+            raise TraceFileError(f"{path}: not a valid trace file: {what}") from None
+    else:
+        doc = _decode_json(path.read_bytes(), f"{path}: not a valid trace file")
     if not isinstance(doc, dict):
         raise TraceFileError(f"{path}: not a valid trace file: top level is not a mapping")
     _check_version(path, doc.get("schema_version"))
-    return _trace(path, doc)
+    events = doc.get("events")
+    if "events" not in doc:
+        raise TraceFileError(f"{path}: missing field 'events'")
+    if not isinstance(events, list):
+        raise TraceFileError(f"{path}: field 'events' must be a list of events, got "
+                             f"{events!r:.60}")
+    return _trace(path, doc, ((str(path), f"events[{i}]") for i in range(len(events))))
 
 
 def _check_version(path: Path, version: Any) -> None:
-    if version not in READABLE_VERSIONS:
-        raise TraceFileError(f"{path}: schema_version is {version!r}, this harness reads "
+    if version not in READABLE_VERSIONS or isinstance(version, bool):
+        raise TraceFileError(f"{path}: schema_version is {version!r:.40}, this harness reads "
                              f"{', '.join(map(str, READABLE_VERSIONS[:-1]))} and "
                              f"{READABLE_VERSIONS[-1]}")
 
 
-def _trace(path: Path, doc: dict[str, Any]) -> Trace:
+def check_event(doc: Any, file: str, where: str = "") -> None:
+    """Raise TraceFileError unless doc is an event of the format: every field of its type,
+    and every argument the normalizer reads (model.ARG_TYPES) of its type."""
+    from harness.model import ARG_TYPES, AddressShape, SyscallEvent
+    from harness.validate import check_record, check_value
+
+    check_record(doc, SyscallEvent, file, where)
+    sock = doc.get("sock")
+    for end in ("local", "peer") if sock else ():
+        check_value(sock.get(end), AddressShape | None, file,
+                    f"{where}.sock.{end}" if where else f"sock.{end}")
+    for name, value in doc.get("args", {}).items():
+        hint = ARG_TYPES.get(name)
+        if hint is not None:
+            check_value(value, hint, file, f"{where}.args.{name}" if where else
+                        f"args.{name}")
+
+
+def _trace(path: Path, doc: dict[str, Any], where: Iterable[tuple[str, str]]) -> Trace:
+    """The Trace in doc, once every field is checked; where gives, for each event, what the
+    messages name: (file, field prefix), `(FILE, "events[3]")` or `("FILE: line 5", "")`."""
     from harness.model import Trace
+    from harness.validate import ValidationError, check_record
 
     try:
+        check_record({**doc, "events": []}, Trace, str(path))
+        for event, (file, prefix) in zip(doc["events"], where):
+            check_event(event, file, prefix)
         return Trace.from_dict(doc)
-    except (KeyError, TypeError, AttributeError, ValueError) as e:
-        raise TraceFileError(f"{path}: missing or malformed field {e}") from None
+    except ValidationError as e:
+        raise TraceFileError(str(e)) from None
+    except RecursionError:
+        raise TraceFileError(f"{path}: not a valid trace file: nested too deep") from None
 
 
 def _load_stream(path: Path) -> Trace:
@@ -332,19 +388,21 @@ def _load_stream(path: Path) -> Trace:
     header = next(lines)
     _check_version(path, header.get("schema_version"))
     events: list[dict[str, Any]] = []
+    numbers: list[int] = []
     footer: dict[str, Any] | None = None
     for n, doc in enumerate(lines, 2):
         if not isinstance(doc, dict):
-            raise TraceFileError(f"{path}: line {n}: not a JSON object")
+            raise TraceFileError(f"{path}: line {n}: not a JSON object, got {doc!r:.60}")
         if doc.get("type") == "footer":
             footer = doc
             break
         events.append(doc)
+        numbers.append(n)
     doc = {**{k: v for k, v in header.items() if k != "type"}, "events": events,
            "exit_status": (footer or {}).get("exit_status"),
            "processes": (footer or {}).get("processes") or [],
            "complete": footer is not None and not path.name.endswith(PARTIAL)}
-    return _trace(path, doc)
+    return _trace(path, doc, ((f"{path}: line {n}", "") for n in numbers))
 
 
 def iter_events(path: Path | str) -> Iterable[dict[str, Any]]:

@@ -159,15 +159,10 @@ def load_rules(path: Path | str = DEFAULT_RULES) -> RuleSet:
     """Read and check a rules file. Its optional `syscalls:` key names the syscall table,
     relative to the rules file (else harness/syscalls.yaml); its optional `textbook:` key
     the textbook sequences of the scenarios (scenarios.yaml), relative to it too."""
-    import yaml
+    from harness.validate import read_yaml
 
     path = Path(path)
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise RuleError(f"{path}: cannot read: {e.strerror}") from None
-    except yaml.YAMLError as e:
-        raise RuleError(f"{path}: not valid YAML: {e}") from None
+    doc = read_yaml(path, RuleError)
     table_path = DEFAULT_SYSCALLS
     if isinstance(doc, dict) and doc.get("syscalls"):
         table_path = (path.parent / str(doc["syscalls"])).resolve()

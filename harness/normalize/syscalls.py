@@ -89,15 +89,10 @@ def parse_syscall_table(doc: Any, source: str) -> SyscallTable:
 
 
 def load_syscall_table(path: Path = DEFAULT_SYSCALLS) -> SyscallTable:
-    import yaml
+    from harness.validate import read_yaml
 
     path = Path(path)
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise SyscallTableError(f"{path}: cannot read: {e.strerror}") from None
-    except yaml.YAMLError as e:
-        raise SyscallTableError(f"{path}: not valid YAML: {e}") from None
+    doc = read_yaml(path, SyscallTableError)
     return parse_syscall_table(doc, str(path))
 
 

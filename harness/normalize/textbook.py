@@ -254,13 +254,8 @@ def parse_textbooks(doc: Any, source: str, table: SyscallTable) -> Textbooks:
 
 
 def load_textbooks(path: Path | str, table: SyscallTable) -> Textbooks:
-    import yaml
+    from harness.validate import read_yaml
 
     path = Path(path)
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise TextbookError(f"{path}: cannot read: {e.strerror}") from None
-    except yaml.YAMLError as e:
-        raise TextbookError(f"{path}: not valid YAML: {e}") from None
+    doc = read_yaml(path, TextbookError)
     return parse_textbooks(doc, str(path), table)

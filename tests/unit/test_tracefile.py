@@ -182,7 +182,8 @@ def test_write_creates_missing_folders(tmp_path):
     ("- just\n- a list\n", "top level is not a mapping"),
     ("schema_version: 4\n", "schema_version is 4, this harness reads 1, 2 and 3"),
     ("command: [x]\n", "schema_version is None"),
-    ("schema_version: 1\ncwd: /\n", "missing or malformed"),
+    ("schema_version: 1\ncwd: /\n", "missing field 'events'"),
+    ("schema_version: 1\ncwd: /\nevents: []\n", "missing field 'command'"),
 ])
 def test_bad_files_are_reported_with_their_name(tmp_path, content, words):
     suffix = ".json" if content.startswith("{") else ".yaml"
