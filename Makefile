@@ -15,16 +15,18 @@ $(STAMP): pyproject.toml Makefile
 		--config-settings editable_mode=compat
 	@touch $(STAMP)
 
-# make turns any failing command into its own status 2: say which status the harness gave
-# (0: every sample matches, 1: a sample differs or its run failed, 2: harness error)
+# The harness runs in make's place (exec): SIGTERM to make reaches it, and it stops when make
+# ends (--exit-with-parent: make passes no SIGINT on). make turns any failing command into its
+# own status 2: the harness says which status it gave (0: every sample matches, 1: a sample
+# differs or its run failed, 2: harness error, 130/143: interrupted).
 compare: $(STAMP)
-	@$(PY) -m harness compare $(if $(SCENARIO),--scenario $(SCENARIO)) $(ARGS); \
-	status=$$?; echo "harness compare: exit status $$status"; exit $$status
+	@exec $(PY) -m harness compare $(if $(SCENARIO),--scenario $(SCENARIO)) \
+		--exit-with-parent --status-line $(ARGS)
 
 verify: $(STAMP)
 	@test -n "$(SAMPLE)" || { echo "usage: make verify SAMPLE=name"; exit 2; }
-	@$(PY) -m harness verify $(SAMPLE) $(if $(SCENARIO),--scenario $(SCENARIO)) $(ARGS); \
-	status=$$?; echo "harness verify: exit status $$status"; exit $$status
+	@exec $(PY) -m harness verify $(SAMPLE) $(if $(SCENARIO),--scenario $(SCENARIO)) \
+		--exit-with-parent --status-line $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest -q $(ARGS)
@@ -33,4 +35,4 @@ bench: $(STAMP)
 	$(PY) -m harness bench $(ARGS)
 
 clean:
-	rm -rf $(VENV) build traces/*/ traces/report.md traces/index.yaml
+	rm -rf $(VENV) build traces/*/ traces/report.md traces/index.yaml traces/.lock

@@ -47,6 +47,13 @@ def _matrix_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--width", type=int, default=None, metavar="N",
                    help="fit terminal tables to N columns, cutting wide ones into pieces "
                    "(default: the terminal's width, 160 when not a terminal; 0: no limit)")
+    p.add_argument("--exit-with-parent", action="store_true",
+                   help="stop (as on SIGTERM) when the parent process ends: make passes "
+                   "this, so that a make stopped by a signal it does not pass on stops "
+                   "the harness too")
+    p.add_argument("--status-line", action="store_true",
+                   help="end with a line `harness CMD: exit status N` on stdout (make "
+                   "reports any failing command as its own status 2)")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -90,10 +97,13 @@ def main(argv: list[str] | None = None) -> int:
     from harness import commands
 
     try:
-        return int(getattr(commands, f"cmd_{args.cmd}")(args))
+        code = int(getattr(commands, f"cmd_{args.cmd}")(args))
     except HarnessError as e:
         print(f"harness{' trace' if args.cmd == 'trace' else ''}: {e}", file=sys.stderr)
-        return e.exit_status
+        code = e.exit_status
+    if getattr(args, "status_line", False):
+        print(f"harness {args.cmd}: exit status {code}", flush=True)
+    return code
 
 
 def run() -> None:

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from harness.errors import HarnessError, Interrupted
 
@@ -113,27 +116,40 @@ def _plan(args: argparse.Namespace, only: str | None) -> Plan:
                 build_cache=Path("build"), log=print)
 
 
-def _run(p: Plan, args: argparse.Namespace) -> None:
-    """Run every pair of the plan; Ctrl-C and SIGTERM end it as Interrupted (the runs that
-    finished are on disk)."""
+@contextmanager
+def _stoppable(args: argparse.Namespace) -> Iterator[list[str]]:
+    """Ctrl-C, SIGTERM and SIGHUP (and, with --exit-with-parent, the end of the parent) stop
+    the command as Interrupted, exit status 128 + the signal. What the command is doing is
+    the list's last item, for the message ("building the samples", "running the pairs")."""
+    from harness.stopping import Terminated, install_stop_handlers, parent_death_signal
+
+    doing = ["starting"]
+    install_stop_handlers()
+    if getattr(args, "exit_with_parent", False):
+        parent_death_signal(signal.SIGTERM)
+    try:
+        yield doing
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted while {doing[-1]}") from None
+    except Terminated as e:
+        raise Interrupted(f"stopped by {signal.Signals(e.signum).name} while {doing[-1]}",
+                          128 + e.signum) from None
+
+
+def _run(p: Plan, args: argparse.Namespace, doing: list[str]) -> None:
+    """Run every pair of the plan (the runs that finish are on disk at once)."""
     from pathlib import Path
 
     from harness.matrix import run_all
     from harness.runner import DEFAULT_MESSAGE, RunOptions
-    from harness.stopping import Terminated, install_stop_handlers
 
     traces = Path(args.traces)
     options = RunOptions(timeout=args.timeout, message=args.message or DEFAULT_MESSAGE,
                          seccomp=not args.no_seccomp)
-    install_stop_handlers()
-    try:
-        run_all(p, traces, options, args.reference)
-    except KeyboardInterrupt:
-        raise Interrupted(f"interrupted; the runs that finished are in {traces}/ "
-                          f"(compare --from {traces})") from None
-    except Terminated as e:
-        raise Interrupted(f"interrupted; the runs that finished are in {traces}/ "
-                          f"(compare --from {traces})", 128 + e.signum) from None
+    doing.append(f"running the pairs; the runs that finished are in {traces}/ "
+                 f"(compare --from {traces})")
+    run_all(p, traces, options, args.reference)
+    doing.append(f"writing the report; the runs are in {traces}/ (compare --from {traces})")
 
 
 def _report(traces: Path, args: argparse.Namespace, explain_sample: str | None) -> int:
@@ -154,32 +170,47 @@ def _report(traces: Path, args: argparse.Namespace, explain_sample: str | None) 
 def cmd_compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from harness.store import TracesFolder
+
     if args.from_dir:
-        return _report(Path(args.from_dir), args, None)
-    _run(_plan(args, None), args)
-    return _report(Path(args.traces), args, None)
+        folder = TracesFolder(args.from_dir)
+        if not folder.root.is_dir():  # nothing to lock: the report says there is no folder
+            return _report(folder.root, args, None)
+        with _stoppable(args) as doing, folder.locked():
+            doing.append(f"writing the report of {folder.root}/")
+            return _report(folder.root, args, None)
+    with _stoppable(args) as doing, TracesFolder(args.traces).locked():
+        doing.append("building the samples; nothing ran")
+        p = _plan(args, None)
+        _run(p, args, doing)
+        return _report(Path(args.traces), args, None)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from harness.store import TracesFolder
+
     if args.traces == "traces":  # keep the full matrix's traces and index as they are
         args.traces = f"traces/verify/{args.sample}"
-    p = _plan(args, args.sample)
-    if not p.pairs:  # the sample cannot run: say why, run nothing
-        failed = [f for f in p.failed if f.name == args.sample]
-        for f in failed:  # its toolchain is here: a failure, with the build's last lines
-            print(f"harness: {f.role} {f.name} failed: {f.reason}", file=sys.stderr)
-            for line in f.output.splitlines()[-BUILD_TAIL:]:
-                print(f"  {line}", file=sys.stderr)
-        if failed:
-            return 1
-        for s in [s for s in p.skipped if s.name == args.sample][:1]:
-            print(f"harness: {s.name} is skipped: {s.reason}"
-                  + (f" (install: {s.hint})" if s.hint else ""), file=sys.stderr)
-            return 0
-    _run(p, args)
-    return _report(Path(args.traces), args, args.sample)
+    with _stoppable(args) as doing:
+        doing.append("building the samples; nothing ran")
+        p = _plan(args, args.sample)  # (an unknown sample is refused here: no folder made)
+        if not p.pairs:  # the sample cannot run: say why, run nothing
+            failed = [f for f in p.failed if f.name == args.sample]
+            for f in failed:  # its toolchain is here: a failure, with the build's last lines
+                print(f"harness: {f.role} {f.name} failed: {f.reason}", file=sys.stderr)
+                for line in f.output.splitlines()[-BUILD_TAIL:]:
+                    print(f"  {line}", file=sys.stderr)
+            if failed:
+                return 1
+            for s in [s for s in p.skipped if s.name == args.sample][:1]:
+                print(f"harness: {s.name} is skipped: {s.reason}"
+                      + (f" (install: {s.hint})" if s.hint else ""), file=sys.stderr)
+                return 0
+        with TracesFolder(args.traces).locked():
+            _run(p, args, doing)
+            return _report(Path(args.traces), args, args.sample)
 
 
 # -- bench ------------------------------------------------------------------------------------

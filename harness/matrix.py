@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -115,6 +116,28 @@ def plan(roots: list[Path], *, scenarios: list[str] | None, reference: str, cros
     return result
 
 
+def stopped_record(pair: Pair, out_dir: Path, options: RunOptions,
+                   why: BaseException) -> RunRecord:
+    """The record of a run the harness was stopped in: its traces are whole (the tracer
+    ended them when it killed the programs), its outcome an error saying what stopped it."""
+    from harness.stopping import Terminated
+    from harness.store import TRACE_FILES
+
+    if isinstance(why, KeyboardInterrupt):
+        what = "SIGINT"
+    elif isinstance(why, Terminated):
+        what = signal.Signals(why.signum).name
+    else:
+        what = f"{type(why).__name__}: {why}"
+    traces = {role: name if (out_dir / name).exists() else None
+              for role, name in TRACE_FILES.items()}
+    return RunRecord(scenario=pair.scenario.name, server=pair.server.name,
+                     client=pair.client.name, host=pair.scenario.host or "", port=0,
+                     message=options.message, outcome="error",
+                     detail=f"the harness was stopped ({what}) before the run finished",
+                     server_trace=traces["server"], client_trace=traces["client"])
+
+
 def run_all(p: Plan, traces: Path, options: RunOptions, reference: str,
             log: Callable[[str], None] = lambda s: print(s, file=sys.stderr, flush=True)
             ) -> list[RunRecord]:
@@ -135,11 +158,18 @@ def run_all(p: Plan, traces: Path, options: RunOptions, reference: str,
     width = len(str(len(p.pairs)))
     for i, pair in enumerate(p.pairs, 1):
         label = f"[{i:>{width}}/{len(p.pairs)}] {pair.folder}"
-        record = run_pair(pair.server, pair.client, pair.scenario, store.run_folder(pair.folder),
-                          p.build_dirs, options)
-        records.append(record)
+        out_dir = store.prepare_run(pair.folder)
+        # listed before it runs: a harness killed during the run leaves it listed without its
+        # run.yaml (the run did not finish), and its traces readable as far as they went
         index.runs.append(pair.folder)
         store.write_index(index)
+        try:
+            record = run_pair(pair.server, pair.client, pair.scenario, out_dir, p.build_dirs,
+                              options)
+        except BaseException as e:  # stopped (Ctrl-C, SIGTERM): say so in its record
+            store.write_run(pair.folder, stopped_record(pair, out_dir, options, e))
+            raise
+        records.append(record)
         verdict = "ok" if record.ok else f"{record.outcome}: {record.detail}"
         log(f"{label} {verdict} ({record.duration_s:.2f} s)")
     if not p.pairs:  # nothing ran: the index still says what was skipped or failed

@@ -14,6 +14,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from harness import store
 from harness.model import RunRecord, SyscallEvent
@@ -25,6 +26,7 @@ DEFAULT_MESSAGE = "hello, sockets"
 STDERR_TAIL = 2000  # characters of stderr kept in run.yaml
 STDOUT_KEPT = 1000  # bytes of the client's stdout kept in run.yaml
 SERVER_GRACE = 2.0  # seconds a server gets to exit after its client has finished
+PORT_ATTEMPTS = 3  # runs on fresh ports when another program takes the chosen one first
 
 
 @dataclass(frozen=True)
@@ -66,13 +68,32 @@ def _tail(path: Path) -> str:
 
 def run_pair(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
              build_dirs: dict[tuple[str, str], Path | None], options: RunOptions) -> RunRecord:
-    """Run one pair in one scenario; write server.jsonl, client.jsonl and run.yaml in out_dir."""
+    """Run one pair in one scenario; write server.jsonl, client.jsonl and run.yaml in out_dir.
+    The port is one the kernel had free a moment before; when something else took it
+    before the server's bind (EADDRINUSE), the run is made again on another one."""
+    host = scenario.host or ""
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        port = free_port(host, scenario.port) if scenario.port else 0
+        record, port_taken = _run_once(server, client, scenario, out_dir, build_dirs, options,
+                                       host, port)
+        if not (port_taken and record.outcome != "ok") or attempt == PORT_ATTEMPTS:
+            break
+    if port_taken and record.outcome != "ok":
+        record = RunRecord(**{**record.to_dict(), "detail": f"{record.detail} (the port was "
+                              f"taken by another program at each of {PORT_ATTEMPTS} tries)"})
+    store.write_run_file(out_dir, record)
+    return record
+
+
+def _run_once(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
+              build_dirs: dict[tuple[str, str], Path | None], options: RunOptions, host: str,
+              port: int) -> tuple[RunRecord, bool]:
+    """One run on one port: its record, and whether the server's bind found the port taken."""
     from harness.tracer.core import TraceError, Tracer
 
     start = time.monotonic()
-    host = scenario.host or ""
-    port = free_port(host, scenario.port) if scenario.port else 0
     expected = scenario.expected_output(options.message)
+    port_taken = False
     out_dir.mkdir(parents=True, exist_ok=True)
     tracer = Tracer(seccomp=options.seccomp, data_bytes=options.data_bytes)
     # each trace is written as it is taken (constant memory), whole once its command is done
@@ -93,6 +114,9 @@ def run_pair(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
         devnull = os.open(os.devnull, os.O_RDONLY)
 
         def start_client(root: object, ev: SyscallEvent) -> None:
+            nonlocal port_taken
+            if ev.syscall == "bind" and ev.errno == "EADDRINUSE" and port:
+                port_taken = True
             if "client" in roots or not ready_event(ev, scenario, port, path):
                 return
             try:
@@ -141,9 +165,7 @@ def run_pair(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
             client_trace=TRACE_FILES["client"] if cli else None,
             duration_s=round(time.monotonic() - start, 3))
     outcome, detail = judge(record, srv, cli, errors, options, stdout, expected)
-    record = RunRecord(**{**record.to_dict(), "outcome": outcome, "detail": detail})
-    store.write_run_file(out_dir, record)
-    return record
+    return RunRecord(**{**record.to_dict(), "outcome": outcome, "detail": detail}), port_taken
 
 
 def judge(record: RunRecord, srv: object | None, cli: object | None, errors: list[str],
@@ -161,6 +183,12 @@ def judge(record: RunRecord, srv: object | None, cli: object | None, errors: lis
                                  "listening")
     if cli.exec_error:  # type: ignore[attr-defined]
         return "client-failed", f"client could not start: {cli.exec_error}"  # type: ignore
+    for role, root in (("client", cli), ("server", srv)):
+        left = _outlived(root)
+        if left:  # its first process exited; what it started did not (a daemon)
+            status = root.exit_status  # type: ignore[attr-defined]
+            return "timeout", (f"{role} exited with status {status}, but {left} process"
+                               f"{'es' if left > 1 else ''} it started kept running (killed)")
     if cli.timed_out:  # type: ignore[attr-defined]
         return "timeout", f"client did not finish within {options.timeout:g} s (killed)"
     if srv.timed_out:  # type: ignore[attr-defined]
@@ -175,6 +203,17 @@ def judge(record: RunRecord, srv: object | None, cli: object | None, errors: lis
                                      f"{len(expected)}" + _first_difference(stdout, expected))
         return "echo-mismatch", f"client printed {stdout!r}, expected {expected!r}"
     return "ok", None
+
+
+def _outlived(root: Any) -> int:
+    """How many processes of a timed-out command the harness killed after its first process
+    had exited by itself (0 when the first process was the one killed)."""
+    if not root.timed_out or root.exit_status is None or not root.procs:
+        return 0
+    first = root.procs[0]
+    if first.exit_signal is not None:
+        return 0
+    return sum(1 for p in root.procs[1:] if p.exit_signal == "SIGKILL")
 
 
 def _first_difference(got: bytes, want: bytes) -> str:

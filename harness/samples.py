@@ -275,36 +275,77 @@ def _tail_lines(text: str, n: int = BUILD_OUTPUT_LINES) -> str:
     return "\n".join(text.rstrip().splitlines()[-n:])
 
 
+BUILD_TIMEOUT = 300.0  # seconds one build command may take
+
+
 def build(sample: Sample, cache: Path) -> Path | None:
-    """Run the sample's build once per content hash; returns its build folder."""
+    """Run the sample's build once per content hash; returns its build folder. One harness
+    builds a sample at a time (a lock beside the folder; another waits, then finds it
+    built). A build that fails, times out or is interrupted leaves no folder and no process:
+    each command runs in a process group of its own, killed whole when it must stop."""
     if not sample.build:
         return None
-    out = cache.resolve() / f"{sample.role}-{sample.name}-{source_hash(sample)}"
-    stamp = out / ".built"
-    if stamp.exists():
-        return out
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
-    values = base_values(sample, out)
-    for step in sample.build:
-        argv = expand(step, values)
+    import fcntl
+
+    cache = cache.resolve()
+    cache.mkdir(parents=True, exist_ok=True)
+    out = cache / f"{sample.role}-{sample.name}-{source_hash(sample)}"
+    with open(cache / f".{sample.role}-{sample.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when closed, or when the process ends
+        if (out / ".built").exists():
+            return out
+        if out.exists():
+            shutil.rmtree(out)
+        out.mkdir()
         try:
-            proc = subprocess.run(argv, cwd=sample.folder, stdin=subprocess.DEVNULL,
-                                  capture_output=True, text=True, timeout=300)
-        except FileNotFoundError:
+            for step in sample.build:
+                _build_step(sample, expand(step, base_values(sample, out)))
+        except BaseException:  # a failure, a timeout, Ctrl-C, SIGTERM: no half-built folder
             shutil.rmtree(out, ignore_errors=True)
+            raise
+        (out / ".built").touch()
+    return out
+
+
+def _build_step(sample: Sample, argv: list[str]) -> None:
+    import signal
+    import tempfile
+
+    with tempfile.TemporaryFile() as output:
+        try:
+            proc = subprocess.Popen(argv, cwd=sample.folder, stdin=subprocess.DEVNULL,
+                                    stdout=output, stderr=subprocess.STDOUT,
+                                    start_new_session=True, preexec_fn=_die_with_parent)
+        except FileNotFoundError:
             raise BuildError(f"{argv[0]} not found on PATH (a build command of "
                              f"{sample.manifest})", missing=argv[0]) from None
-        except subprocess.TimeoutExpired as e:
-            shutil.rmtree(out, ignore_errors=True)
-            output = ((e.stdout or "") + (e.stderr or "")) if isinstance(e.stdout, str) else ""
-            raise BuildError(f"build timed out after {e.timeout:g} s ({' '.join(argv)})",
-                             output=_tail_lines(output)) from None
-        if proc.returncode != 0:
-            shutil.rmtree(out, ignore_errors=True)
-            raise BuildError(f"build failed with exit status {proc.returncode} "
-                             f"({' '.join(argv)})",
-                             output=_tail_lines(proc.stdout + proc.stderr))
-    stamp.touch()
-    return out
+        except PermissionError:
+            raise BuildError(f"{argv[0]}: permission denied (a build command of "
+                             f"{sample.manifest})") from None
+        try:
+            status = proc.wait(timeout=BUILD_TIMEOUT)
+        except BaseException as e:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # the compiler and everything it started
+            except ProcessLookupError:
+                pass
+            proc.wait()
+            if isinstance(e, subprocess.TimeoutExpired):
+                raise BuildError(f"build timed out after {BUILD_TIMEOUT:g} s "
+                                 f"({' '.join(argv)})", output=_read_tail(output)) from None
+            raise
+        if status != 0:
+            raise BuildError(f"build failed with exit status {status} ({' '.join(argv)})",
+                             output=_read_tail(output))
+
+
+def _read_tail(output: Any) -> str:
+    output.seek(0)
+    return _tail_lines(output.read()[-(1 << 16):].decode("utf-8", errors="replace"))
+
+
+def _die_with_parent() -> None:
+    """In a build command, before its exec: SIGKILL when the harness ends."""
+    from harness.stopping import parent_death_signal
+
+    parent_death_signal(9)

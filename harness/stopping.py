@@ -1,9 +1,14 @@
 """SIGTERM and SIGHUP stop a command the way Ctrl-C does: as an exception the command handles
-(it kills what it started, writes what finished, and exits 128 + the signal)."""
+(it kills what it started, writes what finished, and exits 128 + the signal). And the parent
+death signal, which makes the end of a parent (make, stopped by a signal it does not pass on)
+stop the harness the same way."""
 
 from __future__ import annotations
 
+import os
 import signal
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 class Terminated(Exception):
@@ -21,3 +26,21 @@ def _raise_terminated(signum: int, frame: object) -> None:
 def install_stop_handlers() -> None:
     signal.signal(signal.SIGTERM, _raise_terminated)
     signal.signal(signal.SIGHUP, _raise_terminated)
+
+
+def parent_death_signal(signum: int) -> bool:
+    """Ask the kernel to send signum to this process when its parent ends (prctl
+    PR_SET_PDEATHSIG). If the parent has already ended, the signal is sent now. False where
+    the call is not available."""
+    import ctypes
+
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0) != 0:
+            return False
+    except (OSError, AttributeError):
+        return False
+    if os.getppid() != parent:  # the parent ended before the call
+        os.kill(os.getpid(), signum)
+    return True

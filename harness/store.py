@@ -8,12 +8,17 @@
 
 Every file is checked field by field when it is read, against the types of the record it
 holds (harness/model.py), and an error names the file and the field. Writes are atomic: a
-reader never sees half a file.
+reader never sees half a file. One harness writes a folder at a time (its `.lock`), and only
+into files and folders of its own: a symbolic link planted inside is refused or replaced,
+never written through.
 """
 
 from __future__ import annotations
 
 import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +30,7 @@ from harness.validate import ValidationError, at, check_record, load_yaml_text
 INDEX_FILE = "index.yaml"
 RUN_FILE = "run.yaml"
 REPORT_FILE = "report.md"
+LOCK_FILE = ".lock"  # held (flock) by the harness writing the folder
 TRACE_FILES = {"server": "server.jsonl", "client": "client.jsonl"}  # in each run's folder
 
 MAX_RECORD_BYTES = 1 << 20  # index.yaml and run.yaml are a few kilobytes
@@ -32,6 +38,10 @@ MAX_RECORD_BYTES = 1 << 20  # index.yaml and run.yaml are a few kilobytes
 
 class StoreError(ValidationError):
     """A file of the traces folder that cannot be read: names the file and the field."""
+
+
+class FolderBusy(StoreError):
+    """Another harness holds the traces folder's lock."""
 
 
 # -- the folder --------------------------------------------------------------------------------
@@ -67,17 +77,26 @@ def safe_folder(folder: str, where: str) -> str:
 
 
 def write_run_file(run_dir: Path, record: RunRecord) -> None:
-    """A run's run.yaml, in the run's folder (atomically)."""
+    """A run's run.yaml, in the run's folder (atomically; a link there is replaced, never
+    followed)."""
+    _write(Path(run_dir) / RUN_FILE, _dump_yaml(record.to_dict()))
+
+
+def _write(path: Path, text: str) -> None:
     from harness.tracefile import write_atomic
 
-    write_atomic(Path(run_dir) / RUN_FILE, _dump_yaml(record.to_dict()))
+    try:
+        write_atomic(path, text, follow=False)
+    except OSError as e:
+        raise StoreError(f"{path}: cannot write: {e.strerror}") from None
 
 
 def trace_writer_in(run_dir: Path, role: str) -> Any:
-    """Where the runner streams one side's trace (a TraceWriter) in a run's folder."""
+    """Where the runner streams one side's trace (a TraceWriter) in a run's folder: a new
+    file, never written through a link."""
     from harness.tracefile import TraceWriter
 
-    return TraceWriter(Path(run_dir) / TRACE_FILES[role])
+    return TraceWriter(Path(run_dir) / TRACE_FILES[role], follow=False)
 
 
 class TracesFolder:
@@ -113,9 +132,7 @@ class TracesFolder:
         return MatrixIndex.from_dict(doc)
 
     def write_index(self, index: MatrixIndex) -> None:
-        from harness.tracefile import write_atomic
-
-        write_atomic(self.index_path, _dump_yaml(index.to_dict()))
+        _write(self.index_path, _dump_yaml(index.to_dict()))
 
     # -- runs --------------------------------------------------------------------------------
     def run_folder(self, folder: str) -> Path:
@@ -166,12 +183,83 @@ class TracesFolder:
         return rel, None
 
     def write_report(self, text: str) -> Path:
-        from harness.tracefile import write_atomic
-
         path = self.root / REPORT_FILE
-        write_atomic(path, text)
+        _write(path, text)
+        return path
+
+    # -- writing runs: one harness at a time, only into folders of its own -------------------
+    def _make_root(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(f"{self.root}: cannot create the traces folder: "
+                             f"{e.strerror}") from None
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise StoreError(f"{self.root}: not writable")
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the folder's lock (an flock on .lock, released when the process ends however
+        it ends): a second harness writing the same folder is refused, naming the first."""
+        import fcntl
+
+        self._make_root()
+        path = self.root / LOCK_FILE
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        except OSError as e:
+            raise StoreError(f"{path}: cannot open the lock: {e.strerror}") from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 20, 0).decode(errors="replace").strip() or "?"
+                raise FolderBusy(f"{self.root}: another harness (pid {holder}) is writing "
+                                 f"this traces folder; wait for it to end, or give this one "
+                                 f"its own (--traces DIR)") from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            yield
+        finally:
+            os.close(fd)
+
+    def prepare_run(self, folder: str) -> Path:
+        """The run's folder, made ready for a new run: every part of it a real folder inside
+        the traces folder (a symbolic link there is refused: the harness, often root, never
+        writes through one), the files of an earlier run in it removed."""
+        from harness.tracefile import PARTIAL
+
+        self._make_root()
+        path = self.root
+        for part in safe_folder(folder, str(self.root)).split("/"):
+            path = path / part
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:
+                try:
+                    os.mkdir(path)
+                except OSError as e:
+                    raise StoreError(f"{path}: cannot create: {e.strerror}") from None
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                raise StoreError(f"{path}: a symbolic link inside the traces folder; the "
+                                 f"harness writes only into folders of its own there "
+                                 f"(remove the link)")
+            if not stat.S_ISDIR(st.st_mode):
+                raise StoreError(f"{path}: not a folder (remove it)")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise StoreError(f"{path}: not writable")
+        for name in (RUN_FILE, *TRACE_FILES.values()):
+            for stale in (name, name + PARTIAL):
+                try:
+                    os.unlink(path / stale)  # a link is removed, its target left alone
+                except FileNotFoundError:
+                    pass
+                except IsADirectoryError:
+                    raise StoreError(f"{path / stale}: a folder where the run writes a file "
+                                     f"(remove it)") from None
         return path
 
 
-__all__ = ["FailedSample", "MatrixIndex", "RunRecord", "SkippedSample", "StoreError",
-           "TracesFolder"]
+__all__ = ["FailedSample", "FolderBusy", "MatrixIndex", "RunRecord", "SkippedSample",
+           "StoreError", "TracesFolder"]

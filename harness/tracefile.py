@@ -81,11 +81,14 @@ class TraceWriter:
     `finish(footer)`. The events are dicts as documented; the writer never holds more than
     the batch it is given."""
 
-    def __init__(self, path: Path | str, fmt: str | None = None):
-        self.path = os.path.realpath(path)  # through a symlink: replace its target
+    def __init__(self, path: Path | str, fmt: str | None = None, follow: bool = True):
+        # follow: a symlink at path has its target replaced (`harness trace -o LINK`), a
+        # device or a fifo (-o /dev/null) is written to directly; without follow (the traces
+        # folder) nothing but a new file at path is ever written
+        self.path = os.path.realpath(path) if follow else os.path.abspath(path)
         self.format = format_for(self.path, fmt)
-        # a device or a fifo (-o /dev/null) is written to directly
-        self.direct = os.path.exists(self.path) and not os.path.isfile(self.path)
+        self.follow = follow
+        self.direct = follow and os.path.exists(self.path) and not os.path.isfile(self.path)
         self.partial = self.path if self.direct else self.path + PARTIAL
         self.file: Any = None
         self.count = 0  # events written
@@ -97,7 +100,11 @@ class TraceWriter:
     def start(self, header: dict[str, Any]) -> None:
         if not self.direct:
             os.makedirs(os.path.dirname(self.partial), exist_ok=True)
-        self.file = open(self.partial, "wb")
+        if self.follow:
+            self.file = open(self.partial, "wb")
+        else:  # a new file of its own: never through a link, never one that is there
+            self.file = os.fdopen(os.open(self.partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL
+                                          | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644), "wb")
         self._line({"type": "header", "schema_version": SCHEMA_VERSION, **header})
 
     def _line(self, doc: dict[str, Any]) -> None:
@@ -124,7 +131,7 @@ class TraceWriter:
         if self.format == "yaml":
             try:
                 write_chunks_atomic(self.path, yaml_chunks(read_stream(self.partial)),
-                                    fsync=False)
+                                    fsync=False, follow=self.follow)
             finally:
                 os.unlink(self.partial)
         else:
@@ -218,15 +225,17 @@ def yaml_chunks(docs: Iterator[dict[str, Any]]) -> Iterator[str]:
     yield dump_top({"complete": footer is not None})
 
 
-def write_chunks_atomic(path: Path | str, chunks: Iterable[str], fsync: bool = True) -> None:
+def write_chunks_atomic(path: Path | str, chunks: Iterable[str], fsync: bool = True,
+                        follow: bool = True) -> None:
     """Write text made piece by piece (never held whole) to path through a temporary file in
     the same folder and a rename, so that a reader never sees half a file and a crash leaves
-    no partial file behind. A path that is a device or a fifo is written to directly."""
+    no partial file behind. follow: a symlink at path has its target replaced, a device or a
+    fifo is written to directly; without follow, a link at path is replaced by the file."""
     import tempfile
     from pathlib import Path
 
-    path = Path(os.path.realpath(path))  # through a symlink: replace its target, not it
-    if path.exists() and not path.is_file():  # a device or a fifo (-o /dev/null): write to it
+    path = Path(os.path.realpath(path) if follow else os.path.abspath(path))
+    if follow and path.exists() and not path.is_file():  # a device or a fifo: write to it
         with open(path, "w", encoding="utf-8") as f:
             f.writelines(chunks)
         return
@@ -247,9 +256,9 @@ def write_chunks_atomic(path: Path | str, chunks: Iterable[str], fsync: bool = T
         raise
 
 
-def write_atomic(path: Path | str, text: str) -> None:
+def write_atomic(path: Path | str, text: str, follow: bool = True) -> None:
     """Write text to path atomically (see write_chunks_atomic), flushed to the disk."""
-    write_chunks_atomic(path, [text])
+    write_chunks_atomic(path, [text], follow=follow)
 
 
 # -- reading ------------------------------------------------------------------------------------

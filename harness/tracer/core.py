@@ -292,10 +292,11 @@ class Tracer:
         report_r, report_w = os.pipe2(os.O_CLOEXEC)
         root.started_at = _utc_now_iso()
         root.start_ns = time.monotonic_ns()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the child: never returns
             self._child(resolved, argv, cwd, env, stdin, stdout, stderr, report_w,
-                        root.mode == "seccomp")
+                        root.mode == "seccomp", parent)
         os.close(report_w)
         root.report_fd = report_r
         try:
@@ -312,7 +313,7 @@ class Tracer:
 
     def _child(self, path: str, argv: list[str], cwd: str, env: dict[str, str] | None,
                stdin: int | None, stdout: int | None, stderr: int | None, report: int,
-               use_seccomp: bool) -> None:
+               use_seccomp: bool, parent: int) -> None:
         """Runs in the forked child: set up fds, ask to be traced, filter, stop, exec.
         Failures are reported as one letter and an errno on the report pipe."""
         try:
@@ -326,6 +327,7 @@ class Tracer:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+            kernel.die_with_parent(parent)  # (exec keeps it; the program's children do not)
             err = kernel.traceme()
             if err:
                 os.write(report, b"P%d" % err)

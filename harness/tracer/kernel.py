@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import operator
 import os
+import signal
 import struct
 import sys
 import types
@@ -30,6 +31,7 @@ PTRACE_O_TRACECLONE = 0x8
 PTRACE_O_TRACEEXEC = 0x10
 PTRACE_O_TRACESECCOMP = 0x80
 PTRACE_O_EXITKILL = 0x100000
+PR_SET_PDEATHSIG = 1
 
 PTRACE_EVENT_FORK = 1
 PTRACE_EVENT_VFORK = 2
@@ -254,6 +256,18 @@ def install_seccomp(program: bytes) -> int:
     if prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fbuf), 0, 0) != 0:
         return ctypes.get_errno()
     return 0
+
+
+def die_with_parent(parent: int) -> None:
+    """In the child, before it is traced: SIGKILL when the harness (parent) ends, so that a
+    harness killed between the fork and the ptrace options (PTRACE_O_EXITKILL) leaves no
+    stopped child behind."""
+    prctl = _libc()["prctl"]
+    prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
+                      ctypes.c_ulong)
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # it ended already
+        os._exit(137)
 
 
 def traceme() -> int:

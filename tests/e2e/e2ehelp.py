@@ -43,3 +43,44 @@ class SampleTree:
             f"name: {name}\nrole: {role}\nlanguage: Python\n"
             f'run: ["{{python}}", "prog.py", {args}]\nscenarios: {scenarios}\n'))
         return folder
+
+
+# echo programs for samples made on the fly; the comments mark where a test adds a fault
+ECHO_SERVER = """
+    import socket, sys
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((sys.argv[1], int(sys.argv[2])))
+        s.listen()
+        c, _ = s.accept()
+        with c:
+            # BEFORE_ECHO
+            c.sendall(c.recv(4096))
+        # AFTER_ECHO
+"""
+ECHO_CLIENT = """
+    import socket, sys
+    with socket.create_connection((sys.argv[1], int(sys.argv[2]))) as s:
+        # BEFORE_SEND
+        s.sendall(sys.argv[3].encode())
+        data = s.recv(4096)
+    sys.stdout.write(data.decode())  # ECHO
+    # AFTER
+"""
+
+
+def running(fragment: str) -> list[int]:
+    """Live (not zombie) processes whose command line or working folder holds fragment."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
+        try:
+            text = Path(f"/proc/{name}/cmdline").read_bytes().decode(errors="replace")
+            text += " " + os.readlink(f"/proc/{name}/cwd")
+            state = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if fragment in text and state != "Z":
+            found.append(int(name))
+    return found

@@ -15,7 +15,7 @@ import pytest
 from harness.analysis import analyze as build_report
 from harness.render.explain import explain
 
-from e2ehelp import PYTHON, REPO, SampleTree
+from e2ehelp import PYTHON, REPO, SampleTree, running
 
 
 def harness(*args: str, **kw) -> subprocess.CompletedProcess:
@@ -145,20 +145,3 @@ def test_ctrl_c_stops_the_matrix_and_leaves_no_process(samples: SampleTree, tmp_
     assert "interrupted" in err
     time.sleep(0.2)
     assert not running(str(marker))
-
-
-def running(fragment: str) -> list[int]:
-    """Live (not zombie) processes whose command line or working folder holds fragment."""
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            cmdline = Path(f"/proc/{name}/cmdline").read_bytes().decode(errors="replace")
-            cmdline += " " + os.readlink(f"/proc/{name}/cwd")
-            st = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if fragment in cmdline and st != "Z":
-            found.append(int(name))
-    return found

@@ -13,23 +13,9 @@ from harness.model import RunRecord
 from harness.runner import RunOptions, load_scenarios, run_pair
 from harness.samples import ManifestError, discover
 
-from e2ehelp import REPO, SampleTree
+from e2ehelp import ECHO_CLIENT, ECHO_SERVER, REPO, SampleTree
 
-GOOD_SERVER = """
-    import socket, sys
-    with socket.socket() as s:
-        s.bind((sys.argv[1], int(sys.argv[2])))
-        s.listen()
-        c, _ = s.accept()
-        with c:
-            c.sendall(c.recv(4096))
-"""
-GOOD_CLIENT = """
-    import socket, sys
-    with socket.create_connection((sys.argv[1], int(sys.argv[2]))) as s:
-        s.sendall(sys.argv[3].encode())
-        sys.stdout.write(s.recv(4096).decode())
-"""
+GOOD_SERVER, GOOD_CLIENT = ECHO_SERVER, ECHO_CLIENT
 
 
 def run(samples: SampleTree, server: str, client: str, tmp: Path, **options) -> RunRecord:
