@@ -14,7 +14,7 @@ from harness.errors import HarnessError
 from harness.model import FailedSample, MatrixIndex, RunRecord, SkippedSample
 from harness.runner import RunOptions, run_pair
 from harness.scenario import Scenario, load_scenarios
-from harness.store import TracesFolder
+from harness.store import StoreError, TracesFolder
 from harness.samples import (BuildError, ManifestError, Sample, build, discover, sample_folders,
                              missing_requirement)
 
@@ -167,7 +167,13 @@ def run_all(p: Plan, traces: Path, options: RunOptions, reference: str,
             record = run_pair(pair.server, pair.client, pair.scenario, out_dir, p.build_dirs,
                               options)
         except BaseException as e:  # stopped (Ctrl-C, SIGTERM): say so in its record
-            store.write_run(pair.folder, stopped_record(pair, out_dir, options, e))
+            try:
+                store.write_run(pair.folder, stopped_record(pair, out_dir, options, e))
+            except StoreError:
+                pass  # (the disk that failed the run fails its record too)
+            if isinstance(e, OSError):  # a trace that could not be written: a full disk
+                raise StoreError(f"{out_dir}: cannot write the run's traces: "
+                                 f"{e.strerror or e}") from None
             raise
         records.append(record)
         verdict = "ok" if record.ok else f"{record.outcome}: {record.detail}"

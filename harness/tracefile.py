@@ -123,6 +123,8 @@ class TraceWriter:
         """Write the footer and give the file its name (YAML: convert the stream)."""
         # (no fsync: the rename makes the file whole for any reader, a crash of the harness
         # leaves the .partial; only a crash of the machine could lose the end of a trace)
+        if self.file is None:  # never started (its command never ran), or finished already
+            return
         self._line({"type": "footer", **footer, "events": self.count})
         self.file.close()
         self.file = None

@@ -47,6 +47,9 @@ SECCOMP_TRAP = SIGTRAP | (kernel.PTRACE_EVENT_SECCOMP << 8)
 EXEC_TRAP = SIGTRAP | (kernel.PTRACE_EVENT_EXEC << 8)
 CLONE_EVENTS = {kernel.PTRACE_EVENT_FORK: "fork", kernel.PTRACE_EVENT_VFORK: "vfork",
                 kernel.PTRACE_EVENT_CLONE: "clone"}
+# the signals that stop the harness: held while a child is being started and while the
+# tracees are killed, so that a stop never lands half way through either
+HELD_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
 OPTIONS = (kernel.PTRACE_O_TRACESYSGOOD | kernel.PTRACE_O_TRACEFORK | kernel.PTRACE_O_TRACEVFORK
            | kernel.PTRACE_O_TRACECLONE | kernel.PTRACE_O_TRACEEXEC | kernel.PTRACE_O_EXITKILL)
 ESRCH = 3
@@ -257,6 +260,7 @@ class Tracer:
         self.tasks: dict[int, Task] = {}
         self.procs: dict[int, Proc] = {}
         self.roots: list[Root] = []
+        self._mask: set[signal.Signals] = set()  # the signal mask from before a spawn
         self.seq = 0
         self.live_roots = 0  # roots with a process still running
         self.deadlines_pending = False  # some live root has a deadline: keep a timer armed
@@ -293,20 +297,26 @@ class Tracer:
         root.started_at = _utc_now_iso()
         root.start_ns = time.monotonic_ns()
         parent = os.getpid()
-        pid = os.fork()
-        if pid == 0:  # the child: never returns
-            self._child(resolved, argv, cwd, env, stdin, stdout, stderr, report_w,
-                        root.mode == "seccomp", parent)
-        os.close(report_w)
-        root.report_fd = report_r
+        # Ctrl-C and SIGTERM wait until the child is adopted and its trace started: a stop in
+        # between would leave a child no one kills, or a trace no one ends
+        self._mask = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
         try:
-            self._adopt_child(root, pid)
-        except BaseException:
-            os.close(report_r)
-            root.report_fd = None
-            raise
-        if sink is not None:
-            sink.start(root.header())
+            pid = os.fork()
+            if pid == 0:  # the child: never returns
+                self._child(resolved, argv, cwd, env, stdin, stdout, stderr, report_w,
+                            root.mode == "seccomp", parent)
+            os.close(report_w)
+            root.report_fd = report_r
+            try:
+                self._adopt_child(root, pid)
+            except BaseException:
+                os.close(report_r)
+                root.report_fd = None
+                raise
+            if sink is not None:
+                sink.start(root.header())
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)
         if timeout is not None:
             self.set_deadline(root, timeout)
         return root
@@ -317,6 +327,7 @@ class Tracer:
         """Runs in the forked child: set up fds, ask to be traced, filter, stop, exec.
         Failures are reported as one letter and an errno on the report pipe."""
         try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)  # the program's own
             for fd, target in ((stdin, 0), (stdout, 1), (stderr, 2)):
                 if fd is not None and fd != target:
                     os.dup2(fd, target, inheritable=True)
@@ -1027,7 +1038,15 @@ class Tracer:
                     pass
 
     def kill_all(self) -> None:
-        """Kill every tracee and reap them all: nothing is left behind."""
+        """Kill every tracee and reap them all: nothing is left behind (a second Ctrl-C
+        waits until this is done)."""
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+        try:
+            self._kill_all()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+    def _kill_all(self) -> None:
         for root in self.roots:
             self.kill(root)
         for tid in list(self.tasks):

@@ -543,3 +543,29 @@ def test_a_signal_while_the_report_is_made_keeps_the_last_report(tmp_path) -> No
     assert err == (f"harness: stopped by SIGTERM while writing the report of {traces}/\n")
     assert (traces / "report.md").read_text() == "the last report\n"
     assert not list(traces.rglob(".*.tmp"))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small file system needs root")
+def test_a_full_disk_stops_the_matrix_in_one_line(samples, tmp_path) -> None:
+    """Traces on a 64 KiB file system and a server whose trace is larger (5000 calls on its
+    socket): the write fails with ENOSPC, the harness says so in one line, exit 2, and
+    nothing is left running."""
+    small = tmp_path / "small"
+    small.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        with_reference(samples)
+        samples.add("server", "chatty", SERVER.replace(
+            "        s.listen()",
+            "        s.listen()\n        for _ in range(5000):\n            s.getsockname()"))
+        code, out, err = finish(start(samples, small / "traces", cwd=tmp_path))
+        assert code == 2, err
+        last = err.strip().splitlines()[-1]
+        assert last.startswith(f"harness: {small}/traces/tcp/chatty--python-stdlib: cannot "
+                               f"write the run's traces: No space left on device"), err
+        assert "Traceback" not in err
+        assert wait_for(lambda: not running(str(samples.root)), 5)
+    finally:
+        subprocess.run(["umount", "-l", str(small)], capture_output=True)

@@ -189,3 +189,31 @@ def test_sigint_to_the_tracer_leaves_nothing_behind(cbin, scratch, signum, statu
     assert re.search(r"accept\(fd=\d+, addr=NULL\) = \?", rest), rest
     assert re.search(r"recvfrom\(fd=\d+, .*\) = \?", rest), rest
     assert rest.count("exit(signal=SIGKILL)") == 2, rest
+
+
+def test_a_stop_while_a_child_is_started_waits_until_it_is_adopted(scratch):
+    """Ctrl-C landing inside spawn (here: while its trace file is opened) is held until the
+    child is registered and its trace started: then kill_all ends both, the trace whole."""
+    from harness import tracefile
+    from harness.tracer.core import Tracer
+
+    class InterruptedAtStart(tracefile.TraceWriter):
+        def start(self, header):
+            os.kill(os.getpid(), signal.SIGINT)  # as if Ctrl-C came now
+            super().start(header)
+
+    tracer = Tracer()
+    path = scratch / "t.jsonl"
+    interrupted = False
+    try:
+        tracer.spawn([PYTHON, "-c", "import time; time.sleep(30)"],
+                     sink=InterruptedAtStart(path, follow=False))
+        tracer.run()
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        tracer.kill_all()
+    assert interrupted
+    trace = tracefile.load(path)
+    assert trace.complete and trace.processes[0].exit_signal == "SIGKILL"
+    assert not list(scratch.glob("*.partial"))

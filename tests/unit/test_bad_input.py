@@ -235,3 +235,13 @@ def test_a_sample_name_that_would_make_odd_paths_is_refused(tmp_path: Path, name
     with pytest.raises(ManifestError) as e:
         load_sample(folder, "server")
     assert message in str(e.value) and str(e.value).startswith(str(folder))
+
+
+def test_verify_of_a_name_that_climbs_out_writes_nothing(tmp_path: Path, capsys,
+                                                        monkeypatch) -> None:
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    status = cli.main(["verify", "../../escape", "--samples", str(tmp_path / "work")])
+    err = capsys.readouterr().err
+    assert status == 2 and err.startswith("harness: no sample named '../../escape'"), err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["work"]
