@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: compare verify test bench clean
+.PHONY: compare verify test bench clean deps new
 
 $(STAMP): pyproject.toml Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,27 @@ verify: $(STAMP)
 	@test -n "$(SAMPLE)" || { echo "usage: make verify SAMPLE=name"; exit 2; }
 	@exec $(PY) -m harness verify $(SAMPLE) $(if $(SCENARIO),--scenario $(SCENARIO)) \
 		--exit-with-parent --status-line $(ARGS)
+
+# The samples' optional toolchains, on a Debian-like machine (a sample whose toolchain is
+# missing is skipped, with the install hint of its manifest): C, PHP, Go, Ruby, Node.js, a JDK,
+# Rust. As root, or through sudo.
+DEPS_PACKAGES := gcc php-cli golang-go ruby nodejs default-jdk-headless rustc
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+deps:
+	@command -v apt-get >/dev/null || { echo "make deps: no apt-get on this machine; install" \
+		"these (or their equivalents) by hand: $(DEPS_PACKAGES)"; exit 2; }
+	$(SUDO) apt-get update
+	$(SUDO) apt-get install -y --no-install-recommends $(DEPS_PACKAGES)
+
+# A new sample's folders, from a template: make new NAME=my-echo LANG=python. (LANG is also
+# the locale's variable: only a LANG given on make's command line names the language.)
+NEW_LANGUAGE := $(if $(filter command line,$(origin LANG)),$(LANG))
+new: $(STAMP)
+	@test -n "$(NAME)" -a -n "$(NEW_LANGUAGE)" || { \
+		echo "usage: make new NAME=name LANG=language (languages: .venv/bin/harness new --list)"; \
+		exit 2; }
+	@env LANG=C.UTF-8 $(PY) -m harness new $(NAME) --language $(NEW_LANGUAGE) \
+		$(if $(SCENARIO),--scenario $(SCENARIO)) $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest -q $(ARGS)

@@ -42,6 +42,9 @@ def _matrix_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-seccomp", action="store_true", help="trace without seccomp filter")
     p.add_argument("--format", choices=("terminal", "markdown", "json"), default="terminal",
                    help="what is printed (report.md is always Markdown)")
+    p.add_argument("--full", action="store_true",
+                   help="terminal: print every table, attribute and list of differences (the "
+                   "default is the verdict grid and one line per difference)")
     p.add_argument("--level", choices=("raw", "socket", "canonical"), default="canonical",
                    help="normalization level of the tables (default canonical)")
     p.add_argument("--width", type=int, default=None, metavar="N",
@@ -78,6 +81,19 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                        "pair, then explain every difference.")
     v.add_argument("sample", help="sample name (a folder under servers/ or clients/)")
     _matrix_arguments(v)
+    n = sub.add_parser("new", help="make a new sample's folders from a template",
+                       description="Write servers/NAME and clients/NAME: a manifest and a "
+                       "program skeleton per scenario, to fill in; then `make verify "
+                       "SAMPLE=NAME`.")
+    n.add_argument("name", nargs="?", help="the sample's name (its folders' name)")
+    n.add_argument("--language", "-l", help="a language with a template (--list), or any "
+                   "other for a manifest alone")
+    n.add_argument("--scenario", action="append", metavar="NAME",
+                   help="only this scenario's programs (repeatable; default: every scenario)")
+    n.add_argument("--role", choices=("server", "client", "both"), default="both")
+    n.add_argument("--samples", default=".", metavar="DIR",
+                   help="the folder holding servers/ and clients/ (default .)")
+    n.add_argument("--list", action="store_true", help="list the languages with a template")
     b = sub.add_parser("bench", help="tracing cost against strace (a benchmark)")
     b.add_argument("--runs", type=int, default=5, help="runs per configuration (default 5)")
     b.add_argument("--n", type=int, default=20000, help="round trips of the long run")

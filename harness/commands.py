@@ -159,7 +159,14 @@ def _report(traces: Path, args: argparse.Namespace, explain_sample: str | None) 
     from harness.store import TracesFolder
 
     analysis = analyze(traces, reference=args.reference, level=args.level)
-    print(render(analysis, args.format, _width(args.width)))
+    if args.format == "terminal" and not args.full:
+        from harness.render.summary import SummaryRenderer
+
+        # verify explains every difference below: its summary is the grid
+        print(SummaryRenderer(_width(args.width), with_differences=explain_sample is None,
+                              report_file=str(traces / "report.md")).render(analysis))
+    else:
+        print(render(analysis, args.format, _width(args.width)))
     written = TracesFolder(traces).write_report(render(analysis, "markdown"))
     if explain_sample is not None:
         print(explain(analysis, explain_sample))
@@ -206,11 +213,41 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 return 1
             for s in [s for s in p.skipped if s.name == args.sample][:1]:
                 print(f"harness: {s.name} is skipped: {s.reason}"
-                      + (f" (install: {s.hint})" if s.hint else ""), file=sys.stderr)
+                      + (f" (install: {s.hint}; every optional toolchain: make deps)"
+                         if s.hint else ""), file=sys.stderr)
                 return 0
         with TracesFolder(args.traces).locked():
             _run(p, args, doing)
             return _report(Path(args.traces), args, args.sample)
+
+
+# -- new --------------------------------------------------------------------------------------
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from harness.scaffold import languages, new_sample
+
+    if args.list:
+        print("languages with a template: " + ", ".join(languages()))
+        return 0
+    if not args.name or not args.language:
+        raise BadArguments("usage: harness new NAME --language LANG (languages: "
+                           f"{', '.join(languages())}, or any other for a manifest alone)")
+    roles = ("server", "client") if args.role == "both" else (args.role,)
+    made = new_sample(Path(args.samples), args.name, args.language, roles, args.scenario)
+    for folder in made.folders:
+        print(f"made {folder}/")
+    if made.known:
+        print("fill in the TODOs of:")
+        for path in made.programs:
+            print(f"  {path}")
+    else:
+        print(f"no template for {args.language!r} (templates: {', '.join(languages())}): "
+              f"write the programs and fill in the manifests' requires, build and run")
+    only = f" SCENARIO={args.scenario[0]}" if args.scenario and len(args.scenario) == 1 else ""
+    print(f"then: make verify SAMPLE={args.name}{only}")
+    return 0
 
 
 # -- bench ------------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ def plan(roots: list[Path], *, scenarios: list[str] | None, reference: str, cros
                                                     hint=req.hint))
                 continue
             try:
-                result.build_dirs[(role, name)] = build(sample, build_cache)
+                result.build_dirs[(role, name)] = build(sample, build_cache, log)
             except BuildError as e:
                 if e.missing is not None:  # a toolchain missing: skipped, not failed
                     result.skipped.append(SkippedSample(name=name, role=role, reason=str(e)))
@@ -148,7 +148,8 @@ def run_all(p: Plan, traces: Path, options: RunOptions, reference: str,
                         skipped=p.skipped, implements=p.implements, failed=p.failed,
                         started_at=datetime.datetime.now(datetime.timezone.utc).isoformat())
     for s in p.skipped:
-        log(f"skip  {s.role} {s.name}: {s.reason}" + (f" (install: {s.hint})" if s.hint else ""))
+        log(f"skip  {s.role} {s.name}: {s.reason}" + (f" (install: {s.hint}; every optional "
+                                                      f"toolchain: make deps)" if s.hint else ""))
     for f in p.failed:
         log(f"FAIL  {f.role} {f.name}: {f.reason}")
         for line in f.output.splitlines()[-5:]:

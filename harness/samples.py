@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -278,33 +279,78 @@ def _tail_lines(text: str, n: int = BUILD_OUTPUT_LINES) -> str:
 BUILD_TIMEOUT = 300.0  # seconds one build command may take
 
 
-def build(sample: Sample, cache: Path) -> Path | None:
+def build(sample: Sample, cache: Path,
+          log: Callable[[str], None] | None = None) -> Path | None:
     """Run the sample's build once per content hash; returns its build folder. One harness
     builds a sample at a time (a lock beside the folder; another waits, then finds it
     built). A build that fails, times out or is interrupted leaves no folder and no process:
-    each command runs in a process group of its own, killed whole when it must stop."""
+    each command runs in a process group of its own, killed whole when it must stop. Files a
+    build writes beside the sources are moved into the build folder (and said so): left
+    there, they would change the sources' hash, so the next run would build again, and
+    show as untracked files."""
     if not sample.build:
         return None
     import fcntl
+    import time
 
+    say = log or (lambda line: None)
+    who = f"{sample.role} {sample.name}"
     cache = cache.resolve()
     cache.mkdir(parents=True, exist_ok=True)
     out = cache / f"{sample.role}-{sample.name}-{source_hash(sample)}"
     with open(cache / f".{sample.role}-{sample.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when closed, or when the process ends
         if (out / ".built").exists():
+            say(f"build {who}: up to date ({out.name})")
             return out
         if out.exists():
             shutil.rmtree(out)
         out.mkdir()
+        start = time.monotonic()
+        before = _files(sample.folder)
+        strays: list[str] = []
         try:
-            for step in sample.build:
-                _build_step(sample, expand(step, base_values(sample, out)))
+            for i, step in enumerate(sample.build, 1):
+                argv = expand(step, base_values(sample, out))
+                say(f"build {who} [{i}/{len(sample.build)}]: {' '.join(argv)}")
+                _build_step(sample, argv)
+                strays += _move_strays(sample.folder, before, out)
         except BaseException:  # a failure, a timeout, Ctrl-C, SIGTERM: no half-built folder
+            _move_strays(sample.folder, before, out)
             shutil.rmtree(out, ignore_errors=True)
             raise
         (out / ".built").touch()
+        say(f"build {who}: done in {time.monotonic() - start:.1f} s")
+        if strays:
+            say(f"build {who}: the build wrote {', '.join(strays)} beside the sources; moved "
+                f"into the build folder (write build outputs to {{build}})")
     return out
+
+
+def _files(folder: Path) -> set[Path]:
+    return {p for p in folder.rglob("*") if p.is_file() or p.is_symlink()}
+
+
+def _move_strays(folder: Path, before: set[Path], out: Path) -> list[str]:
+    """Move the files that appeared in folder into out, at the same relative paths (so that a
+    run naming {build}/NAME finds them); their names."""
+    moved = []
+    for path in sorted(_files(folder) - before):
+        rel = path.relative_to(folder)
+        target = out / rel
+        if target.exists():  # the build wrote it where it belongs too
+            path.unlink()
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(path), str(target))
+        moved.append(str(rel))
+    for d in sorted((p for p in folder.rglob("*") if p.is_dir()), reverse=True):
+        try:
+            if not any(d.iterdir()) and not any(b.is_relative_to(d) for b in before):
+                d.rmdir()  # a folder the build made, empty now
+        except OSError:
+            pass
+    return moved
 
 
 def _build_step(sample: Sample, argv: list[str]) -> None:

@@ -109,7 +109,7 @@ def check_value(value: Any, hint: Any, file: str, path: str = "") -> None:
     if hint is Any:
         return
     if _is_record(hint):
-        check_record(value, hint, file, path)
+        check_record(value, hint, file, path, strict=getattr(hint, "STRICT", False))
         return
     ok = (isinstance(value, hint) and not (isinstance(value, bool) and hint is not bool)) or \
         (hint is float and isinstance(value, int) and not isinstance(value, bool))
@@ -117,13 +117,21 @@ def check_value(value: Any, hint: Any, file: str, path: str = "") -> None:
         raise ValidationError(f"{where} must be {_type_name(hint)}, got {value!r:.60}")
 
 
-def check_record(doc: Any, cls: type, file: str, path: str = "") -> None:
+def check_record(doc: Any, cls: type, file: str, path: str = "", strict: bool = False) -> None:
     """doc must be a mapping holding every field of cls that has no default, each of its
-    type; fields cls does not have are left alone (written by a newer harness)."""
+    type; fields cls does not have are left alone (written by a newer harness), or, strict,
+    refused (a file people write, where a misspelt field must not pass unseen)."""
     if not isinstance(doc, dict):
         what = f"{at(file, path)} must be" if path else f"{file}: the top level must be"
         raise ValidationError(f"{what} a mapping of fields, got {doc!r:.60}")
     hints = _hints(cls)
+    if strict:
+        known = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+        for key in doc:
+            if key not in known:
+                name = f"{path}.{key}" if path else str(key)
+                raise ValidationError(f"{file}: unknown field '{name}' (fields: "
+                                      f"{', '.join(known)})")
     for f in fields(cls):  # type: ignore[arg-type]
         name = f"{path}.{f.name}" if path else f.name
         if f.name not in doc:

@@ -1,6 +1,6 @@
 """Renderers: one module per format, picked by name from RENDERERS.
 
-    text = render(report, "terminal")       # or "markdown", "json"
+    text = render(report, "summary")        # or "terminal" (every table), "markdown", "json"
     write(report, "markdown", Path("traces/report.md"))
 
 Each renderer class has `render(report) -> str` and an `extension`. tabulate is imported only
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from harness.render.json import JsonRenderer
 from harness.render.markdown import MarkdownRenderer
+from harness.render.summary import SummaryRenderer
 from harness.render.terminal import TerminalRenderer
 
 if TYPE_CHECKING:
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
 
 # Format name -> renderer class.
 RENDERERS: dict[str, type[TerminalRenderer] | type[MarkdownRenderer] | type[JsonRenderer]] = {
-    "terminal": TerminalRenderer,
+    "summary": SummaryRenderer,  # what compare prints by default
+    "terminal": TerminalRenderer,  # every table (--full)
     "markdown": MarkdownRenderer,
     "json": JsonRenderer,
 }
@@ -34,8 +36,8 @@ def render(report: Report, fmt: str, width: int | None = None) -> str:
         cls = RENDERERS[fmt]
     except KeyError:
         raise ValueError(f"unknown format {fmt!r} (formats: {', '.join(FORMATS)})") from None
-    if cls is TerminalRenderer:
-        return TerminalRenderer(width).render(report)
+    if cls in (TerminalRenderer, SummaryRenderer):
+        return cls(width).render(report)  # type: ignore[call-arg]
     return cls().render(report)
 
 

@@ -1,20 +1,81 @@
 """`verify`'s account of one sample: its verdict in each scenario, its steps beside the
-reference's with the alignment, the attributes that differ, what went wrong in its runs."""
+reference's with the alignment, then what each difference, each dialect and each attribute
+that differs from the reference's means (the why notes of harness/normalize/knowledge.yaml),
+and what went wrong in its runs."""
 
 from __future__ import annotations
 
-from harness.analysis import Analysis, find_sample
+import textwrap
+
+from harness.analysis import Analysis, SampleResult, find_sample
 from harness.compare import MATCH
+from harness.knowledge import Note
 from harness.normalize.steps import GAP
+from harness.render import notes as why
 from harness.render import words
+
+WIDTH = 100  # explain's text wraps here
+
+
+class _Notes:
+    """Prints each note in full the first time, by its title after that."""
+
+    def __init__(self) -> None:
+        self.shown: set[str] = set()
+
+    def lines(self, note: Note | None, indent: str) -> list[str]:
+        if note is None:
+            return [f"{indent}{why.NO_NOTE}"]
+        if note.id in self.shown:
+            return [f"{indent}{note.title} (see above)"]
+        self.shown.add(note.id)
+        return textwrap.wrap(why.note_line(note), WIDTH, initial_indent=indent,
+                             subsequent_indent=indent, break_on_hyphens=False)
+
+
+def _steps_table(table_ref: str, sample: str, home: SampleResult, ref: SampleResult) -> list[str]:
+    from tabulate import tabulate
+
+    rows = []
+    for k, p in enumerate(home.verdict.alignment, 1):
+        want = ref.steps[p.ref] if p.ref is not None else None
+        got = home.steps[p.got] if p.got is not None else None
+        rows.append([k, want.label if want else GAP, want.dialect if want else "",
+                     got.label if got else GAP, got.dialect if got else "",
+                     "" if p.kind == MATCH else str(p.kind)])
+    text = tabulate(rows, headers=["#", f"{table_ref} (reference)", "dialect", sample,
+                                   "dialect", "change"], tablefmt="simple")
+    return ["", *("  " + line for line in text.splitlines()), ""]
+
+
+def _why(home: SampleResult, ref: SampleResult, shown: _Notes) -> list[str]:
+    out: list[str] = []
+    diffs = why.differences(home, ref)
+    if diffs:
+        out.append("  why it differs:")
+        for dn in diffs:
+            out.append(f"    step {dn.difference.step}: {words.difference(dn.difference)}")
+            out += shown.lines(dn.note, "      ")
+    dialects = [d for d in why.dialects(home, ref) if d.notes]
+    if dialects:
+        out.append("  how it makes its calls otherwise:")
+        for d in dialects:
+            out.append(f"    {d.sample} (reference: {d.reference})")
+            for note in d.notes:
+                out += shown.lines(note, "      ")
+    attrs = why.attributes(home, ref)
+    if attrs:
+        out.append("  attributes that differ from the reference:")
+        for a in attrs:
+            out.append(f"    {a.row}: {a.value} (reference: {a.reference})")
+            for note in a.notes:
+                out += shown.lines(note, "      ")
+    return out
 
 
 def explain(analysis: Analysis, sample: str) -> str:
-    from tabulate import tabulate
-
-    from harness.render.attributes import attribute_rows
-
     find_sample(analysis, sample)
+    shown = _Notes()
     out: list[str] = []
     for sc in analysis.scenarios:
         for table in sc.tables:
@@ -29,23 +90,8 @@ def explain(analysis: Analysis, sample: str) -> str:
             out += [f"  {line}" for line in words.run_failure(home.record)]
             if home.normalized is not None and ref is not None and ref.normalized is not None \
                     and home is not ref:
-                rows = []
-                for k, p in enumerate(home.verdict.alignment, 1):
-                    want = ref.steps[p.ref] if p.ref is not None else None
-                    got = home.steps[p.got] if p.got is not None else None
-                    rows.append([k, want.label if want else GAP, want.dialect if want else "",
-                                 got.label if got else GAP, got.dialect if got else "",
-                                 "" if p.kind == MATCH else str(p.kind)])
-                table_text = tabulate(rows, headers=["#", f"{table.reference} (reference)",
-                                                     "dialect", sample, "dialect", ""],
-                                      tablefmt="simple")
-                out += ["", *("  " + line for line in table_text.splitlines()), ""]
-                diff_attrs = [(label, mine_v, ref_v) for (label, mine_v), (_, ref_v) in
-                              zip(attribute_rows(home.normalized.attributes),
-                                  attribute_rows(ref.normalized.attributes)) if mine_v != ref_v]
-                if diff_attrs:
-                    out.append("  attributes that differ from the reference:")
-                    out += [f"    {label}: {v} (reference: {r})" for label, v, r in diff_attrs]
+                out += _steps_table(table.reference, sample, home, ref)
+                out += _why(home, ref, shown)
             for other in mine:
                 if other is not home:
                     out.append(f"  also in run {other.run}: "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from harness.normalize.steps import format_call
 from harness.render.text import TextRenderer
-from harness.analysis import Analysis as Report, SampleResult
+from harness.analysis import Analysis as Report, RoleTable, SampleResult
 from harness.render import words
 from harness.render.attributes import unrelated
 
@@ -25,6 +25,17 @@ class MarkdownRenderer(TextRenderer):
 
     def block(self, lines: list[str]) -> list[str]:
         return ["```text", *lines, "```"]
+
+    def notes(self, table: RoleTable) -> list[str]:
+        from harness.render.notes import NO_NOTE, table_notes
+
+        found = table_notes(table)
+        if not found.notes and not found.unexplained:
+            return []
+        lines = [f"**{note.title}** ({', '.join(samples)}): {note.text} "
+                 f"*See {', '.join(note.see)}.*" for note, samples in found.notes.values()]
+        lines += [f"{sample}: {what}: {NO_NOTE}" for sample, what in found.unexplained]
+        return [f"Why, for {table.role}s ({table.scenario}):", "", *self.bullets(lines), ""]
 
     def extra_sections(self, report: Report) -> list[str]:
         out = self.heading("Socket views", 2) + [

@@ -9,6 +9,7 @@ from __future__ import annotations
 from harness.render import tables as t
 from harness.render import words
 from harness.analysis import Analysis as Report
+from harness.analysis import RoleTable
 
 
 class TextRenderer:
@@ -70,6 +71,7 @@ class TextRenderer:
                 diffs = ([book] if book else []) + t.differences(table)
                 if diffs:
                     out += self.bullets(diffs) + [""]
+                out += self.notes(table)
                 out += self.heading(f"{sc.name}: {table.role} attributes", 3)
                 out.append("")
                 out += self.table(t.attributes_table(table))
@@ -92,6 +94,10 @@ class TextRenderer:
             out.append("")
         out += self.extra_sections(report)
         return "\n".join(out).rstrip() + "\n"
+
+    def notes(self, table: RoleTable) -> list[str]:
+        """What the table's differences, dialects and attributes mean (Markdown says it)."""
+        return []
 
     def extra_sections(self, report: Report) -> list[str]:
         return []

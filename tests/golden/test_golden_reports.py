@@ -6,7 +6,7 @@ Trace sets are of two sorts:
 - recorded: a folder tests/golden/sets/<name>/ laid out as the runner writes traces/
   (index.yaml, <scenario>/<server>--<client>/run.yaml, server.yaml, client.yaml).
 
-For each set the terminal, Markdown and JSON renderings, and `explain` of every sample that is
+For each set the summary (what compare prints), terminal (--full), Markdown and JSON renderings, and `explain` of every sample that is
 not identical, must equal the files in tests/golden/expected/<name>/. To accept new output:
 
     UPDATE_GOLDEN=1 python -m pytest tests/golden
@@ -31,7 +31,8 @@ HERE = Path(__file__).resolve().parent
 EXPECTED = HERE / "expected"
 RECORDED = HERE / "sets"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
-OUTPUTS = {"terminal": "terminal.txt", "markdown": "report.md", "json": "report.json"}
+OUTPUTS = {"summary": "summary.txt", "terminal": "terminal.txt", "markdown": "report.md",
+           "json": "report.json"}
 
 try:
     import fixtures_traces
