@@ -39,6 +39,14 @@ def test_negative_controls_differ_at_the_right_step(with_controls):
     assert "differs at step 6 (missing send(conn))" in first_line(traces, "close-before-echo")
     line = first_line(traces, "connect-twice")
     assert "differs at step 3" in line and "extra sock2 = socket()" in line
+    # the summary says each difference with its note's title, or that it has none
+    assert "tcp server echo-twice, step 7: extra send(conn): more sends than the reference " \
+        "(send(2))" in r.stdout
+    assert "tcp server close-before-echo, step 6: missing send(conn): a transfer the " \
+        "reference makes and the sample does not" in r.stdout
+    if shutil.which("node"):
+        assert "tcp server node, step 7: extra shutdown(conn, SHUT_WR): a half-close before " \
+            "the close (shutdown(2), tcp(7))" in r.stdout
 
 
 def test_a_splice_echo_folds_to_recv_and_send(with_controls):
@@ -119,8 +127,13 @@ def test_make_compare_runs_the_samples_present(tmp_path):
     for folder in ("servers", "clients"):
         for sample in (REPO / folder).iterdir():
             assert sample.name in report, sample.name
-    assert "tcp: servers" in r.stdout and "verdict" in r.stdout
+    # the terminal has the summary: the grid, a line per difference, where the report is
+    assert "Verdicts" in r.stdout and "tcp: servers" not in r.stdout
+    assert f"{tmp_path}/report.md" in r.stdout
+    assert "tcp: servers" in report
     assert status == (1 if "differs" in r.stdout or "failed" in r.stdout else 0)
+    if "differs" in r.stdout:
+        assert "Differences" in r.stdout
 
 
 def test_ctrl_c_stops_the_matrix_and_leaves_no_process(samples: SampleTree, tmp_path):
