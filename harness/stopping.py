@@ -11,8 +11,9 @@ import signal
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
-class Terminated(Exception):
-    """SIGTERM (or SIGHUP) reached the harness."""
+class Terminated(BaseException):
+    """SIGTERM (or SIGHUP) reached the harness. A BaseException, as KeyboardInterrupt is: no
+    `except Exception` on the way (a rule that fails, a parser) may take it for an error."""
 
     def __init__(self, signum: int):
         super().__init__(signum)

@@ -331,3 +331,24 @@ def test_a_socket_non_blocking_for_its_connect_only_is_told_apart() -> None:
     assert io(_stream_client(True, ("MSG_DONTWAIT",))) == (
         "non-blocking: MSG_DONTWAIT, fcntl(O_NONBLOCK) around connect only")
     assert io(_stream_client(False)) == "non-blocking: fcntl(O_NONBLOCK)"
+
+
+def test_a_stop_inside_a_rule_is_a_stop_not_a_rule_failure(monkeypatch) -> None:
+    """SIGTERM while a rule runs (a long `compare --from`) stops the command; a rule that
+    fails is named. The first must not pass for the second."""
+    from harness.normalize import kinds
+    from harness.stopping import Terminated
+
+    def stopped(steps, rule, ctx):
+        raise Terminated(15)
+
+    def broken(steps, rule, ctx):
+        raise TypeError("'>' not supported")
+
+    trace = ft.c_server(ft.PORT)
+    for fn, caught in ((stopped, Terminated), (broken, NormalizeError)):
+        monkeypatch.setitem(kinds.KINDS, "echo_sockets",
+                            kinds.KINDS["echo_sockets"].__class__(
+                                fn, kinds.KINDS["echo_sockets"].params))
+        with pytest.raises(caught):
+            normalize(trace, ft.run_record("c", "c"), "server")
