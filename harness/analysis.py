@@ -31,6 +31,7 @@ from harness.normalize.engine import ROLES, Normalized
 from harness.normalize.steps import Step
 from harness.normalize.textbook import Loop, Textbook, run_address
 from harness.store import TracesFolder
+from harness.wire.correlate import WireSide, WireView
 
 
 class Level(StrEnum):
@@ -69,6 +70,7 @@ class SampleResult:
     trace_file: str | None  # its trace file, relative to the traces folder; None if none named
     normalized: Normalized | None  # None when the trace file is missing
     verdict: Verdict  # against the reference sample of the same role
+    wire: WireSide | None = None  # what the run's packets show of this side (when captured)
 
     @property
     def run_failed(self) -> bool:
@@ -96,6 +98,8 @@ class RunResult:
     record: RunRecord  # what the runner wrote
     server: SampleResult  # the server's side
     client: SampleResult  # the client's side
+    wire: WireView | None = None  # the run's packets beside both sides' calls
+    wire_note: str | None = None  # why there is no wire view, or what it lacks
 
     def side(self, role: str) -> SampleResult:
         return self.server if role == "server" else self.client
@@ -220,14 +224,36 @@ def _masked(record: RunRecord) -> RunRecord:
 
 
 def _normalize_side(store: TracesFolder, folder: str, record: RunRecord, role: str,
-                    level: str, rules: Any) -> tuple[str | None, Normalized | None]:
+                    level: str, rules: Any
+                    ) -> tuple[str | None, Normalized | None, dict[int, int]]:
+    """(its trace file, its normalized trace, each event's time by seq)."""
     from harness import tracefile
     from harness.normalize.engine import normalize
 
     rel, path = store.trace_file(folder, record, role)
     if path is None:
-        return rel, None
-    return rel, normalize(tracefile.load(path), record, role, level, rules)
+        return rel, None, {}
+    trace = tracefile.load(path)
+    return (rel, normalize(trace, record, role, level, rules),
+            {e.seq: e.ts_ns for e in trace.events})
+
+
+def _wire_view(store: TracesFolder, folder: str, record: RunRecord, level: Level,
+               sides: list[_Side]) -> tuple[WireView | None, str | None]:
+    """The run's wire view, or why there is none."""
+    from harness.wire.correlate import correlate
+    from harness.wire.wirefile import read_wire
+
+    path = store.wire_file(folder, record)
+    if path is None:
+        return None, record.wire_note or ("no packets captured (a run recorded before the "
+                                          "wire view)" if record.wire_trace is None
+                                          else f"{record.wire_trace} missing")
+    if level != Level.CANONICAL:
+        return None, "the wire view is made at the canonical level"
+    steps = {s.role: s.normalized.steps for s in sides if s.normalized is not None}
+    times = {s.role: s.times for s in sides}
+    return correlate(read_wire(path), steps, times, record.wire_note), None
 
 
 # -- comparing ---------------------------------------------------------------------------------------
@@ -243,6 +269,7 @@ class _Side:
     scenario: str
     trace_file: str | None
     normalized: Normalized | None
+    times: dict[int, int] = field(default_factory=dict)  # event seq -> when it returned
 
 
 def _verdict(side: _Side, ref: _Side | None, reference: str) -> Verdict:
@@ -405,14 +432,19 @@ def analyze(traces_dir: Path, reference: str | None = None, level: str = "canoni
     rules = rules or default_rules()
     books = rules.textbooks if level == Level.CANONICAL else None
     sides: list[_Side] = []
+    wires: dict[str, tuple[WireView | None, str | None]] = {}
     for folder in index.runs:
         record = store.read_run(folder)
+        of_run = []
         for role in ROLES:
-            trace_file, normalized = _normalize_side(store, folder, record, role, level, rules)
-            sides.append(_Side(folder=folder, record=_masked(record), role=role,
-                               sample=record.server if role == "server" else record.client,
-                               scenario=record.scenario, trace_file=trace_file,
-                               normalized=normalized))
+            trace_file, normalized, times = _normalize_side(store, folder, record, role,
+                                                            level, rules)
+            of_run.append(_Side(folder=folder, record=_masked(record), role=role,
+                                sample=record.server if role == "server" else record.client,
+                                scenario=record.scenario, trace_file=trace_file,
+                                normalized=normalized, times=times))
+        sides += of_run
+        wires[folder] = _wire_view(store, folder, record, level, of_run)
     scenario_names = list(dict.fromkeys(list(index.scenarios) + [s.scenario for s in sides]))
     scenarios = []
     for name in scenario_names:
@@ -424,10 +456,12 @@ def analyze(traces_dir: Path, reference: str | None = None, level: str = "canoni
             ref = _home(of_role, reference) if any(s.sample == reference
                                                    for s in of_role) else None
             for s in of_role:
+                view = wires[s.folder][0]
                 results[id(s)] = SampleResult(
                     sample=s.sample, role=role, scenario=name, run=s.folder, record=s.record,
                     trace_file=s.trace_file, normalized=s.normalized,
-                    verdict=_verdict(s, ref, reference))
+                    verdict=_verdict(s, ref, reference),
+                    wire=view.sides.get(role) if view is not None else None)
             columns = [results[id(_home(of_role, sample))]
                        for sample in dict.fromkeys(s.sample for s in of_role)]
             if columns:
@@ -439,7 +473,8 @@ def analyze(traces_dir: Path, reference: str | None = None, level: str = "canoni
                                    if s.folder == folder and s.role == role)
                               for role in ROLES)
             runs.append(RunResult(folder=folder, record=server.record, server=server,
-                                  client=client))
+                                  client=client, wire=wires[folder][0],
+                                  wire_note=wires[folder][1]))
         note = ""
         if books is not None:
             book = books.get(name, "server") or books.get(name, "client")

@@ -40,6 +40,11 @@ def _matrix_arguments(p: argparse.ArgumentParser) -> None:
                    help="seconds each server and client may run (default 10)")
     p.add_argument("--message", default=None, help="what the clients send")
     p.add_argument("--no-seccomp", action="store_true", help="trace without seccomp filter")
+    p.add_argument("--no-wire", action="store_true",
+                   help="do not capture the runs' packets (the wire view)")
+    p.add_argument("--wire", action="store_true",
+                   help="print each run's timeline: the calls of both sides and the packets "
+                   "between them, on one clock")
     p.add_argument("--format", choices=("terminal", "markdown", "json"), default="terminal",
                    help="what is printed (report.md is always Markdown)")
     p.add_argument("--full", action="store_true",

@@ -16,6 +16,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from harness.errors import HarnessError, Interrupted
 
@@ -145,7 +146,7 @@ def _run(p: Plan, args: argparse.Namespace, doing: list[str]) -> None:
 
     traces = Path(args.traces)
     options = RunOptions(timeout=args.timeout, message=args.message or DEFAULT_MESSAGE,
-                         seccomp=not args.no_seccomp)
+                         seccomp=not args.no_seccomp, capture=not args.no_wire)
     doing.append(f"running the pairs; the runs that finished are in {traces}/ "
                  f"(compare --from {traces})")
     run_all(p, traces, options, args.reference)
@@ -167,11 +168,36 @@ def _report(traces: Path, args: argparse.Namespace, explain_sample: str | None) 
                               report_file=str(traces / "report.md")).render(analysis))
     else:
         print(render(analysis, args.format, _width(args.width)))
-    written = TracesFolder(traces).write_report(render(analysis, "markdown"))
+    store = TracesFolder(traces)
+    written = store.write_report(render(analysis, "markdown"))
+    _write_pcapngs(store, analysis)
     if explain_sample is not None:
         print(explain(analysis, explain_sample))
+    if getattr(args, "wire", False):
+        from harness.render.wire import timeline
+
+        for sc in analysis.scenarios:
+            for run in sc.runs:
+                if explain_sample is None or explain_sample in (run.server.sample,
+                                                                run.client.sample):
+                    print("\n".join(timeline(run)) + "\n")
     print(f"report: {written}", file=sys.stderr)
     return exit_code(analysis)
+
+
+def _write_pcapngs(store: Any, analysis: Any) -> None:
+    """Beside each run's wire.jsonl, its packets as pcapng, each named by its call."""
+    from harness.store import StoreError
+    from harness.wire.pcapng import write_pcapng
+
+    for sc in analysis.scenarios:
+        for run in sc.runs:
+            if run.wire is not None:
+                path = store.run_folder(run.folder) / "wire.pcapng"
+                try:
+                    write_pcapng(path, run.wire)
+                except OSError as e:
+                    raise StoreError(f"{path}: cannot write: {e.strerror}") from None
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

@@ -253,6 +253,8 @@ class RunRecord:
     path: str | None = None  # unix scenario: the socket path of this run
     sizes: list[int] = field(default_factory=list)  # tcp-session: the message sizes
     expected_len: int | None = None  # bytes the client had to print (when not the message)
+    wire_trace: str | None = None  # the run's captured packets (wire.jsonl), when there are
+    wire_note: str | None = None  # why there is no capture, or what is missing from it
 
     @property
     def ok(self) -> bool:

@@ -35,6 +35,7 @@ class RunOptions:
     message: str = DEFAULT_MESSAGE
     seccomp: bool = True
     data_bytes: int = 64
+    capture: bool = True  # capture the run's packets (the wire view) where allowed
 
 
 def free_port(host: str, kind: str = "tcp") -> int:
@@ -98,6 +99,8 @@ def _run_once(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
     tracer = Tracer(seccomp=options.seccomp, data_bytes=options.data_bytes)
     # each trace is written as it is taken (constant memory), whole once its command is done
     sinks = {role: store.trace_writer_in(out_dir, role) for role in TRACE_FILES}
+    # the run's packets wait in the capture socket's buffer until the run is over
+    capture = _open_capture(scenario, port, options)
     roots: dict[str, object] = {}
     errors: list[str] = []
     with tempfile.TemporaryDirectory(prefix="harness-run-") as tmp:
@@ -148,6 +151,7 @@ def _run_once(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
             tracer.kill_all()
             for fd in (*handles.values(), devnull):
                 os.close(fd)
+            wire_trace, wire_note = _end_capture(capture, out_dir, scenario, port)
         srv = roots.get("server")
         cli = roots.get("client")
         stdout = files["client.out"].read_bytes()
@@ -163,9 +167,38 @@ def _run_once(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
             client_stderr=_tail(files["client.err"]),
             server_trace=TRACE_FILES["server"] if srv else None,
             client_trace=TRACE_FILES["client"] if cli else None,
+            wire_trace=wire_trace, wire_note=wire_note,
             duration_s=round(time.monotonic() - start, 3))
     outcome, detail = judge(record, srv, cli, errors, options, stdout, expected)
     return RunRecord(**{**record.to_dict(), "outcome": outcome, "detail": detail}), port_taken
+
+
+def _open_capture(scenario: Scenario, port: int, options: RunOptions) -> Any:
+    """A capture of the run's packets, or why there is none (a text)."""
+    if not options.capture:
+        return "not captured (--no-wire)"
+    if not port or scenario.port is None:
+        return "no packets: the scenario's sockets are AF_UNIX"
+    from harness.wire.capture import open_capture
+
+    return open_capture(port, scenario.port)
+
+
+def _end_capture(capture: Any, out_dir: Path, scenario: Scenario,
+                 port: int) -> tuple[str | None, str | None]:
+    """Write what the capture holds (wire.jsonl); (its file name, a note on what is missing)."""
+    if isinstance(capture, str):
+        return None, capture
+    from harness.wire.wirefile import write_wire
+
+    try:
+        frames, dropped = capture.frames()
+    finally:
+        capture.close()
+    write_wire(out_dir / store.WIRE_FILE, port, scenario.port or "tcp", frames, dropped,
+               capture.offset_ns)
+    note = f"{dropped} packets dropped by the kernel: the view is partial" if dropped else None
+    return store.WIRE_FILE, note
 
 
 def judge(record: RunRecord, srv: object | None, cli: object | None, errors: list[str],

@@ -32,6 +32,7 @@ RUN_FILE = "run.yaml"
 REPORT_FILE = "report.md"
 LOCK_FILE = ".lock"  # held (flock) by the harness writing the folder
 TRACE_FILES = {"server": "server.jsonl", "client": "client.jsonl"}  # in each run's folder
+WIRE_FILE = "wire.jsonl"  # the run's captured packets (harness/wire/wirefile.py)
 
 MAX_RECORD_BYTES = 1 << 20  # index.yaml and run.yaml are a few kilobytes
 
@@ -151,7 +152,7 @@ class TracesFolder:
                              server_trace=None, client_trace=None)
         doc = _load_yaml(path)
         _checked(doc, RunRecord, str(path))
-        for role in TRACE_FILES:
+        for role in (*TRACE_FILES, "wire"):
             name = doc.get(f"{role}_trace")
             if name is not None and (os.path.basename(name) != name or name in ("", ".", "..")):
                 raise StoreError(f"{path}: field '{role}_trace': {name!r} is not a file name")
@@ -181,6 +182,13 @@ class TracesFolder:
         if partial.exists():  # read as far as it goes, marked incomplete
             return rel + PARTIAL, partial
         return rel, None
+
+    def wire_file(self, folder: str, record: RunRecord) -> Path | None:
+        """The run's wire file, when it has one."""
+        if not record.wire_trace:
+            return None
+        path = self.run_folder(folder) / record.wire_trace
+        return path if path.exists() else None
 
     def write_report(self, text: str) -> Path:
         path = self.root / REPORT_FILE
@@ -249,7 +257,7 @@ class TracesFolder:
                 raise StoreError(f"{path}: not a folder (remove it)")
         if not os.access(path, os.W_OK | os.X_OK):
             raise StoreError(f"{path}: not writable")
-        for name in (RUN_FILE, *TRACE_FILES.values()):
+        for name in (RUN_FILE, WIRE_FILE, *TRACE_FILES.values()):
             for stale in (name, name + PARTIAL):
                 try:
                     os.unlink(path / stale)  # a link is removed, its target left alone

@@ -227,8 +227,8 @@ def yaml_chunks(docs: Iterator[dict[str, Any]]) -> Iterator[str]:
     yield dump_top({"complete": footer is not None})
 
 
-def write_chunks_atomic(path: Path | str, chunks: Iterable[str], fsync: bool = True,
-                        follow: bool = True) -> None:
+def write_chunks_atomic(path: Path | str, chunks: Iterable[str] | Iterable[bytes],
+                        fsync: bool = True, follow: bool = True, binary: bool = False) -> None:
     """Write text made piece by piece (never held whole) to path through a temporary file in
     the same folder and a rename, so that a reader never sees half a file and a crash leaves
     no partial file behind. follow: a symlink at path has its target replaced, a device or a
@@ -237,14 +237,15 @@ def write_chunks_atomic(path: Path | str, chunks: Iterable[str], fsync: bool = T
     from pathlib import Path
 
     path = Path(os.path.realpath(path) if follow else os.path.abspath(path))
+    mode: dict[str, Any] = {"mode": "wb"} if binary else {"mode": "w", "encoding": "utf-8"}
     if follow and path.exists() and not path.is_file():  # a device or a fifo: write to it
-        with open(path, "w", encoding="utf-8") as f:
+        with open(path, **mode) as f:
             f.writelines(chunks)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with os.fdopen(fd, **mode) as f:
             f.writelines(chunks)
             if fsync:
                 f.flush()

@@ -12,6 +12,11 @@ from harness.normalize.attributes import (Addressing, Attributes, CallCount, Con
 from harness.normalize.sockets import SocketDescription
 from harness.normalize.steps import format_value
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from harness.analysis import SampleResult
+    from harness.wire.correlate import WireSide
+
 ADDRESSING = {Addressing.SENDTO: "sendto with address",
               Addressing.CONNECT_SEND: "connect + send",
               Addressing.CONNECT_SENDTO: "connect + sendto with address",
@@ -155,3 +160,34 @@ def attribute_rows(a: Attributes) -> list[tuple[str, str]]:
         ("echo socket calls", str(a.echo_calls)),
         ("unrelated sockets", "; ".join(unrelated_short(u) for u in a.unrelated) or "none"),
     ]
+
+
+# -- what the wire shows of a side (harness/wire/correlate.py) -----------------------------------
+
+WIRE_ROWS = ("closes first (wire)", "ends with (wire)", "data after its FIN (wire)",
+             "segments sent (wire)", "last TCP state (wire)")
+
+
+def wire_rows(side: WireSide | None) -> list[tuple[str, str]]:
+    """The wire's rows of a side's attributes: `—` without a capture (or for UDP, where
+    there is no connection to close)."""
+    if side is None:
+        return [(label, "—") for label in WIRE_ROWS]
+    if side.protocol == "udp":
+        return [(WIRE_ROWS[0], "—"), (WIRE_ROWS[1], "—"), (WIRE_ROWS[2], "—"),
+                (WIRE_ROWS[3], f"{side.data_segments} datagram"
+                 + ("s" if side.data_segments != 1 else "")), (WIRE_ROWS[4], "—")]
+    after = "—" if side.half_close is None else (
+        f"{side.half_close} bytes received" if side.half_close else "none")
+    return [(WIRE_ROWS[0], f"yes, {side.closes_first}" if side.closes_first else "no"),
+            (WIRE_ROWS[1], side.ends_with or "neither FIN nor RST"),
+            (WIRE_ROWS[2], after),
+            (WIRE_ROWS[3], f"{side.data_segments} with data of {side.segments}"),
+            (WIRE_ROWS[4], side.last_state)]
+
+
+def sample_rows(result: SampleResult) -> list[tuple[str, str]]:
+    """Every attribute row of a sample: its trace's, then what the wire shows of it."""
+    if result.normalized is None:
+        return []
+    return attribute_rows(result.normalized.attributes) + wire_rows(result.wire)

@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, fields, is_dataclass
 from typing import Any
 
-from harness.analysis import Analysis, Cell, RoleTable, SampleResult, exit_code
+from harness.analysis import Analysis, Cell, RoleTable, RunResult, SampleResult, exit_code
 from harness.compare import Verdict
 from harness.normalize.steps import Step, format_call
 
@@ -50,7 +50,24 @@ def sample_doc(result: SampleResult) -> dict[str, Any]:
         doc["socket_view"] = [{"seq": s.seqs[0], "tid": s.tid, "call": format_call(s)}
                               for s in n.socket_view]
         doc["attributes"] = plain(n.attributes)
+    doc["wire"] = plain(result.wire)
     return doc
+
+
+def wire_doc(run: RunResult) -> dict[str, Any] | None:
+    """The run's packets: times in ns from the first, who sent each, its TCP fields, the
+    call it comes from, the states it led to."""
+    view = run.wire
+    if view is None:
+        return None
+    t0 = view.packets[0].packet.ts_ns if view.packets else 0
+    return {"protocol": view.protocol, "dropped": view.dropped, "note": view.note,
+            "packets": [{"t_ns": w.packet.ts_ns - t0, "sender": w.sender,
+                         "flags": list(w.packet.flags), "length": w.packet.length,
+                         "seq": w.relative_seq, "ack": w.relative_ack,
+                         "window": w.packet.window,
+                         "call": w.call.label if w.call else None,
+                         "states": [list(s) for s in w.states]} for w in view.packets]}
 
 
 def cell_doc(c: Cell | None) -> dict[str, Any] | None:
@@ -103,7 +120,8 @@ class JsonRenderer:
                           # the run's temporary socket path changes from run to run: PATH
                           "record": {**run.record.to_dict(),
                                      "path": "PATH" if run.record.path else None},
-                          "server": sample_doc(run.server), "client": sample_doc(run.client)}
+                          "server": sample_doc(run.server), "client": sample_doc(run.client),
+                          "wire": wire_doc(run), "wire_note": run.wire_note}
                          for run in sc.runs]}
                 for sc in analysis.scenarios],
             "skipped": [s.to_dict() for s in analysis.skipped],

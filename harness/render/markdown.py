@@ -38,6 +38,34 @@ class MarkdownRenderer(TextRenderer):
         return [f"Why, for {table.role}s ({table.scenario}):", "", *self.bullets(lines), ""]
 
     def extra_sections(self, report: Report) -> list[str]:
+        return self.socket_views(report) + self.wire_views(report)
+
+    def wire_views(self, report: Report) -> list[str]:
+        from harness.render.wire import mermaid, summary
+
+        runs = [run for sc in report.scenarios for run in sc.runs]
+        if not runs:
+            return []
+        out = self.heading("On the wire", 2) + [
+            "", "Each run's packets beside the calls of its two sides, on one clock: the "
+            "client's calls on the left, the server's on the right, each packet with the "
+            "call it comes from and the TCP states it leads to (a pcapng file of them is "
+            "beside the run's traces).", ""]
+        without: dict[str, list[str]] = {}
+        for run in runs:
+            if run.wire is None:
+                without.setdefault(run.wire_note or "nothing captured", []).append(run.folder)
+        if without:
+            out += ["No wire view:", ""]
+            out += self.bullets([f"{', '.join(folders)}: {why}"
+                                 for why, folders in without.items()]) + [""]
+        for run in runs:
+            if run.wire is not None:
+                out += self.heading(run.folder, 3) + [""]
+                out += [summary(run.wire) + ".", "", *mermaid(run), ""]
+        return out
+
+    def socket_views(self, report: Report) -> list[str]:
         out = self.heading("Socket views", 2) + [
             "", "Every call on the echo's sockets, in trace order (seq, thread when more than "
             "one), fds by name, the run's port as PORT.", ""]

@@ -71,14 +71,13 @@ def dialects(result: SampleResult, ref: SampleResult,
 def attributes(result: SampleResult, ref: SampleResult,
                knowledge: Knowledge | None = None) -> list[AttributeNote]:
     """Each attribute whose value differs from the reference's."""
-    from harness.render.attributes import attribute_rows
+    from harness.render.attributes import sample_rows
 
     if result.normalized is None or ref.normalized is None:
         return []
     k = knowledge or default_knowledge()
     return [AttributeNote(label, mine, theirs, k.for_attribute(label, mine))
-            for (label, mine), (_, theirs) in zip(attribute_rows(result.normalized.attributes),
-                                                  attribute_rows(ref.normalized.attributes))
+            for (label, mine), (_, theirs) in zip(sample_rows(result), sample_rows(ref))
             if mine != theirs]
 
 

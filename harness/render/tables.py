@@ -9,7 +9,7 @@ from __future__ import annotations
 from harness.analysis import Analysis, RoleTable, SampleResult, ScenarioResult
 from harness.normalize.steps import GAP
 from harness.render import words
-from harness.render.attributes import attribute_rows
+from harness.render.attributes import WIRE_ROWS, sample_rows
 
 TEXTBOOK = "textbook"
 GRID_LEGEND = ("Each sample against the reference sample of its role. differs (step k): "
@@ -18,7 +18,7 @@ GRID_LEGEND = ("Each sample against the reference sample of its role. differs (s
                "implement the scenario; skipped: it cannot run here; not run: it implements "
                "the scenario but has no run.")
 # Attribute rows left out when no sample has anything to say in them.
-OPTIONAL_ATTRIBUTES = ("listen backlog", "addressing")
+OPTIONAL_ATTRIBUTES = ("listen backlog", "addressing", *WIRE_ROWS)
 
 Table = tuple[list[str], list[list[str]]]
 
@@ -65,9 +65,7 @@ def textbook_line(table: RoleTable) -> str | None:
 def attributes_table(table: RoleTable) -> Table:
     """Rows the attributes, columns the samples; rows empty for every sample are left out."""
     headers = ["attribute"] + [column_title(table, s) for s in table.samples]
-    per_sample = [dict(attribute_rows(s.normalized.attributes)) if s.normalized is not None
-                  else {}
-                  for s in table.samples]
+    per_sample = [dict(sample_rows(s)) for s in table.samples]
     labels = next((list(d) for d in per_sample if d), [])
     rows = []
     for label in labels:

@@ -435,6 +435,10 @@ def test_a_user_without_privileges_can_trace_and_compare(samples, tmp_path) -> N
                     "--traces", str(shared_root / "traces"))
         assert r.returncode == 0, r.stderr
         assert (shared_root / "traces" / "index.yaml").stat().st_uid == 65534
+        # without CAP_NET_RAW no packets are captured: the run is traced all the same
+        run = yaml.safe_load((shared_root / "traces/tcp/python-stdlib--python-stdlib/run.yaml")
+                             .read_text())
+        assert run["wire_trace"] is None and "needs CAP_NET_RAW" in run["wire_note"]
         # a traces folder the user may not write: one line, nothing run
         r = harness("compare", "--samples", str(shared_root / "samples"), "--scenario", "tcp",
                     "--traces", str(tmp_path / "root-only"))

@@ -94,3 +94,16 @@ def test_explanations(name: str, tmp_path_factory: pytest.TempPathFactory) -> No
         stale = {p.name for p in (EXPECTED / name).glob("explain-*.txt")} - {
             f"explain-{s}.txt" for s in differing}
         assert not stale, f"stale golden files in {EXPECTED / name}: {sorted(stale)}"
+
+
+@pytest.mark.parametrize("name", trace_sets())
+def test_wire_timelines(name: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`--wire`'s timeline of every run that has a wire view (the recorded ones do)."""
+    from harness.render.wire import timeline
+
+    report = report_for(name, tmp_path_factory.mktemp("sets"))
+    lines = [line for sc in report.scenarios for run in sc.runs if run.wire is not None
+             for line in (*timeline(run), "")]
+    if not lines:
+        pytest.skip("no run of this set has a wire view")
+    check(EXPECTED / name / "wire.txt", "\n".join(lines))

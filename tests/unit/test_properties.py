@@ -40,13 +40,13 @@ SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
 def recorded() -> tuple[tuple[str, str, RunRecord, Trace], ...]:
     """(run folder, role, run record, trace) of every recorded run that has both traces."""
     out = []
-    for name in ("recorded-matrix", "recorded-habits"):
+    for name in ("recorded-matrix", "recorded-habits", "recorded-wire"):
         store = TracesFolder(SETS / name)
         for folder in store.read_index().runs:
             record = store.read_run(folder)
             for role in ("server", "client"):
-                path = store.run_folder(folder) / f"{role}.yaml"
-                if path.exists():
+                _, path = store.trace_file(folder, record, role)
+                if path is not None:
                     out.append((f"{name}/{folder}", role, record, tracefile.load(path)))
     return tuple(out)
 

@@ -1,0 +1,115 @@
+"""The wire view in words: a run's calls and packets as a terminal timeline (`--wire`) and as a
+Mermaid sequence diagram (the Markdown report): client calls | the wire | server calls."""
+
+from __future__ import annotations
+
+from harness.analysis import RunResult
+from harness.wire.correlate import Call, WirePacket, WireView
+from harness.wire.packets import flags_text
+
+ARROW = {"client": "→", "server": "←"}
+
+
+def packet_what(w: WirePacket) -> str:
+    """`SYN`, `PSH-ACK 14 bytes`, `FIN-ACK`, `datagram 14 bytes`."""
+    p = w.packet
+    what = "datagram" if p.proto == "udp" else flags_text(p)
+    return what + (f" {p.length} bytes" if p.length else "")
+
+
+def packet_text(w: WirePacket) -> str:
+    """`→ SYN` (client to server), `← PSH-ACK 14 bytes` (server to client)."""
+    return f"{ARROW[w.sender]} {packet_what(w)}"
+
+
+def states_text(w: WirePacket) -> str:
+    return ", ".join(f"{role} {state}" for role, state in w.states)
+
+
+def summary(view: WireView) -> str:
+    """`10 packets (2 with data); the server closed first (FIN); the client ends CLOSED, the
+    server TIME_WAIT`."""
+    data = sum(1 for w in view.packets if w.packet.length)
+    parts = [f"{len(view.packets)} packet{'s' if len(view.packets) != 1 else ''} "
+             f"({data} with data)"]
+    if view.protocol == "tcp":
+        first = next(((role, side.closes_first) for role, side in view.sides.items()
+                      if side.closes_first), None)
+        if first:
+            parts.append(f"the {first[0]} closed first ({first[1]})")
+        parts.append(f"the client ends {view.sides['client'].last_state}, the server "
+                     f"{view.sides['server'].last_state}")
+    if view.note:
+        parts.append(view.note)
+    return "; ".join(parts)
+
+
+def _ms(ts: int, t0: int) -> str:
+    return f"{(ts - t0) / 1e6:.3f}"
+
+
+def timeline(run: RunResult) -> list[str]:
+    """The run's calls and packets in clock order, one line each."""
+    from tabulate import tabulate
+
+    head = f"{run.folder}: wire"
+    view = run.wire
+    if view is None:
+        return [f"{head}: {run.wire_note or 'none'}"]
+    items = view.timeline()
+    t0 = min((x.ts_ns if isinstance(x, Call) else x.packet.ts_ns) for x in items) if items \
+        else 0
+    rows = []
+    for x in items:
+        if isinstance(x, Call):
+            cells = [x.label, "", ""] if x.role == "client" else ["", "", x.label]
+            rows.append([_ms(x.ts_ns, t0), *cells, ""])
+        else:
+            call = f" ({x.call.label})" if x.call else ""
+            rows.append([_ms(x.packet.ts_ns, t0), "", packet_text(x) + call, "",
+                         states_text(x)])
+    table = tabulate(rows, headers=["ms", "client", "wire", "server", "TCP states"],
+                     tablefmt="simple", disable_numparse=True)
+    return [f"{head}: {summary(view)}", *("  " + line for line in table.splitlines())]
+
+
+def _mermaid_text(text: str) -> str:
+    """Text Mermaid takes in a message or a note: no `;` (a statement's end) nor `#`."""
+    return text.replace("#", "#35;").replace(";", "#59;")
+
+
+def mermaid(run: RunResult) -> list[str]:
+    """A sequenceDiagram: the client's calls as notes on the left, the server's on the
+    right, each packet an arrow with the call it comes from and the states it leads to."""
+    view = run.wire
+    assert view is not None
+    out = ["```mermaid", "sequenceDiagram",
+           f"    participant C as client {_mermaid_text(run.client.sample)}",
+           f"    participant S as server {_mermaid_text(run.server.sample)}"]
+    pending: list[Call] = []
+
+    def flush() -> None:
+        while pending:
+            role = pending[0].role
+            group = []
+            while pending and pending[0].role == role:
+                group.append(pending.pop(0).label)
+            who = "C" if role == "client" else "S"
+            side = "left of" if role == "client" else "right of"
+            out.append(f"    Note {side} {who}: {_mermaid_text('<br/>'.join(group))}")
+
+    for x in view.timeline():
+        if isinstance(x, Call):
+            pending.append(x)
+            continue
+        flush()
+        src, dst = ("C", "S") if x.sender == "client" else ("S", "C")
+        what = packet_what(x)
+        if x.call:
+            what += f" ({x.call.label})"
+        out.append(f"    {src}->>{dst}: {_mermaid_text(what)}")
+        if x.states:
+            out.append(f"    Note over C,S: {_mermaid_text(states_text(x))}")
+    flush()
+    out.append("```")
+    return out

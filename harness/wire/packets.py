@@ -1,0 +1,92 @@
+"""Frames as the loopback interface gives them (an Ethernet header of zeros) decoded into TCP
+segments and UDP datagrams: addresses, ports, TCP flags, sequence and acknowledgement numbers,
+window, payload length and its first bytes. A small struct decoder: IPv4 and IPv6 (no
+extension headers, which loopback traffic does not carry), TCP with options, UDP."""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+from dataclasses import dataclass
+
+ETH_HEADER = 14
+TCP_FLAGS = (("FIN", 0x01), ("SYN", 0x02), ("RST", 0x04), ("PSH", 0x08), ("ACK", 0x10),
+             ("URG", 0x20), ("ECE", 0x40), ("CWR", 0x80))
+
+
+class NotAPacket(ValueError):
+    """A frame this decoder does not read (too short, another protocol)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Packet:
+    """One TCP segment or UDP datagram."""
+
+    ts_ns: int  # CLOCK_MONOTONIC nanoseconds when it arrived
+    proto: str  # tcp | udp
+    src: tuple[str, int]  # address, port
+    dst: tuple[str, int]
+    length: int  # payload bytes (the whole payload, not only what was captured)
+    payload: bytes = b""  # its first bytes, as captured
+    flags: tuple[str, ...] = ()  # TCP: SYN, ACK, FIN, RST, PSH, ...
+    seq: int = 0  # TCP: absolute sequence number
+    ack: int = 0  # TCP: absolute acknowledgement number
+    window: int = 0  # TCP: the advertised window (unscaled)
+    frame: bytes = b""  # the frame as captured (for pcapng)
+    frame_length: int = 0  # the frame's whole length
+
+    def has(self, flag: str) -> bool:
+        return flag in self.flags
+
+
+def decode(ts_ns: int, frame: bytes, length: int | None = None) -> Packet:
+    """One frame (captured bytes; `length` its whole length when it was cut)."""
+    length = len(frame) if length is None else length
+    if len(frame) < ETH_HEADER + 20:
+        raise NotAPacket("frame too short")
+    ethertype = struct.unpack_from("!H", frame, 12)[0]
+    at = ETH_HEADER
+    if ethertype == 0x0800:
+        ihl = (frame[at] & 0x0F) * 4
+        total = struct.unpack_from("!H", frame, at + 2)[0]
+        proto = frame[at + 9]
+        src = str(ipaddress.IPv4Address(frame[at + 12:at + 16]))
+        dst = str(ipaddress.IPv4Address(frame[at + 16:at + 20]))
+        ip_payload = total - ihl
+        at += ihl
+    elif ethertype == 0x86DD:
+        if len(frame) < ETH_HEADER + 40:
+            raise NotAPacket("frame too short")
+        ip_payload = struct.unpack_from("!H", frame, at + 4)[0]
+        proto = frame[at + 6]
+        src = str(ipaddress.IPv6Address(frame[at + 8:at + 24]))
+        dst = str(ipaddress.IPv6Address(frame[at + 24:at + 40]))
+        at += 40
+    else:
+        raise NotAPacket(f"ethertype {ethertype:#06x}")
+    if proto == 6:
+        if len(frame) < at + 20:
+            raise NotAPacket("TCP header cut")
+        sport, dport, seq, ack, off_flags, window = struct.unpack_from("!HHIIHH", frame, at)
+        header = (off_flags >> 12) * 4
+        flags = tuple(name for name, bit in TCP_FLAGS if off_flags & bit)
+        start = at + header
+        return Packet(ts_ns=ts_ns, proto="tcp", src=(src, sport), dst=(dst, dport),
+                      length=ip_payload - header, payload=frame[start:start + 64],
+                      flags=flags, seq=seq, ack=ack, window=window, frame=frame,
+                      frame_length=length)
+    if proto == 17:
+        sport, dport, ulen = struct.unpack_from("!HHH", frame, at)
+        return Packet(ts_ns=ts_ns, proto="udp", src=(src, sport), dst=(dst, dport),
+                      length=ulen - 8, payload=frame[at + 8:at + 8 + 64], frame=frame,
+                      frame_length=length)
+    raise NotAPacket(f"IP protocol {proto}")
+
+
+def flags_text(p: Packet) -> str:
+    """`SYN`, `SYN-ACK`, `PSH-ACK`, `FIN-ACK`, `RST`, `ACK` (the order tutorials write)."""
+    order = ("SYN", "FIN", "RST", "PSH", "URG", "ACK")
+    return "-".join(f for f in order if p.has(f)) or "none"
+
+
+__all__ = ["NotAPacket", "Packet", "decode", "flags_text"]

@@ -1,0 +1,60 @@
+"""A run's packets as a pcapng file that Wireshark and tcpdump open: one section, the loopback
+interface (Ethernet framing, nanosecond timestamps), one Enhanced Packet Block per packet whose
+comment names the call it comes from and the TCP states it leads to."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+from harness.wire.correlate import WirePacket, WireView
+
+LINKTYPE_ETHERNET = 1
+OPT_ENDOFOPT, OPT_COMMENT = 0, 1
+SHB_USERAPPL = 4
+IF_NAME, IF_TSRESOL = 2, 9
+
+
+def _option(code: int, value: bytes) -> bytes:
+    return struct.pack("=HH", code, len(value)) + value + b"\0" * (-len(value) % 4)
+
+
+def _block(kind: int, body: bytes) -> bytes:
+    length = 12 + len(body)
+    return struct.pack("=II", kind, length) + body + struct.pack("=I", length)
+
+
+def comment(w: WirePacket) -> str:
+    """`client: connect(sock, 127.0.0.1:PORT); client SYN_SENT`."""
+    parts = [f"{w.sender}: {w.call.label}" if w.call else f"{w.sender}'s kernel"]
+    if w.states:
+        parts.append(", ".join(f"{role} {state}" for role, state in w.states))
+    return "; ".join(parts)
+
+
+def pcapng_bytes(view: WireView, snaplen: int = 256) -> bytes:
+    shb = struct.pack("=IHHq", 0x1A2B3C4D, 1, 0, -1) + \
+        _option(SHB_USERAPPL, b"sockettrace-harness") + _option(OPT_ENDOFOPT, b"")
+    idb = struct.pack("=HHI", LINKTYPE_ETHERNET, 0, snaplen) + _option(IF_NAME, b"lo") + \
+        _option(IF_TSRESOL, b"\x09") + _option(OPT_ENDOFOPT, b"")
+    out = [_block(0x0A0D0D0A, shb), _block(1, idb)]
+    for w in view.packets:
+        p = w.packet
+        ts = p.ts_ns + view.realtime_offset_ns
+        data = p.frame
+        body = struct.pack("=IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, len(data),
+                           p.frame_length or len(data))
+        body += data + b"\0" * (-len(data) % 4)
+        body += _option(OPT_COMMENT, comment(w).encode()) + _option(OPT_ENDOFOPT, b"")
+        out.append(_block(6, body))
+    return b"".join(out)
+
+
+def write_pcapng(path: Path, view: WireView) -> None:
+    """Atomically (a reader never opens half a file), never through a link."""
+    from harness.tracefile import write_chunks_atomic
+
+    write_chunks_atomic(path, [pcapng_bytes(view)], fsync=False, follow=False, binary=True)
+
+
+__all__ = ["comment", "pcapng_bytes", "write_pcapng"]
