@@ -67,6 +67,7 @@ def wire_doc(run: RunResult) -> dict[str, Any] | None:
                          "seq": w.relative_seq, "ack": w.relative_ack,
                          "window": w.packet.window,
                          "call": w.call.label if w.call else None,
+                         "acks": w.acks.label if w.acks else None,
                          "states": [list(s) for s in w.states]} for w in view.packets]}
 
 

@@ -44,6 +44,16 @@ def summary(view: WireView) -> str:
     return "; ".join(parts)
 
 
+def _whose(w: WirePacket) -> str:
+    """` (send(sock))`: the call a packet comes from; ` (of send(sock))`: the call whose
+    bytes a pure ACK acknowledges."""
+    if w.call is not None:
+        return f" ({w.call.label})"
+    if w.acks is not None:
+        return f" (of {w.acks.label})"
+    return ""
+
+
 def _ms(ts: int, t0: int) -> str:
     return f"{(ts - t0) / 1e6:.3f}"
 
@@ -65,8 +75,7 @@ def timeline(run: RunResult) -> list[str]:
             cells = [x.label, "", ""] if x.role == "client" else ["", "", x.label]
             rows.append([_ms(x.ts_ns, t0), *cells, ""])
         else:
-            call = f" ({x.call.label})" if x.call else ""
-            rows.append([_ms(x.packet.ts_ns, t0), "", packet_text(x) + call, "",
+            rows.append([_ms(x.packet.ts_ns, t0), "", packet_text(x) + _whose(x), "",
                          states_text(x)])
     table = tabulate(rows, headers=["ms", "client", "wire", "server", "TCP states"],
                      tablefmt="simple", disable_numparse=True)
@@ -104,9 +113,7 @@ def mermaid(run: RunResult) -> list[str]:
             continue
         flush()
         src, dst = ("C", "S") if x.sender == "client" else ("S", "C")
-        what = packet_what(x)
-        if x.call:
-            what += f" ({x.call.label})"
+        what = packet_what(x) + _whose(x)
         out.append(f"    {src}->>{dst}: {_mermaid_text(what)}")
         if x.states:
             out.append(f"    Note over C,S: {_mermaid_text(states_text(x))}")

@@ -52,6 +52,7 @@ class WirePacket:
     relative_seq: int = 0  # TCP: as Wireshark shows it (the SYN 0, the first data byte 1)
     relative_ack: int = 0  # TCP: the next byte expected from the peer, relative the same way
     states: tuple[tuple[str, str], ...] = ()  # ((role, state), ...) that changed with it
+    acks: Call | None = None  # the peer's call whose bytes (or FIN) it acknowledges first
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +165,8 @@ def correlate(wire: Wire, steps: Mapping[str, Sequence[Step]],
     first_close: dict[str, str] = {}
     last_end: dict[str, str] = {}
     datagrams = {role: 0 for role in ROLES}
+    # each side's segments not yet acknowledged: (the relative number after them, their call)
+    unacked: dict[str, list[tuple[int, Call | None]]] = {role: [] for role in ROLES}
     ends = {"client": _End("CLOSED"),
             "server": _End("LISTEN" if any(c.label.startswith("listen(")
                                            for c in calls["server"]) else "CLOSED")}
@@ -194,8 +197,15 @@ def correlate(wire: Wire, steps: Mapping[str, Sequence[Step]],
         changed = _advance(ends, sender, p)
         if p.length:
             sent_data[sender] += p.length
+        other = "server" if sender == "client" else "client"
+        acked = [c for after, c in unacked[other] if p.has("ACK") and after <= rel_ack]
+        unacked[other] = [(after, c) for after, c in unacked[other]
+                          if not (p.has("ACK") and after <= rel_ack)]
+        if p.length or p.has("FIN"):
+            unacked[sender].append((rel_seq + p.length + (1 if p.has("FIN") else 0), call))
         packets.append(WirePacket(packet=p, sender=sender, call=call, relative_seq=rel_seq,
-                                  relative_ack=rel_ack, states=tuple(changed)))
+                                  relative_ack=rel_ack, states=tuple(changed),
+                                  acks=next((c for c in acked if c is not None), None)))
     sides = {}
     for role in ROLES:
         sides[role] = WireSide(

@@ -26,7 +26,9 @@ def _block(kind: int, body: bytes) -> bytes:
 
 def comment(w: WirePacket) -> str:
     """`client: connect(sock, 127.0.0.1:PORT); client SYN_SENT`."""
-    parts = [f"{w.sender}: {w.call.label}" if w.call else f"{w.sender}'s kernel"]
+    parts = [f"{w.sender}: {w.call.label}" if w.call else
+             f"{w.sender}'s kernel" + (f", acknowledging {w.acks.role}'s {w.acks.label}"
+                                       if w.acks else "")]
     if w.states:
         parts.append(", ".join(f"{role} {state}" for role, state in w.states))
     return "; ".join(parts)
