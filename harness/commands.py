@@ -14,15 +14,13 @@ import argparse
 import os
 import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 from harness.errors import HarnessError, Interrupted
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Any
 
     from harness.matrix import Plan
 
@@ -117,24 +115,33 @@ def _plan(args: argparse.Namespace, only: str | None) -> Plan:
                 build_cache=Path("build"), log=print)
 
 
-@contextmanager
-def _stoppable(args: argparse.Namespace) -> Iterator[list[str]]:
+class _stoppable:
     """Ctrl-C, SIGTERM and SIGHUP (and, with --exit-with-parent, the end of the parent) stop
     the command as Interrupted, exit status 128 + the signal. What the command is doing is
-    the list's last item, for the message ("building the samples", "running the pairs")."""
-    from harness.stopping import Terminated, install_stop_handlers, parent_death_signal
+    the list's last item, for the message ("building the samples", "running the pairs").
+    (A class, not contextlib's decorator: `harness trace` imports this module, and its start
+    is what a traced command waits for.)"""
 
-    doing = ["starting"]
-    install_stop_handlers()
-    if getattr(args, "exit_with_parent", False):
-        parent_death_signal(signal.SIGTERM)
-    try:
-        yield doing
-    except KeyboardInterrupt:
-        raise Interrupted(f"interrupted while {doing[-1]}") from None
-    except Terminated as e:
-        raise Interrupted(f"stopped by {signal.Signals(e.signum).name} while {doing[-1]}",
-                          128 + e.signum) from None
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.doing = ["starting"]
+
+    def __enter__(self) -> list[str]:
+        from harness.stopping import install_stop_handlers, parent_death_signal
+
+        install_stop_handlers()
+        if getattr(self.args, "exit_with_parent", False):
+            parent_death_signal(signal.SIGTERM)
+        return self.doing
+
+    def __exit__(self, kind: type | None, error: BaseException | None, tb: object) -> None:
+        from harness.stopping import Terminated
+
+        if isinstance(error, KeyboardInterrupt):
+            raise Interrupted(f"interrupted while {self.doing[-1]}") from None
+        if isinstance(error, Terminated):
+            raise Interrupted(f"stopped by {signal.Signals(error.signum).name} while "
+                              f"{self.doing[-1]}", 128 + error.signum) from None
 
 
 def _run(p: Plan, args: argparse.Namespace, doing: list[str]) -> None:
