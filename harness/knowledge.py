@@ -23,7 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import ClassVar
 
-from harness.compare import CHANGED, EXTRA, MISSING, MOVED, Change, Difference
+from harness.compare import CHANGED, EXTRA, MISSING, MOVED, Difference
 from harness.errors import HarnessError
 from harness.normalize.steps import Step
 
@@ -212,10 +212,4 @@ def default_knowledge() -> Knowledge:
     return load_knowledge(KNOWLEDGE_FILE)
 
 
-def see_also(note: Note) -> str:
-    """`shutdown(2), tcp(7)`."""
-    return ", ".join(note.see)
-
-
-__all__ = ["Change", "Knowledge", "KnowledgeError", "Note", "default_knowledge",
-           "load_knowledge", "see_also"]
+__all__ = ["Knowledge", "KnowledgeError", "Note", "default_knowledge", "load_knowledge"]

@@ -92,17 +92,14 @@ def _text(doc: dict[str, Any], key: str, path: Path, default: str | None = None)
 
 
 def _unknown_field(path: Path, key: Any, known: tuple[str, ...], where: str = "") -> ManifestError:
-    import difflib
+    from harness.validate import unknown_field
 
-    close = difflib.get_close_matches(str(key), known, n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    return ManifestError(f"{path}: unknown field '{where}{key}' (fields: {', '.join(known)})"
-                         f"{hint}")
+    return ManifestError(unknown_field(str(path), key, known, where))
 
 
 def load_sample(folder: Path, role: str) -> Sample:
     """Read and check folder/manifest.yaml: every field known, of its type, named when not."""
-    from harness.validate import ValidationError, load_yaml_text
+    from harness.validate import read_yaml
 
     folder = folder.resolve()
     path = folder / "manifest.yaml"
@@ -111,10 +108,7 @@ def load_sample(folder: Path, role: str) -> Sample:
         raise ManifestError(f"{folder}: {problem}")
     if not path.is_file():
         raise ManifestError(f"{path}: missing (every sample folder needs a manifest.yaml)")
-    try:
-        doc = load_yaml_text(path, MAX_MANIFEST_BYTES)
-    except ValidationError as e:
-        raise ManifestError(str(e)) from None
+    doc = read_yaml(path, ManifestError, MAX_MANIFEST_BYTES)
     if not isinstance(doc, dict):
         raise ManifestError(f"{path}: must be a mapping of fields")
     for key in doc:
@@ -357,11 +351,18 @@ def _build_step(sample: Sample, argv: list[str]) -> None:
     import signal
     import tempfile
 
+    from harness.tracer import kernel
+
+    harness = os.getpid()
     with tempfile.TemporaryFile() as output:
         try:
+            # SIGKILL to the build command when the harness ends (its own children go with
+            # their process group)
             proc = subprocess.Popen(argv, cwd=sample.folder, stdin=subprocess.DEVNULL,
                                     stdout=output, stderr=subprocess.STDOUT,
-                                    start_new_session=True, preexec_fn=_die_with_parent)
+                                    start_new_session=True,
+                                    preexec_fn=lambda: kernel.parent_death_signal(
+                                        signal.SIGKILL, harness))
         except FileNotFoundError:
             raise BuildError(f"{argv[0]} not found on PATH (a build command of "
                              f"{sample.manifest})", missing=argv[0]) from None
@@ -390,8 +391,3 @@ def _read_tail(output: Any) -> str:
     return _tail_lines(output.read()[-(1 << 16):].decode("utf-8", errors="replace"))
 
 
-def _die_with_parent() -> None:
-    """In a build command, before its exec: SIGKILL when the harness ends."""
-    from harness.stopping import parent_death_signal
-
-    parent_death_signal(9)

@@ -61,8 +61,9 @@ def parse_run(name: str, spec: Any, where: str) -> Scenario:
         raise ScenarioError(f"{at}: expected a mapping with {', '.join(RUN_FIELDS)}")
     unknown = sorted(set(spec) - set(RUN_FIELDS))
     if unknown:
-        raise ScenarioError(f"{at}: unknown field '{unknown[0]}' (fields: "
-                            f"{', '.join(RUN_FIELDS)})")
+        from harness.validate import unknown_field
+
+        raise ScenarioError(unknown_field(at, unknown[0], RUN_FIELDS))
     ready = spec.get("ready")
     if ready not in READY_CALLS:
         raise ScenarioError(f"{at}.ready: expected one of {', '.join(READY_CALLS)}, "

@@ -8,8 +8,6 @@ from __future__ import annotations
 import os
 import signal
 
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-
 
 class Terminated(BaseException):
     """SIGTERM (or SIGHUP) reached the harness. A BaseException, as KeyboardInterrupt is: no
@@ -30,18 +28,7 @@ def install_stop_handlers() -> None:
 
 
 def parent_death_signal(signum: int) -> bool:
-    """Ask the kernel to send signum to this process when its parent ends (prctl
-    PR_SET_PDEATHSIG). If the parent has already ended, the signal is sent now. False where
-    the call is not available."""
-    import ctypes
+    """signum to this process when its parent ends (sent now if it has already ended)."""
+    from harness.tracer import kernel
 
-    parent = os.getppid()
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0) != 0:
-            return False
-    except (OSError, AttributeError):
-        return False
-    if os.getppid() != parent:  # the parent ended before the call
-        os.kill(os.getpid(), signum)
-    return True
+    return kernel.parent_death_signal(signum, os.getppid())

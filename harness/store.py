@@ -25,7 +25,7 @@ from typing import Any
 from harness import DEFAULT_REFERENCE
 from harness.errors import HarnessError
 from harness.model import FailedSample, MatrixIndex, RunRecord, SkippedSample
-from harness.validate import ValidationError, at, check_record, load_yaml_text
+from harness.validate import ValidationError, at, check_record, read_yaml
 
 INDEX_FILE = "index.yaml"
 RUN_FILE = "run.yaml"
@@ -48,10 +48,7 @@ class FolderBusy(StoreError):
 # -- the folder --------------------------------------------------------------------------------
 
 def _load_yaml(path: Path) -> Any:
-    try:
-        return load_yaml_text(path, MAX_RECORD_BYTES)
-    except ValidationError as e:
-        raise StoreError(str(e)) from None
+    return read_yaml(path, StoreError, MAX_RECORD_BYTES)
 
 
 def _dump_yaml(doc: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import types
 import typing
 from dataclasses import MISSING, fields
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
@@ -117,6 +118,16 @@ def check_value(value: Any, hint: Any, file: str, path: str = "") -> None:
         raise ValidationError(f"{where} must be {_type_name(hint)}, got {value!r:.60}")
 
 
+def unknown_field(where: str, key: Any, known: Sequence[str], prefix: str = "") -> str:
+    """`FILE: unknown field 'scenario' (fields: a, b, scenarios); did you mean 'scenarios'?`:
+    every file people write says a misspelt field the same way."""
+    import difflib
+
+    close = difflib.get_close_matches(str(key), known, n=1)
+    return (f"{where}: unknown field '{prefix}{key}' (fields: {', '.join(known)})"
+            + (f"; did you mean '{close[0]}'?" if close else ""))
+
+
 def check_record(doc: Any, cls: type, file: str, path: str = "", strict: bool = False) -> None:
     """doc must be a mapping holding every field of cls that has no default, each of its
     type; fields cls does not have are left alone (written by a newer harness), or, strict,
@@ -129,9 +140,8 @@ def check_record(doc: Any, cls: type, file: str, path: str = "", strict: bool = 
         known = [f.name for f in fields(cls)]  # type: ignore[arg-type]
         for key in doc:
             if key not in known:
-                name = f"{path}.{key}" if path else str(key)
-                raise ValidationError(f"{file}: unknown field '{name}' (fields: "
-                                      f"{', '.join(known)})")
+                raise ValidationError(unknown_field(file, key, known,
+                                                    f"{path}." if path else ""))
     for f in fields(cls):  # type: ignore[arg-type]
         name = f"{path}.{f.name}" if path else f.name
         if f.name not in doc:

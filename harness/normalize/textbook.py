@@ -239,8 +239,9 @@ def parse_textbooks(doc: Any, source: str, table: SyscallTable) -> Textbooks:
             raise TextbookError(f"{where}: expected a mapping with {', '.join(SCENARIO_FIELDS)}")
         unknown = sorted(set(spec) - set(SCENARIO_FIELDS))
         if unknown:
-            raise TextbookError(f"{where}: unknown field '{unknown[0]}' (fields: "
-                                f"{', '.join(SCENARIO_FIELDS)})")
+            from harness.validate import unknown_field
+
+            raise TextbookError(unknown_field(where, unknown[0], SCENARIO_FIELDS))
         if not any(role in spec for role in ROLES):
             raise TextbookError(f"{where}: no 'server' and no 'client' sequence")
         note = spec.get("note") or ""

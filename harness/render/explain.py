@@ -56,20 +56,20 @@ def _why(home: SampleResult, ref: SampleResult, shown: _Notes) -> list[str]:
         for dn in diffs:
             out.append(f"    step {dn.difference.step}: {words.difference(dn.difference)}")
             out += shown.lines(dn.note, "      ")
-    dialects = [d for d in why.dialects(home, ref) if d.notes]
-    if dialects:
-        out.append("  how it makes its calls otherwise:")
-        for d in dialects:
-            out.append(f"    {d.sample} (reference: {d.reference})")
-            for note in d.notes:
-                out += shown.lines(note, "      ")
-    attrs = why.attributes(home, ref)
-    if attrs:
-        out.append("  attributes that differ from the reference:")
-        for a in attrs:
-            out.append(f"    {a.row}: {a.value} (reference: {a.reference})")
-            for note in a.notes:
-                out += shown.lines(note, "      ")
+    sections = [
+        ("how it makes its calls otherwise",
+         [(f"{d.sample} (reference: {d.reference})", d.notes)
+          for d in why.dialects(home, ref) if d.notes]),
+        ("attributes that differ from the reference",
+         [(f"{a.row}: {a.value} (reference: {a.reference})", a.notes)
+          for a in why.attributes(home, ref)])]
+    for title, items in sections:
+        if items:
+            out.append(f"  {title}:")
+            for what, notes in items:
+                out.append(f"    {what}")
+                for note in notes:
+                    out += shown.lines(note, "      ")
     return out
 
 

@@ -21,14 +21,7 @@ class SummaryRenderer(TerminalRenderer):
         self.report_file = report_file  # where the full report is written, to say so
 
     def render(self, report: Report) -> str:
-        out: list[str] = []
-        out += self.heading("Socket syscalls compared", 1)
-        out += ["", *self.para(t.summary_line(report)), ""]
-        if report.grid.rows:
-            out += self.heading("Verdicts", 2)
-            out += ["", *self.para(t.GRID_LEGEND), ""]
-            out += self.table(t.grid_table(report))
-            out.append("")
+        out = self.opening(report)
         if self.with_differences:
             out += self.differences(report)
         failed = [(f"{folder}", lines[0]) for sc in report.scenarios

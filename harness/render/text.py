@@ -46,15 +46,19 @@ class TextRenderer:
                         disable_numparse=True)
         return text.splitlines()
 
-    def render(self, report: Report) -> str:
-        out: list[str] = []
-        out += self.heading("Socket syscalls compared", 1)
+    def opening(self, report: Report) -> list[str]:
+        """The title, the one-line summary and the verdict grid: every text report's start."""
+        out = self.heading("Socket syscalls compared", 1)
         out += ["", *self.para(t.summary_line(report)), ""]
         if report.grid.rows:
             out += self.heading("Verdicts", 2)
             out += ["", *self.para(t.GRID_LEGEND), ""]
             out += self.table(t.grid_table(report))
             out.append("")
+        return out
+
+    def render(self, report: Report) -> str:
+        out = self.opening(report)
         for sc in report.scenarios:
             for i, table in enumerate(sc.tables):
                 out += self.heading(f"{sc.name}: {t.ROLE_TITLES[table.role]}", 2)

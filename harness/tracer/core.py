@@ -338,7 +338,8 @@ class Tracer:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-            kernel.die_with_parent(parent)  # (exec keeps it; the program's children do not)
+            # SIGKILL when the harness ends (exec keeps it; the program's children do not)
+            kernel.parent_death_signal(signal.SIGKILL, parent)
             err = kernel.traceme()
             if err:
                 os.write(report, b"P%d" % err)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ctypes
 import operator
 import os
-import signal
 import struct
 import sys
 import types
@@ -50,8 +49,13 @@ SECCOMP_RET_TRACE = 0x7FF00000
 AUDIT_ARCH_X86_64 = 0xC000003E
 X32_SYSCALL_BIT = 0x40000000
 BPF_LD_W_ABS = 0x20  # BPF_LD | BPF_W | BPF_ABS
+BPF_LD_H_ABS = 0x28  # BPF_LD | BPF_H | BPF_ABS
+BPF_LD_B_ABS = 0x30  # BPF_LD | BPF_B | BPF_ABS
+BPF_LD_H_IND = 0x48  # BPF_LD | BPF_H | BPF_IND
+BPF_LDX_MSH = 0xB1  # BPF_LDX | BPF_B | BPF_MSH: x = 4 * (packet[k] & 0xf)
 BPF_JEQ_K = 0x15  # BPF_JMP | BPF_JEQ | BPF_K
 BPF_JGE_K = 0x35  # BPF_JMP | BPF_JGE | BPF_K
+BPF_JSET_K = 0x45  # BPF_JMP | BPF_JSET | BPF_K
 BPF_RET_K = 0x06  # BPF_RET | BPF_K
 # offsets in struct seccomp_data: nr, arch, instruction_pointer, args[6] (little-endian u64)
 SECCOMP_DATA_NR = 0
@@ -242,32 +246,45 @@ def seccomp_filter(rules: list[tuple[int, tuple[tuple[int, int], ...]]]) -> byte
     return b"".join(struct.pack("=HBBI", code, jt, jf, k) for code, jt, jf, k in insns)
 
 
-def install_seccomp(program: bytes) -> int:
-    """In the child, before exec: no_new_privs, then the filter. Returns 0 or an errno."""
-    prctl = _libc()["prctl"]
+def sock_fprog(program: bytes) -> tuple[bytes, Any]:
+    """struct sock_fprog { unsigned short len; struct sock_filter *filter; } for a classic
+    BPF program (seccomp's, a packet socket's), and the buffer it points into: keep the
+    buffer alive as long as the struct is used."""
+    buf = ctypes.create_string_buffer(program, len(program))
+    return struct.pack("=HxxxxxxQ", len(program) // 8, ctypes.addressof(buf)), buf
+
+
+@cache
+def _prctl() -> Any:
+    prctl = _libc()["prctl"]  # a function object of its own, with its own argtypes
     prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
                       ctypes.c_ulong)
+    return prctl
+
+
+def install_seccomp(program: bytes) -> int:
+    """In the child, before exec: no_new_privs, then the filter. Returns 0 or an errno."""
+    prctl = _prctl()
     if prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         return ctypes.get_errno()
-    buf = ctypes.create_string_buffer(program, len(program))
-    # struct sock_fprog { unsigned short len; struct sock_filter *filter; }
-    fprog = struct.pack("=HxxxxxxQ", len(program) // 8, ctypes.addressof(buf))
+    fprog, _program = sock_fprog(program)
     fbuf = ctypes.create_string_buffer(fprog, len(fprog))
     if prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fbuf), 0, 0) != 0:
         return ctypes.get_errno()
     return 0
 
 
-def die_with_parent(parent: int) -> None:
-    """In the child, before it is traced: SIGKILL when the harness (parent) ends, so that a
-    harness killed between the fork and the ptrace options (PTRACE_O_EXITKILL) leaves no
-    stopped child behind."""
-    prctl = _libc()["prctl"]
-    prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
-                      ctypes.c_ulong)
-    prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+def parent_death_signal(signum: int, parent: int) -> bool:
+    """prctl(PR_SET_PDEATHSIG): signum to this process when its parent, `parent` (its pid,
+    read before the call), ends; sent at once if it ended already. False where the kernel
+    refuses. The harness itself (stopped with make), a traced child before it is traced (a
+    harness killed before PTRACE_O_EXITKILL is set leaves no stopped child) and a build
+    command use it."""
+    if _prctl()(PR_SET_PDEATHSIG, signum, 0, 0, 0) != 0:
+        return False
     if os.getppid() != parent:  # it ended already
-        os._exit(137)
+        os.kill(os.getpid(), signum)
+    return True
 
 
 def traceme() -> int:

@@ -11,12 +11,12 @@ same.
 
 from __future__ import annotations
 
-import ctypes
-import os
 import socket
 import struct
 import time
 from dataclasses import dataclass
+
+from harness.tracer import kernel
 
 ETH_P_ALL = 0x0003
 SO_ATTACH_FILTER = 26
@@ -28,11 +28,9 @@ PACKET_OUTGOING = 4
 SNAPLEN = 256  # bytes of each frame kept: every header, and the start of the payload
 RCVBUF = 16 << 20  # a run's packets wait here until it ends (tcp-session: some 100)
 
-# classic BPF opcodes
-LD_H_ABS, LD_B_ABS, LD_H_IND = 0x28, 0x30, 0x48
-LDX_MSH = 0xB1  # x = 4 * (pkt[k] & 0xf)
-JEQ, JSET = 0x15, 0x45
-RET = 0x06
+# classic BPF opcodes, as the seccomp filter's (harness/tracer/kernel.py)
+LD_H_ABS, LD_B_ABS, LD_H_IND = kernel.BPF_LD_H_ABS, kernel.BPF_LD_B_ABS, kernel.BPF_LD_H_IND
+LDX_MSH, JEQ, JSET, RET = kernel.BPF_LDX_MSH, kernel.BPF_JEQ_K, kernel.BPF_JSET_K, kernel.BPF_RET_K
 
 
 def _filter(port: int, protocols: tuple[int, ...]) -> bytes:
@@ -157,9 +155,7 @@ def open_capture(port: int, kind: str) -> Capture | str:
     except OSError as e:
         return f"unavailable: no packet socket here ({e.strerror})"
     try:
-        program = _filter(port, protocols)
-        buf = ctypes.create_string_buffer(program, len(program))
-        fprog = struct.pack("=HxxxxxxQ", len(program) // 8, ctypes.addressof(buf))
+        fprog, _program = kernel.sock_fprog(_filter(port, protocols))
         sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
         try:
             sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF)

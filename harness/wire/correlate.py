@@ -160,7 +160,6 @@ def correlate(wire: Wire, steps: Mapping[str, Sequence[Step]],
     calls = {role: place_calls(role, steps.get(role, ()), times.get(role, {}))
              for role in ROLES}
     packets: list[WirePacket] = []
-    sent_data = {role: 0 for role in ROLES}
     counts = {role: [0, 0] for role in ROLES}  # data segments, segments
     first_close: dict[str, str] = {}
     last_end: dict[str, str] = {}
@@ -195,8 +194,6 @@ def correlate(wire: Wire, steps: Mapping[str, Sequence[Step]],
                 first_close[sender] = kind
             last_end[sender] = kind
         changed = _advance(ends, sender, p)
-        if p.length:
-            sent_data[sender] += p.length
         other = "server" if sender == "client" else "client"
         acked = [c for after, c in unacked[other] if p.has("ACK") and after <= rel_ack]
         unacked[other] = [(after, c) for after, c in unacked[other]
