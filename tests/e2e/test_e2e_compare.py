@@ -46,7 +46,7 @@ def test_negative_controls_differ_at_the_right_step(with_controls):
         "reference makes and the sample does not" in r.stdout
     if shutil.which("node"):
         assert "tcp server node, step 7: extra shutdown(conn, SHUT_WR): a half-close before " \
-            "the close (shutdown(2), tcp(7))" in r.stdout
+            "the close (shutdown(2), tcp(7), unix(7))" in r.stdout
 
 
 def test_a_splice_echo_folds_to_recv_and_send(with_controls):
