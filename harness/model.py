@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 3  # of trace files (harness/tracefile.py); versions 1 and 2 are still read
+SCHEMA_VERSION = 4  # of trace files (harness/tracefile.py); versions 1 and 2 are still read
 
 # An address as decoded from a sockaddr: {"family": "AF_INET", "address": ..., "port": ...}.
 Address = dict[str, Any]
@@ -27,18 +27,24 @@ class SocketIdentity:
     # the socket's id in its trace (1, 2, ...: the same for every fd, process and thread that
     # holds it); None in traces of schema versions 1 and 2
     id: int | None = None
+    # the kernel's identity of the socket: N of `socket:[N]` in /proc/PID/fd/FD (what
+    # `strace -y` prints); None in traces of schema versions 1 to 3, or when it was not read
+    inode: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = {"fd": self.fd, "family": self.family, "type": self.type,
              "local": self.local, "peer": self.peer}
         if self.id is not None:
             d["id"] = self.id
+        if self.inode is not None:
+            d["inode"] = self.inode
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SocketIdentity:
         return cls(fd=d["fd"], family=d["family"], type=d["type"],
-                   local=d.get("local"), peer=d.get("peer"), id=d.get("id"))
+                   local=d.get("local"), peer=d.get("peer"), id=d.get("id"),
+                   inode=d.get("inode"))
 
 
 # -- the shapes of decoded arguments (docs/trace-format.md), checked when a trace is read ----
@@ -123,6 +129,11 @@ class SyscallEvent:
     # (fd, socket id) of every socket the call named or created, when that is more than its
     # `sock` (an accept's listener, a poll's sockets, a dup2, a socketpair's two ends)
     ids: tuple[tuple[int, int], ...] = ()
+    # ids of the sockets whose last reference this event released (schema 4): no traced
+    # process holds an fd of them afterwards (a close, a dup2 over one, an exec's
+    # close-on-exec fds, a process's exit)
+    released: tuple[int, ...] = ()
+    dur_ns: int | None = None  # time spent in the call, when the trace timed calls (-T, -c)
 
     @property
     def failed(self) -> bool:
@@ -142,6 +153,10 @@ class SyscallEvent:
             d["sock"] = self.sock.to_dict()
         if self.ids:
             d["ids"] = [list(pair) for pair in self.ids]
+        if self.released:
+            d["released"] = list(self.released)
+        if self.dur_ns is not None:
+            d["dur_ns"] = self.dur_ns
         return d
 
     @classmethod
@@ -152,7 +167,9 @@ class SyscallEvent:
                    errno=d.get("errno"), kind=d.get("kind", "syscall"),
                    fds=tuple(d.get("fds") or ()),
                    sock=SocketIdentity.from_dict(sock) if sock else None,
-                   ids=tuple((int(fd), int(i)) for fd, i in d.get("ids") or ()))
+                   ids=tuple((int(fd), int(i)) for fd, i in d.get("ids") or ()),
+                   released=tuple(int(i) for i in d.get("released") or ()),
+                   dur_ns=d.get("dur_ns"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,8 @@ TYPE_CHECKING = False
 
 from harness.errors import HarnessError
 from harness.tracer import kernel
-from harness.tracer.decode import MAX_ADDR, Decoder, Memory, Snapshot, signed, signed32
+from harness.tracer.decode import (ADDRLEN_ENTRY_CALLS, MAX_ADDR, Decoder, Memory, Snapshot,
+                                   signed, signed32)
 from harness.tracer.state import Proc, SockState
 from harness.tracer.tables import load_syscalls, load_tables
 
@@ -56,6 +57,9 @@ ESRCH = 3
 GETEVENTMSG = kernel.PTRACE_GETEVENTMSG
 PTRACE_SYSCALL = kernel.PTRACE_SYSCALL
 FAILED = (1 << 64) - 1  # -1 from the ptrace binding's unsigned long
+ENTRY_FLAG = kernel.ENTRY_FLAG
+EVENT_STOP = kernel.PTRACE_EVENT_STOP
+GROUP_STOPS = frozenset({signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU})
 
 
 class TraceError(HarnessError):
@@ -74,6 +78,10 @@ def signal_name(sig: int) -> str:
 
 
 FLUSH_EVERY = 2048  # events a root keeps before it hands them to its sink
+# nor does it keep one longer than this: a harness killed with SIGKILL loses at most the
+# events of the last 100 ms (kept in memory; the sink writes what it is handed at once)
+FLUSH_AFTER_NS = 100_000_000
+NEVER = 1 << 62  # a time no timer is set for
 
 
 class Root:
@@ -97,6 +105,7 @@ class Root:
         self.end_ns = 0  # monotonic end (last process gone)
         self.procs: list[Proc] = []  # every process, in order of appearance
         self.records: list[tuple[Any, ...]] = []  # events, as cheap tuples
+        self.durations: dict[int, int] | None = None  # the tracer's, when it times calls
         self.live = 0  # processes still running
         self.exit_status: int | None = None  # first process: code, or 128+signal
         self.exec_error: str | None = None  # why the command could not be executed
@@ -105,12 +114,25 @@ class Root:
         self.fallback_reason: str | None = None  # why seccomp was not used though asked for
         self.report_fd: int | None = None  # read end of the child's pre-exec error pipe
         self.decoder: Decoder | None = None  # decodes deferred events
+        # attached to a running process (-p): detached, not killed, when the trace ends
+        self.attached = False
+        self.attached_sockets: list[dict[str, Any]] = []  # its open sockets at the attach
         self.sockets = 0  # sockets met so far: the last id given
+        self.by_inode: dict[int, SockState] = {}  # the kernel's socket inode -> its state
 
     def new_socket(self, family: str | int, type: str | int, local: Any = None,
-                   peer: Any = None) -> SockState:
+                   peer: Any = None, inode: int | None = None, made: bool = True) -> SockState:
+        """A socket met for the first time (made, accepted, or found by its inode)."""
+        if inode:
+            known = self.by_inode.get(inode)
+            if known is not None:
+                return known
         self.sockets += 1
-        return SockState(family, type, local=local, peer=peer, id=self.sockets)
+        sock = SockState(family, type, local=local, peer=peer, id=self.sockets, inode=inode,
+                         made=made)
+        if inode:
+            self.by_inode[inode] = sock
+        return sock
 
     @property
     def done(self) -> bool:
@@ -123,9 +145,12 @@ class Root:
         return [_event(r, self.decoder) for r in self.records]
 
     def header(self) -> dict[str, Any]:
-        return {"command": list(self.argv), "cwd": self.cwd, "started_at": self.started_at,
-                "tracer": {"mode": self.mode, "data_bytes": self.data_bytes,
-                           "fallback_reason": self.fallback_reason}}
+        header = {"command": list(self.argv), "cwd": self.cwd, "started_at": self.started_at,
+                  "tracer": {"mode": self.mode, "data_bytes": self.data_bytes,
+                             "fallback_reason": self.fallback_reason}}
+        if self.attached:
+            header["attached"] = {"pid": self.pid, "sockets": self.attached_sockets}
+        return header
 
     def footer(self) -> dict[str, Any]:
         return {"exit_status": self.exit_status,
@@ -139,7 +164,13 @@ class Root:
         this encodes; nobody waits on a stop)."""
         if self.sink is not None and self.records:
             decoder = self.decoder
-            self.sink.write([event_dict(r, decoder) for r in self.records])
+            events = [event_dict(r, decoder) for r in self.records]
+            if self.durations is not None:  # timed: each call's time, once written
+                for d in events:
+                    dur = self.durations.pop(d["seq"], None)
+                    if dur is not None:
+                        d["dur_ns"] = dur
+            self.sink.write(events)
             self.records.clear()
 
     def close(self) -> None:
@@ -170,20 +201,28 @@ class Deferred:
     """A data transfer's raw arguments and the memory it touched, decoded when the event is
     built rather than while the tracee waits (the hot path of an echo loop)."""
 
-    __slots__ = ("a", "result", "regions")
+    __slots__ = ("a", "result", "regions", "entry")
 
-    def __init__(self, a: tuple[int, ...], result: int, regions: list[tuple[int, bytes]]):
+    def __init__(self, a: tuple[int, ...], result: int, regions: list[tuple[int, bytes]],
+                 entry: dict[str, Any] | None = None):
         self.a = a  # raw arguments
         self.result = result  # raw result (-4095 for a call that never returned)
         self.regions = regions  # (address, bytes) copied at the stop
+        self.entry = entry  # what was read at its entry (an address's room), if anything
+
+    def decode(self, decoder: Decoder, name: str) -> dict[str, Any]:
+        if self.entry is None:
+            return decoder.decoders[name](Snapshot(self.regions), self.a, self.result)
+        return decoder.decoders[name](Snapshot(self.regions), self.a, self.result,
+                                      entry=self.entry)
 
 
 def event_dict(r: tuple[Any, ...], decoder: Decoder | None) -> dict[str, Any]:
     """A record as the trace file writes it: SyscallEvent.to_dict() without the object."""
-    seq, ts_ns, pid, tid, name, args, result, errno, kind, fds, sock, ids = r
+    seq, ts_ns, pid, tid, name, args, result, errno, kind, fds, sock, ids, released = r
     if type(args) is Deferred:
         assert decoder is not None
-        args = decoder.decoders[name](Snapshot(args.regions), args.a, args.result)
+        args = args.decode(decoder, name)
     d: dict[str, Any] = {"seq": seq, "ts_ns": ts_ns, "pid": pid, "tid": tid,
                          "syscall": name, "args": args, "result": result}
     if errno is not None:
@@ -194,9 +233,11 @@ def event_dict(r: tuple[Any, ...], decoder: Decoder | None) -> dict[str, Any]:
         d["fds"] = list(fds)
     if sock is not None:
         d["sock"] = {"fd": sock[0], "family": sock[1], "type": sock[2], "local": sock[3],
-                     "peer": sock[4], "id": sock[5]}
+                     "peer": sock[4], "id": sock[5], "inode": sock[6]}
     if ids:
         d["ids"] = [list(pair) for pair in ids]
+    if released:
+        d["released"] = list(released)
     return d
 
 
@@ -206,20 +247,28 @@ def _event(r: tuple[Any, ...], decoder: Decoder) -> SyscallEvent:
     sock = r[10]
     args = r[5]
     if type(args) is Deferred:
-        args = decoder.decoders[r[4]](Snapshot(args.regions), args.a, args.result)
+        args = args.decode(decoder, r[4])
     return SyscallEvent(seq=r[0], ts_ns=r[1], pid=r[2], tid=r[3], syscall=r[4], args=args,
                         result=r[6], errno=r[7], kind=r[8], fds=r[9],
-                        sock=SocketIdentity(*sock) if sock is not None else None, ids=r[11])
+                        sock=SocketIdentity(*sock) if sock is not None else None, ids=r[11],
+                        released=r[12])
 
 
 class Task:
     """One traced thread."""
 
-    __slots__ = ("tid", "proc", "started", "in_syscall", "nr", "args", "entry", "quiet")
+    __slots__ = ("tid", "proc", "started", "in_syscall", "nr", "args", "entry", "quiet", "sure",
+                 "t0", "dur")
 
-    def __init__(self, tid: int, proc: Proc, started: bool = False, quiet: bool = False):
+    def __init__(self, tid: int, proc: Proc, started: bool = False, quiet: bool = False,
+                 sure: bool = True):
         self.tid = tid
         self.proc = proc
+        # whether in_syscall is known: a thread the tracer attached to may be inside a call
+        # (its first syscall stop is asked whether it is an entry or an exit)
+        self.sure = sure
+        self.t0 = 0  # monotonic ns of the entry of the call in flight (when timing)
+        self.dur = 0  # ns from its entry to its exit (when timing)
         # seccomp mode and nobody watching events as they come: transfers take the short path
         self.quiet = quiet
         self.started = started  # its first stop (SIGSTOP) has been seen
@@ -233,10 +282,13 @@ class Tracer:
     """Traces commands; see the module docstring."""
 
     def __init__(self, *, seccomp: bool = True, data_bytes: int = 64,
-                 echo: Callable[[SyscallEvent], None] | None = None):
+                 echo: Callable[[SyscallEvent], None] | None = None, timing: bool = False):
         self.want_seccomp = seccomp
         self.data_bytes = data_bytes
         self.echo = echo
+        # time each call (-T, -c): a call's entry is stamped, and its event gets `dur_ns`
+        self.timing = timing
+        self.durations: dict[int, int] = {}  # event seq -> ns spent in the call
         kernel.check_arch()
         self.pt = kernel.Ptrace()
         self.syscalls = load_syscalls()
@@ -255,8 +307,13 @@ class Tracer:
                                       if name in self.transfers)
         self.exit_always = frozenset(
             nr for nr, name in self.names.items()
-            if self.classes[name] in ("net", "readiness", "epoll_new")
+            if self.classes[name] in ("net", "readiness", "epoll_new", "new_fd")
             and name not in self.syscalls.read_at_entry)
+        # calls that close the file an fd argument held (its index): the tracer's answer
+        # "no socket" for that fd number is forgotten
+        self.replaces_fd = {"close": 0, "dup2": 1, "dup3": 1}
+        # which way a call that can carry fds (SCM_RIGHTS) moves them
+        self.classes_of = {"recvmsg": "recv", "sendmsg": "send"}
         self.tasks: dict[int, Task] = {}
         self.procs: dict[int, Proc] = {}
         self.roots: list[Root] = []
@@ -265,6 +322,11 @@ class Tracer:
         self.live_roots = 0  # roots with a process still running
         self.deadlines_pending = False  # some live root has a deadline: keep a timer armed
         self._timer_armed = False
+        self._timer_at = NEVER  # monotonic ns the armed timer fires at
+        # monotonic ns by which the events kept for a sink are to be written (0: none kept):
+        # a timer writes them while the loop waits, if no event came to do it
+        self._flush_due = 0
+        self._waiting = False  # the loop is blocked in waitpid: a timer may write events
 
     # -- starting commands --------------------------------------------------------------
 
@@ -290,10 +352,12 @@ class Tracer:
         root = Root(argv=list(argv), cwd=cwd, label=label, on_event=on_event, sink=sink,
                     data_bytes=self.data_bytes)
         root.decoder = self.decoder
+        root.durations = self.durations if self.timing else None
         root.mode = "seccomp" if self.want_seccomp else "all-syscalls"
         if self.want_seccomp and not self.filter:
             root.mode = "all-syscalls"
         report_r, report_w = os.pipe2(os.O_CLOEXEC)
+        go_r, go_w = os.pipe2(os.O_CLOEXEC)  # the child waits on it until it is seized
         root.started_at = _utc_now_iso()
         root.start_ns = time.monotonic_ns()
         parent = os.getpid()
@@ -303,11 +367,14 @@ class Tracer:
         try:
             pid = os.fork()
             if pid == 0:  # the child: never returns
+                os.close(go_w)
                 self._child(resolved, argv, cwd, env, stdin, stdout, stderr, report_w,
-                            root.mode == "seccomp", parent)
+                            root.mode == "seccomp", parent, go_r)
             os.close(report_w)
+            os.close(go_r)
             root.report_fd = report_r
             try:
+                self._seize_child(root, pid, go_w)
                 self._adopt_child(root, pid)
             except BaseException:
                 os.close(report_r)
@@ -323,10 +390,13 @@ class Tracer:
 
     def _child(self, path: str, argv: list[str], cwd: str, env: dict[str, str] | None,
                stdin: int | None, stdout: int | None, stderr: int | None, report: int,
-               use_seccomp: bool, parent: int) -> None:
-        """Runs in the forked child: set up fds, ask to be traced, filter, stop, exec.
-        Failures are reported as one letter and an errno on the report pipe."""
+               use_seccomp: bool, parent: int, go: int) -> None:
+        """Runs in the forked child: wait until the tracer has seized it, set up fds, filter,
+        stop, exec. Failures are reported as one letter and an errno on the report pipe."""
         try:
+            if os.read(go, 1) != b"g":  # the tracer could not seize it: go no further
+                os._exit(126)
+            os.close(go)
             signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)  # the program's own
             for fd, target in ((stdin, 0), (stdout, 1), (stderr, 2)):
                 if fd is not None and fd != target:
@@ -340,10 +410,6 @@ class Tracer:
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)
             # SIGKILL when the harness ends (exec keeps it; the program's children do not)
             kernel.parent_death_signal(signal.SIGKILL, parent)
-            err = kernel.traceme()
-            if err:
-                os.write(report, b"P%d" % err)
-                os._exit(126)
             if use_seccomp:
                 err = kernel.install_seccomp(self.filter)
                 if err:  # the filter is not installed: write() is not filtered, say so
@@ -363,8 +429,129 @@ class Tracer:
         finally:
             os._exit(127)
 
+    def attach(self, pid: int, *, label: str = "attached",
+               on_event: Callable[[Root, SyscallEvent], None] | None = None,
+               sink: TraceSink | None = None) -> Root:
+        """Trace a running process (strace -p): every thread of it, and what it starts from
+        now on. Its open sockets are read from the kernel at the attach (the trace's header
+        lists them); what it did before is not seen. No seccomp filter can be given to a
+        running process: every syscall stops. When the trace ends the process is detached
+        and runs on."""
+        try:
+            tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
+            exe = os.readlink(f"/proc/{pid}/exe")
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = [s.decode(errors="replace") for s in f.read().split(b"\0")[:-1]]
+        except OSError as e:
+            raise TraceError(f"no process {pid} to attach to ({e.strerror})", 1) from None
+        root = Root(argv=argv, cwd=cwd, label=label, on_event=on_event, sink=sink,
+                    data_bytes=self.data_bytes)
+        root.decoder = self.decoder
+        root.durations = self.durations if self.timing else None
+        root.mode = "all-syscalls"
+        root.fallback_reason = "attached to a running process: no seccomp filter can be given to it"
+        root.attached = True
+        root.started_at = _utc_now_iso()
+        root.start_ns = time.monotonic_ns()
+        root.pid = pid
+        proc = Proc(pid=pid, parent=None, root=root, exe=exe, argv=argv)
+        proc.mem = Memory(pid)
+        options = OPTIONS & ~kernel.PTRACE_O_EXITKILL  # the process outlives the trace
+        self._mask = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+        try:
+            for tid in tids:
+                err = self.pt.seize(tid, options)
+                if err and tid == pid:
+                    raise TraceError(ptrace_refused_message(err) if err == 1 else
+                                     f"cannot attach to {pid}: {os.strerror(err)}", 1)
+                if err:  # a thread that ended meanwhile
+                    continue
+                self.tasks[tid] = Task(tid=tid, proc=proc, started=False, sure=False)
+                proc.threads.append(tid)
+                self.pt.resume(kernel.PTRACE_INTERRUPT, tid)  # its first stop: then PTRACE_SYSCALL
+            root.procs.append(proc)
+            root.live = 1
+            self.roots.append(root)
+            self.live_roots += 1
+            self.procs[pid] = proc
+            for name in sorted(os.listdir(f"/proc/{pid}/fd"), key=int):
+                sock = self._resolve(proc, int(name))
+                if sock is not None:
+                    root.attached_sockets.append({
+                        "fd": int(name), "family": sock.family, "type": sock.type,
+                        "local": sock.local, "peer": sock.peer, "id": sock.id,
+                        "inode": sock.inode})
+            if sink is not None:
+                sink.start(root.header())
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)
+        return root
+
+    def detach(self, root: Root) -> None:
+        """Let an attached process run on untraced: each of its threads is stopped
+        (PTRACE_INTERRUPT) and detached, a signal it was about to get delivered."""
+        tids = [t.tid for t in self.tasks.values() if t.proc.root is root]
+        for tid in tids:
+            try:
+                self.pt.resume(kernel.PTRACE_INTERRUPT, tid)
+            except OSError:
+                pass
+        pending = set(tids)
+        while pending:
+            try:
+                tid, status = os.waitpid(-1, kernel.WALL)
+            except ChildProcessError:
+                break
+            except InterruptedError:
+                continue
+            task = self.tasks.get(tid)
+            if status & 0xFF != 0x7F:
+                self._on_gone(tid, status)
+                pending.discard(tid)
+                continue
+            if task is None or task.proc.root is not root:
+                if task is not None:
+                    self._resume(task)
+                continue
+            stop = status >> 8
+            sig = stop & 0xFF
+            # a signal on its way to the process (not a ptrace stop of ours): it gets it
+            deliver = sig if stop >> 8 == 0 and sig not in (SIGTRAP, SYSCALL_TRAP) else 0
+            try:
+                self.pt.resume(kernel.PTRACE_DETACH, tid, deliver)
+            except OSError:
+                pass
+            self.tasks.pop(tid, None)
+            pending.discard(tid)
+        for proc in root.procs:
+            if proc.alive:
+                proc.alive = False
+                self.procs.pop(proc.pid, None)
+                if proc.mem is not None:
+                    proc.mem.close()
+        if root.live:
+            root.live = 0
+            self.live_roots -= 1
+        root.end_ns = root.end_ns or time.monotonic_ns()
+        root.close()
+
+    def _seize_child(self, root: Root, pid: int, go: int) -> None:
+        """Trace the new child (PTRACE_SEIZE, with the options), then let it go on; when
+        ptrace is refused, it is killed and reaped, and the error says why."""
+        opts = OPTIONS | (kernel.PTRACE_O_TRACESECCOMP if root.mode == "seccomp" else 0)
+        err = self.pt.seize(pid, opts)
+        try:
+            if err:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, kernel.WALL)
+                raise TraceError(ptrace_refused_message(err), 1)
+            os.write(go, b"g")
+        finally:
+            os.close(go)
+
     def _adopt_child(self, root: Root, pid: int) -> None:
-        """Wait for the child's stop before exec, set the options, start it."""
+        """Wait for the child's stop before exec, start it."""
         assert root.report_fd is not None
         _, status = os.waitpid(pid, kernel.WALL)
         if not os.WIFSTOPPED(status):  # it failed before its stop, and is reaped
@@ -388,10 +575,9 @@ class Tracer:
         self.procs[pid] = proc
         task = Task(tid=pid, proc=proc, started=True, quiet=self._quiet(root))
         self.tasks[pid] = task
-        self._scan_inherited(proc)
-        opts = OPTIONS | (kernel.PTRACE_O_TRACESECCOMP if root.mode == "seccomp" else 0)
-        self.pt.setoptions(pid, opts)
-        self._resume(task)
+        if root.mode != "seccomp":  # the filter was refused: every call stops
+            self.pt.setoptions(pid, OPTIONS)
+        self._resume(task)  # without its SIGSTOP
 
     @staticmethod
     def _read_report(fd: int, raw: bool = False) -> str:
@@ -407,16 +593,6 @@ class Tracer:
             return os.strerror(int(data[1:]))
         return data
 
-    def _scan_inherited(self, proc: Proc) -> None:
-        """Sockets the command inherited (fd 0-2) are sockets of unknown family."""
-        for fd in (0, 1, 2):
-            try:
-                target = os.readlink(f"/proc/{proc.pid}/fd/{fd}")
-            except OSError:
-                continue
-            if target.startswith("socket:"):
-                proc.socks[fd] = proc.root.new_socket("unknown", "unknown")
-
     # -- the loop -----------------------------------------------------------------------
 
     def run(self, until: Callable[[], bool] | None = None) -> None:
@@ -431,6 +607,7 @@ class Tracer:
         exit_always = self.exit_always
         # transfers on seccomp roots: their exit takes the short path
         fast_exits = self.transfer_nrs
+        timing = self.timing
         old_alarm = signal.signal(signal.SIGALRM, self._on_alarm)
         # the loop makes no reference cycles; the collector would only walk the growing list
         # of records again and again, at the cost of the tracee's time
@@ -440,12 +617,16 @@ class Tracer:
             while self.live_roots:
                 if until is not None and until():
                     return
-                if self.deadlines_pending:
+                if self.deadlines_pending or self._flush_due and \
+                        self._timer_at > self._flush_due:
                     self._arm_timer()
+                self._waiting = True
                 try:
                     tid, status = waitpid(-1, wall)
                 except ChildProcessError:
                     break
+                finally:
+                    self._waiting = False
                 if status & 0xFF == 0x7F:  # stopped
                     stop = status >> 8
                     task = tasks.get(tid)
@@ -458,6 +639,8 @@ class Tracer:
                             self._ptrace_failed()
                             continue
                         nr = msg.value & 0xFFFF
+                        if timing:
+                            task.t0 = time.monotonic_ns()
                         if nr in exit_always:  # the usual case, kept short
                             task.nr = nr
                             if raw(PTRACE_SYSCALL, tid, 0, 0) == FAILED:
@@ -484,6 +667,7 @@ class Tracer:
                 gc.enable()
             signal.setitimer(signal.ITIMER_REAL, 0)
             self._timer_armed = False
+            self._timer_at = NEVER
             signal.signal(signal.SIGALRM, old_alarm)
 
     def _quiet(self, root: Root) -> bool:
@@ -505,6 +689,8 @@ class Tracer:
         tid = task.tid
         nr = task.nr
         task.nr = -1
+        if self.timing:
+            task.dur = time.monotonic_ns() - task.t0
         try:
             regs = self.pt.call_regs(tid)
         except OSError as e:
@@ -512,11 +698,18 @@ class Tracer:
                 return
             raise
         rec = self._transfer(task, self.names[nr], regs[:6], signed(regs[6]))
+        task.entry = None
         if rec is not None:
             root = task.proc.root
-            root.records.append(rec)
-            if root.sink is not None and len(root.records) >= FLUSH_EVERY:
-                root.flush()
+            records = root.records
+            records.append(rec)
+            if self.timing:
+                self.durations[rec[0]] = task.dur
+            if root.sink is not None:
+                if len(records) >= FLUSH_EVERY or rec[1] - records[0][1] >= FLUSH_AFTER_NS:
+                    root.flush()
+                elif not self._flush_due:
+                    self._flush_due = rec[1] + FLUSH_AFTER_NS
         if self.pt._raw(kernel.PTRACE_CONT, tid, 0, 0) == FAILED:
             self._ptrace_failed()
 
@@ -535,8 +728,18 @@ class Tracer:
         try:
             if task.proc.root.mode == "seccomp":  # only exits are asked for
                 self._syscall_exit(task)
+            elif not task.sure:  # attached: is this the entry or the exit of a call?
+                task.sure = True
+                if self.pt.syscall_stop_op(task.tid) == 2:  # a call made before the attach
+                    task.in_syscall = False
+                else:
+                    task.in_syscall = True
+                    self._syscall_entry(task, self.pt.peekuser(task.tid,
+                                                               self.pt.orig_rax_offset))
             elif not task.in_syscall:
                 task.in_syscall = True
+                if self.timing:
+                    task.t0 = time.monotonic_ns()
                 self._syscall_entry(task, self.pt.peekuser(task.tid, self.pt.orig_rax_offset))
             else:
                 task.in_syscall = False
@@ -552,30 +755,48 @@ class Tracer:
         """At a call's entry: decide whether its exit is worth a stop. Arguments are read at
         the exit (x86_64 keeps them in their registers), except for calls that overwrite
         what they were given (select's fd sets)."""
+        flagged = nr & ENTRY_FLAG  # the filter says: read this call's entry
+        nr &= ENTRY_FLAG - 1
         name = self.names.get(nr)
         if name is None:
             return
         fd_args = self.fd_args.get(name)
         if fd_args is not None and name != "close_range":
             peek = self.pt.peekuser
-            socks = task.proc.socks
+            proc = task.proc
+            socks = proc.socks
             # fd calls also keep the epoll fds known (a dup or a close of one)
-            epolls = task.proc.epolls if self.classes[name] == "fd" else ()
+            epolls = proc.epolls if self.classes[name] == "fd" else ()
             for i in fd_args:
                 fd = signed32(peek(task.tid, self.pt.arg_offsets[i]))
-                if fd in socks or fd in epolls:
+                if fd in socks or fd in epolls or fd in proc.rings:
+                    break
+                # an fd the tracer did not see made: the kernel says what it is, once
+                if fd >= 0 and fd not in proc.notsock and self._resolve(proc, fd) is not None:
                     break
             else:
+                replaced = self.replaces_fd.get(name)
+                if replaced is not None:  # its number may next be a socket's
+                    proc.notsock.discard(signed32(peek(task.tid, self.pt.arg_offsets[replaced])))
                 return
         task.nr = nr
-        if name in self.syscalls.read_at_entry:
+        if name == "io_uring_enter":
+            regs = self.pt.getregs(task.tid)
+            task.entry = self._uring_entry(task.proc, (regs.rdi, regs.rsi, regs.rdx, regs.r10))
+            return
+        when = self.syscalls.entry_when.get(name)
+        if name in self.syscalls.read_at_entry or (when is not None and (
+                flagged or (task.proc.root.mode != "seccomp"
+                            and self.pt.peekuser(task.tid, self.pt.arg_offsets[when])))):
             regs = self.pt.getregs(task.tid)
             a = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
-            task.entry = self.decoder.select_entry(task.proc.mem, a, name)
+            task.entry = self.decoder.read_entry(task.proc.mem, a, name)
 
     def _syscall_exit(self, task: Task) -> None:
         nr = task.nr
         task.nr = -1
+        if self.timing:
+            task.dur = time.monotonic_ns() - task.t0
         regs = self.pt.call_regs(task.tid)
         self._finish(task, self.names[nr], regs[:6], signed(regs[6]))
         task.entry = None
@@ -595,11 +816,18 @@ class Tracer:
         ok = r >= 0
         socks = proc.socks
         dec = self.decoder
-        args = dec.decoders[name](proc.mem, a, r)
+        if self.classes[name] == "uring":
+            self._uring_exit(task, name, a, r)
+            return
+        if task.entry is not None and name in ADDRLEN_ENTRY_CALLS:
+            args = dec.decoders[name](proc.mem, a, r, entry=task.entry)
+        else:
+            args = dec.decoders[name](proc.mem, a, r)
         fds: tuple[int, ...] = ()
         sock: tuple[Any, ...] | None = None
         record = True
         cls = self.classes[name]
+        gone: list[SockState] = []  # sockets whose last fd in this process the call closed
         # the sockets its fd arguments name, before the call changes the table (a close, a
         # dup2 onto a socket): fd -> id
         named = self._named(proc, name, cls, args, a)
@@ -610,31 +838,37 @@ class Tracer:
                 cloexec = "SOCK_CLOEXEC" in args["type_flags"]
                 if name == "socket":
                     fds = (r,)
-                    proc.add(r, proc.root.new_socket(*st_args), cloexec)
+                    gone += proc.add(r, proc.root.new_socket(
+                        *st_args, inode=kernel.socket_inode(proc.pid, r)), cloexec)
                 else:
                     pair = dec.socketpair_fds(proc.mem, a)
                     if pair is not None:
                         fds = tuple(pair)
                         unnamed = {"family": args["domain"]}
                         for fd in pair:
-                            proc.add(fd, proc.root.new_socket(*st_args, local=unnamed,
-                                                              peer=unnamed), cloexec)
+                            gone += proc.add(fd, proc.root.new_socket(
+                                *st_args, local=unnamed, peer=unnamed,
+                                inode=kernel.socket_inode(proc.pid, fd)), cloexec)
                 sock = socks[fds[0]].identity(fds[0]) if fds else None
         elif name == "accept" or name == "accept4":
-            listener = socks.get(args["fd"])
+            listener = socks.get(args["fd"]) or self._resolve(proc, args["fd"])
             if ok:
                 fds = (r,)
                 family = listener.family if listener else (args["addr"] or {}).get("family", "unknown")
                 typ = listener.type if listener else "SOCK_STREAM"
                 local = listener.local if listener else None
-                proc.add(r, proc.root.new_socket(family, typ, local=local, peer=args["addr"]),
-                         "SOCK_CLOEXEC" in args.get("flags", ()))
+                if not _specific(local):  # a wildcard listener: the kernel says which address
+                    local = self._local_address(proc, r) or local
+                gone += proc.add(r, proc.root.new_socket(
+                    family, typ, local=local, peer=args["addr"],
+                    inode=kernel.socket_inode(proc.pid, r)),
+                    "SOCK_CLOEXEC" in args.get("flags", ()))
                 sock = socks[r].identity(r)
             elif listener is not None:
                 sock = listener.identity(args["fd"])
         elif cls == "net":
             fd = args["fd"]
-            st = socks.get(fd)
+            st = socks.get(fd) or self._resolve(proc, fd)
             if st is not None:
                 if ok or (name == "connect" and r == -115):  # EINPROGRESS
                     if name == "bind":
@@ -646,6 +880,17 @@ class Tracer:
                     elif name == "getpeername":
                         st.peer = args["addr"] or st.peer
                 sock = st.identity(fd)
+            rights = args.get("rights")
+            if rights and ok:  # fds passed over a unix socket (SCM_RIGHTS)
+                if self.classes_of.get(name) == "recv":  # new fds for the receiver
+                    fds = tuple(fd for fd in rights if self._resolve(proc, fd) is not None)
+                    for fd in fds:  # the copy in flight has arrived
+                        socks[fd].inflight = max(0, socks[fd].inflight - 1)
+                else:  # the sockets sent are named by the call, and are in flight
+                    for fd in rights:
+                        if self._known(proc, fd):
+                            named[fd] = socks[fd].id
+                            socks[fd].inflight += 1
         elif cls == "io" or cls == "desc":
             fd, st = self._socket_arg(proc, name, a)
             if st is None:
@@ -653,7 +898,12 @@ class Tracer:
             else:
                 sock = st.identity(fd)
         elif cls == "fd":
-            record, fds, sock = self._fd_call(proc, name, args, a, r)
+            record, fds, sock = self._fd_call(proc, name, args, a, r, gone)
+        elif cls == "new_fd":  # a new fd for a file another process holds: a socket?
+            st = self._resolve(proc, r) if ok else None
+            if st is None:
+                return
+            fds, sock = (r,), st.identity(r)
         elif cls == "epoll_new":
             # recorded only once a socket is added to it (see _readiness)
             if ok:
@@ -666,12 +916,14 @@ class Tracer:
         else:  # readiness
             record = self._readiness(task, name, args, a, r, task.entry)
             named = self._watched(proc, name, args)
+        released = self._released(proc.root, gone) if gone else ()
         if not record:
             return
         ids = {**named, **{fd: socks[fd].id for fd in fds if fd in socks}}
         if sock is not None and ids.items() <= {(sock[0], sock[5])}:
             ids = {}  # the one socket is the event's `sock`
-        self._record(task, name, args, res, fds, sock, ids=tuple(ids.items()))
+        self._record(task, name, args, res, fds, sock, ids=tuple(ids.items()),
+                     released=released)
 
     def _named(self, proc: Proc, name: str, cls: str, args: dict[str, Any],
                a: tuple[int, ...]) -> dict[int, int]:
@@ -725,15 +977,17 @@ class Tracer:
         proc = task.proc
         fd = signed32(a[0])
         st = proc.socks.get(fd)
-        if st is None and name in self.io_transfers:
-            return None
+        if st is None:
+            if name in self.io_transfers:  # its entry asked the kernel already
+                return None
+            st = self._resolve(proc, fd)
         self.seq += 1
         return (self.seq, time.monotonic_ns(), proc.pid, task.tid, name,
-                Deferred(a, r, self._capture(proc.mem, name, a, r)),
+                Deferred(a, r, self._capture(proc.mem, name, a, r), task.entry),
                 None if r == -4095 else r,
                 self.decoder.t.errno_names.get(-r, str(-r)) if -4095 < r < 0 else None,
                 "syscall", (), None if st is None else (fd, st.family, st.type, st.local,
-                                                        st.peer, st.id), ())
+                                                        st.peer, st.id, st.inode), (), ())
 
     def _capture(self, mem: Memory | None, name: str, a: tuple[int, ...],
                  r: int) -> list[tuple[int, bytes]]:
@@ -763,14 +1017,16 @@ class Tracer:
         return regions
 
     def _fd_call(self, proc: Proc, name: str, args: dict[str, Any], a: tuple[int, ...],
-                 r: int) -> tuple[bool, tuple[int, ...], tuple[Any, ...] | None]:
+                 r: int, gone: list[SockState]
+                 ) -> tuple[bool, tuple[int, ...], tuple[Any, ...] | None]:
+        """A call on the fd table; the sockets whose last fd here it closed go to gone."""
         socks = proc.socks
         ok = r >= 0
         if name == "close":
             fd = args["fd"]
             st = socks.get(fd)
             if r != -9:  # EBADF: it was not open; anything else closed it
-                proc.drop(fd)
+                gone += proc.drop(fd)
             return st is not None, (), st.identity(fd) if st else None
         if name == "close_range":
             first, last = args["first"], args["last"]
@@ -781,14 +1037,16 @@ class Tracer:
                     if "CLOSE_RANGE_CLOEXEC" in args["flags"]:
                         proc.set_cloexec(fd, True)
                     else:
-                        proc.drop(fd)
+                        gone += proc.drop(fd)
+                if "CLOSE_RANGE_CLOEXEC" not in args["flags"]:
+                    proc.notsock -= {fd for fd in proc.notsock if first <= fd <= last}
             return bool(args["sockets"]), (), None
         if name in ("dup", "dup2", "dup3"):
             old = args["oldfd"]
             st = socks.get(old)
             target = socks.get(args.get("newfd", -1))
             if ok:
-                proc.dup(old, r, "O_CLOEXEC" in args.get("flags", ()))
+                gone += proc.dup(old, r, "O_CLOEXEC" in args.get("flags", ()))
                 fds = (r,)
             else:
                 fds = ()
@@ -800,7 +1058,7 @@ class Tracer:
             cmd = args["cmd"]
             fds = ()
             if ok and cmd in ("F_DUPFD", "F_DUPFD_CLOEXEC"):
-                proc.dup(fd, r, cmd == "F_DUPFD_CLOEXEC")
+                gone += proc.dup(fd, r, cmd == "F_DUPFD_CLOEXEC")
                 fds = (r,)
             elif ok and cmd == "F_SETFD":
                 proc.set_cloexec(fd, "FD_CLOEXEC" in args["arg"])
@@ -814,8 +1072,9 @@ class Tracer:
                    r: int, entry: dict[str, Any] | None) -> bool:
         proc = task.proc
         socks = proc.socks
+        known = self._known
         if name in ("poll", "ppoll"):
-            return any(p["fd"] in socks for p in args["fds"])
+            return any([known(proc, p["fd"]) for p in args["fds"]])
         if name in ("select", "pselect6"):
             if entry:  # the sets watched and the timeout asked for, not what came back
                 ready = args.pop("ready")
@@ -824,12 +1083,12 @@ class Tracer:
                 args["ready"] = ready
             watched = [fd for key in ("readfds", "writefds", "exceptfds")
                        for fd in args.get(key) or ()]
-            return any(fd in socks for fd in watched)
+            return any([known(proc, fd) for fd in watched])
         if name == "epoll_ctl":
             epfd, fd, op = args["epfd"], args["fd"], args["op"]
             interest = proc.epolls.setdefault(epfd, {})
             birth = proc.epoll_births.get(epfd)
-            if birth is not None and fd in socks:
+            if birth is not None and known(proc, fd):
                 del proc.epoll_births[epfd]
                 tid, bname, bargs, bres, ts = birth
                 self._record(self.tasks.get(tid, task), bname, bargs, bres, (bres,), ts_ns=ts)
@@ -845,26 +1104,203 @@ class Tracer:
         events = self.decoder.t["epoll_events"]
         args["ready"] = [{"fd": by_data.get(data), "events": events.flags(ev)}
                          for ev, data in self.decoder.epoll_ready(proc.mem, a, r)]
-        args["watching"] = sorted(fd for fd in interest if fd in socks)
+        args["watching"] = sorted(fd for fd in interest if known(proc, fd))
         return bool(args["watching"])
+
+    # -- io_uring ------------------------------------------------------------------------
+    # A ring's submissions are read from the tracee's memory at each io_uring_enter's entry
+    # (with SQPOLL, those the kernel thread took since the last look), its completions at the
+    # exit; each operation on a socket is an event of kind `uring` (harness/tracer/uring.py).
+
+    def _uring_entry(self, proc: Proc, a: tuple[int, ...]) -> dict[str, Any] | None:
+        from harness.tracer import uring  # here: only a program with a ring pays its import
+
+        ring = proc.rings.get(signed32(a[0]))
+        if ring is None or a[3] & uring.ENTER_REGISTERED_RING or proc.mem is None:
+            return None
+        if not ring.located and not ring.locate(proc.pid):
+            return None
+        read = proc.mem.read
+        if ring.layout.sqpoll:
+            sqes = ring.new_submissions(read, self.decoder)
+            ring.submitted(sqes)
+        else:
+            sqes = ring.submissions(read, limit=a[1] & 0xFFFFFFFF, decoder=self.decoder)
+        for sqe in sqes:  # its fds, while they are open (a close may take them)
+            for fd in uring.op_fds(sqe):
+                self._known(proc, fd)
+        return {"sqes": sqes}
+
+    def _uring_exit(self, task: Task, name: str, a: tuple[int, ...], r: int) -> None:
+        from harness.tracer import uring
+
+        proc = task.proc
+        mem = proc.mem
+        if name == "io_uring_setup":
+            layout = None
+            if r >= 0 and mem is not None:
+                layout = uring.parse_params(mem.read(a[1], uring.PARAMS_SIZE))
+                proc.drop(r)
+                if layout is not None:
+                    proc.rings[r] = uring.Ring(r, layout)
+            self._record(task, name, uring.setup_args(a[0], layout, 0, self.decoder.t), r,
+                         fds=(r,) if r >= 0 else ())
+            return
+        ring = proc.rings.get(signed32(a[0]))
+        if ring is None or mem is None:
+            return
+        if name == "io_uring_register":
+            if r >= 0:
+                ring.register(a[1] & 0xFFFFFFFF, a[2], a[3] & 0xFFFFFFFF, mem.read)
+            return
+        entry = task.entry or {}
+        if not ring.layout.sqpoll:
+            ring.submitted(entry.get("sqes", [])[:max(r, 0)])
+        if not ring.located:
+            ring.locate(proc.pid)
+        ops = [op for sqe, cqe in ring.pair(ring.completions(mem.read)) if sqe is not None
+               for op in [self._uring_op(proc, ring.fd, sqe, cqe.res)] if op is not None]
+        args = uring.enter_args(a, self.decoder.t)
+        args["submitted"] = len(entry.get("sqes", [])) if ring.layout.sqpoll else max(r, 0)
+        args["completed"] = len(ops)
+        self._record(task, name, args, r)
+        for op_name, op_args, res, fds, sock, ids, released in ops:
+            self._record(task, op_name, op_args, res, fds, sock, kind="uring", ids=ids,
+                         released=released)
+
+    def _uring_op(self, proc: Proc, ring: int, sqe: Any, res: int) -> tuple[Any, ...] | None:
+        """One completed operation as (name, args, result, fds, sock, ids, released), with
+        its effects on the fd table; None when it concerns no socket."""
+        from harness.tracer import uring
+
+        name, args = uring.op_args(sqe, proc.mem, self.decoder, res, entry=sqe.entry)
+        args["ring"] = ring
+        socks = proc.socks
+        named = {fd: socks[fd].id for fd in uring.op_fds(sqe) if self._known(proc, fd)}
+        fds: tuple[int, ...] = ()
+        sock: tuple[Any, ...] | None = None
+        gone: list[SockState] = []
+        ok = res >= 0
+        fd = sqe.fd
+        st = socks.get(fd) if fd in named else None
+        if name == "IORING_OP_SOCKET":
+            if ok and not args.get("direct"):
+                st = proc.root.new_socket(args["domain"], args["type"],
+                                          inode=kernel.socket_inode(proc.pid, res))
+                gone += proc.add(res, st, kernel.fd_cloexec(proc.pid, res))
+                fds, sock = (res,), st.identity(res)
+        elif name == "IORING_OP_ACCEPT":
+            if ok and not args.get("direct"):
+                new = proc.root.new_socket(
+                    st.family if st else "unknown", st.type if st else "SOCK_STREAM",
+                    local=st.local if st else None, peer=args.get("addr"),
+                    inode=kernel.socket_inode(proc.pid, res))
+                gone += proc.add(res, new, kernel.fd_cloexec(proc.pid, res))
+                fds, sock = (res,), new.identity(res)
+            elif st is not None:
+                sock = st.identity(fd)
+        elif st is not None:
+            sock = st.identity(fd)
+            if name == "IORING_OP_CLOSE" and ok:
+                gone += proc.drop(fd)
+            elif name == "IORING_OP_CONNECT" and (ok or res == -115):
+                st.peer = args.get("addr") or st.peer
+            elif name == "IORING_OP_BIND" and ok:
+                st.local = args.get("addr") or st.local
+        if sock is None and not named:
+            return None
+        ids = {**named, **{f: socks[f].id for f in fds if f in socks}}
+        if sock is not None and ids.items() <= {(sock[0], sock[5])}:
+            ids = {}
+        released = self._released(proc.root, gone) if gone else ()
+        return name, args, res, fds, sock, tuple(ids.items()), released
+
+    def _known(self, proc: Proc, fd: int) -> bool:
+        """Whether fd is a socket: one the tracer follows, or one the kernel says it is."""
+        return fd in proc.socks or (fd >= 0 and fd not in proc.notsock
+                                    and self._resolve(proc, fd) is not None)
+
+    def _resolve(self, proc: Proc, fd: int) -> SockState | None:
+        """The socket behind an fd the tracer did not see made (inherited, received over a
+        unix socket, made by io_uring, taken with pidfd_getfd), asked of the kernel once: its
+        inode names it (the same socket as everywhere else in the trace), and a socket met
+        for the first time is asked its family, type and addresses. An fd that is no socket
+        is remembered as such until it is closed or replaced."""
+        if fd < 0 or fd in proc.notsock:
+            return None
+        inode = kernel.socket_inode(proc.pid, fd)
+        if not inode:
+            if inode == 0:
+                proc.notsock.add(fd)
+            return None
+        root = proc.root
+        sock = root.by_inode.get(inode)
+        if sock is None:
+            sock = self._learn(proc, fd, inode)
+        proc.add(fd, sock, kernel.fd_cloexec(proc.pid, fd))
+        return sock
+
+    def _local_address(self, proc: Proc, fd: int) -> Any:
+        info = kernel.peek_socket(proc.pid, fd)
+        return self.decoder.sockaddr(info[2]) if info is not None else None
+
+    def _learn(self, proc: Proc, fd: int, inode: int) -> SockState:
+        """A socket met by its inode: what the kernel says of it."""
+        info = kernel.peek_socket(proc.pid, fd)
+        if info is None:
+            return proc.root.new_socket("unknown", "unknown", inode=inode, made=False)
+        domain, typ, local, peer = info
+        dec = self.decoder
+        return proc.root.new_socket(dec.families.name(domain),
+                                    dec.t["socket_types"].name(typ & 0xF),
+                                    local=dec.sockaddr(local), peer=dec.sockaddr(peer),
+                                    inode=inode, made=False)
+
+    @staticmethod
+    def _released(root: Root, gone: list[SockState]) -> tuple[int, ...]:
+        """The ids of the sockets in gone that no traced process holds any more. Before a
+        socket is called released, the kernel is asked whether another traced process holds
+        an fd of it that the tracer did not follow (one received over a unix socket, or taken
+        with pidfd_getfd): such an fd is followed from then on. A socket the trace did not
+        see made is never called released: the process it came from may hold it still."""
+        out: list[int] = []
+        for sock in gone:
+            if sock.refs > 0 or not sock.made or sock.inflight:
+                continue
+            if sock.inode:
+                for other in root.procs:
+                    if other.alive:
+                        for fd in kernel.socket_fds(other.pid, sock.inode):
+                            if other.socks.get(fd) is not sock:
+                                other.add(fd, sock, kernel.fd_cloexec(other.pid, fd))
+            if sock.refs <= 0:
+                out.append(sock.id)
+        return tuple(out)
 
     def _record(self, task: Task, name: str, args: dict[str, Any], res: int | None,
                 fds: tuple[int, ...] = (), sock: tuple[Any, ...] | None = None,
                 kind: str = "syscall", ts_ns: int | None = None,
-                ids: tuple[tuple[int, int], ...] = ()) -> None:
+                ids: tuple[tuple[int, int], ...] = (), released: tuple[int, ...] = ()) -> None:
         self.seq += 1
         errno = None
-        if res is not None and -4096 < res < 0 and kind == "syscall":
+        if res is not None and -4096 < res < 0 and kind != "process":
             errno = self.decoder.t.errno_names.get(-res, str(-res))
         self._store(task, (self.seq, ts_ns or time.monotonic_ns(), task.proc.pid, task.tid,
-                           name, args, res, errno, kind, fds, sock, ids))
+                           name, args, res, errno, kind, fds, sock, ids, released))
 
     def _store(self, task: Task, rec: tuple[Any, ...]) -> None:
         """Keep a record, and show it to whoever asked to see events as they come."""
         root = task.proc.root
-        root.records.append(rec)
-        if root.sink is not None and len(root.records) >= FLUSH_EVERY:
-            root.flush()
+        records = root.records
+        records.append(rec)
+        if self.timing and rec[8] == "syscall" and task.dur:
+            self.durations[rec[0]] = task.dur
+            task.dur = 0
+        if root.sink is not None:
+            if len(records) >= FLUSH_EVERY or rec[1] - records[0][1] >= FLUSH_AFTER_NS:
+                root.flush()
+            elif not self._flush_due:
+                self._flush_due = rec[1] + FLUSH_AFTER_NS
         if self.echo is not None or root.on_event is not None:
             ev = _event(rec, self.decoder)
             if self.echo is not None:
@@ -922,6 +1358,15 @@ class Tracer:
             self._on_exec(task)
             self._resume(task)
             return
+        if event == EVENT_STOP:
+            if not task.started:  # a new task's first stop
+                task.started = True
+                self._resume(task)
+            elif sig in GROUP_STOPS:  # the process stops, as it would untraced, until a SIGCONT
+                self._listen(task)
+            else:  # woken from a group-stop (SIGCONT): it runs again
+                self._resume(task)
+            return
         if sig == SIGTRAP and event:  # other ptrace events: nothing to deliver
             self._resume(task)
             return
@@ -931,6 +1376,13 @@ class Tracer:
             return
         self._resume(task, sig)  # a signal for the tracee: deliver it
 
+    def _listen(self, task: Task) -> None:
+        try:
+            self.pt.resume(kernel.PTRACE_LISTEN, task.tid)
+        except OSError as e:
+            if e.errno != ESRCH:
+                raise
+
     def _on_exec(self, task: Task) -> None:
         former = self.pt.eventmsg(task.tid)
         proc = task.proc
@@ -938,7 +1390,8 @@ class Tracer:
             old = self.tasks.pop(former, None)
             if old is not None:
                 task.nr, task.in_syscall = old.nr, old.in_syscall
-        proc.on_exec()
+        gone = proc.on_exec()
+        released = self._released(proc.root, gone) if gone else ()
         if proc.mem is not None:
             proc.mem.reopen()
         try:
@@ -947,7 +1400,8 @@ class Tracer:
                 proc.argv = [s.decode(errors="replace") for s in f.read().split(b"\0")[:-1]]
         except OSError:
             pass
-        self._record(task, "execve", {"exe": proc.exe, "argv": proc.argv}, 0, kind="process")
+        self._record(task, "execve", {"exe": proc.exe, "argv": proc.argv}, 0, kind="process",
+                     released=released)
 
     def _on_gone(self, tid: int, status: int) -> None:
         task = self.tasks.pop(tid, None)
@@ -973,10 +1427,13 @@ class Tracer:
             code = os.WEXITSTATUS(status)
             proc.exit_code = code
             exit_args = {"code": code}
+        proc.alive = False
+        # its fds went with it: the sockets it held last are released by its exit
+        gone = proc.close_all()
+        released = self._released(proc.root, gone) if gone else ()
         if proc.exe is not None or proc.pid != proc.root.pid:
             # (a command that never started is reported by its exec error instead)
-            self._record(task, "exit", exit_args, code, kind="process")
-        proc.alive = False
+            self._record(task, "exit", exit_args, code, kind="process", released=released)
         if proc.mem is not None:
             proc.mem.close()
         for other in [t for t in self.tasks.values() if t.proc is proc]:
@@ -999,30 +1456,46 @@ class Tracer:
     # -- timeouts and stopping ----------------------------------------------------------
 
     def _arm_timer(self) -> None:
-        deadlines = [r.deadline for r in self.roots if r.deadline is not None and not r.done
-                     and not r.timed_out]
+        """One timer (ITIMER_REAL) for the nearest of the roots' deadlines and the time the
+        events kept for a sink are due to be written."""
+        deadlines = [int(r.deadline * 1e9) for r in self.roots if r.deadline is not None
+                     and not r.done and not r.timed_out]
         if not deadlines:
             self.deadlines_pending = False
+        if self._flush_due:
+            deadlines.append(self._flush_due)
+        if not deadlines:
             if self._timer_armed:
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 self._timer_armed = False
+                self._timer_at = NEVER
             return
-        if not self._timer_armed:
-            signal.setitimer(signal.ITIMER_REAL, max(0.001, min(deadlines) - time.monotonic()))
-            self._timer_armed = True
+        target = min(deadlines)
+        if self._timer_armed and self._timer_at <= target:
+            return
+        signal.setitimer(signal.ITIMER_REAL,
+                         max(0.001, (target - time.monotonic_ns()) / 1e9))
+        self._timer_armed = True
+        self._timer_at = target
 
     def _on_alarm(self, signum: int, frame: Any) -> None:
         self._timer_armed = False
-        now = time.monotonic()
+        self._timer_at = NEVER
+        now_ns = time.monotonic_ns()
+        if self._flush_due and now_ns >= self._flush_due:
+            if self._waiting:  # the loop is blocked in waitpid, with nothing half done
+                self._flush_due = 0
+                for root in self.roots:
+                    if root.sink is not None and root.records and not root.closed:
+                        root.flush()
+            else:  # the next event writes them, or the next look
+                self._flush_due = now_ns + FLUSH_AFTER_NS // 10
+        now = now_ns / 1e9
         for root in self.roots:
             if root.deadline is not None and now >= root.deadline and not root.done:
                 root.timed_out = True
                 self.kill(root)
-        pending = [r.deadline for r in self.roots
-                   if r.deadline is not None and not r.done and not r.timed_out]
-        if pending:
-            signal.setitimer(signal.ITIMER_REAL, max(0.001, min(pending) - now))
-            self._timer_armed = True
+        self._arm_timer()
 
     def kill(self, root: Root) -> None:
         """SIGKILL every live process of root (their exits are reaped by the loop). A task
@@ -1049,7 +1522,11 @@ class Tracer:
 
     def _kill_all(self) -> None:
         for root in self.roots:
-            self.kill(root)
+            if root.attached and not root.done:
+                self.detach(root)
+        for root in self.roots:
+            if not root.attached:
+                self.kill(root)
         for tid in list(self.tasks):
             try:
                 os.kill(tid, signal.SIGKILL)
@@ -1075,6 +1552,14 @@ class Tracer:
         if self._timer_armed:  # re-aim the timer at the nearest deadline
             signal.setitimer(signal.ITIMER_REAL, 0)
             self._timer_armed = False
+            self._timer_at = NEVER
+
+
+def _specific(addr: Any) -> bool:
+    """Whether an address names one local address (not a wildcard, 0.0.0.0 or ::, nor
+    unknown): an accepted socket's own address is then its listener's."""
+    return isinstance(addr, dict) and addr.get("address") not in (None, "0.0.0.0", "::") \
+        or isinstance(addr, dict) and "path" in addr
 
 
 def _which(prog: str, path: str) -> str | None:

@@ -15,13 +15,18 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-from harness.tracer.tables import SyscallSet, Tables
+from harness.tracer.tables import SyscallSet, Table, Tables
 
 MAX_ADDR = 128  # sizeof(struct sockaddr_storage)
 MAX_PATH = 256  # bytes of a path argument kept
 AT_FDCWD = -100
 MAX_IOV = 64  # iovecs read per call for data capture
 MAX_POLL = 1024  # pollfd / epoll_event entries read per call
+MAX_MMSG = 64  # mmsghdr entries read per sendmmsg / recvmmsg
+# the calls whose address length the kernel overwrites (value-result): the caller's length is
+# read at their entry (Decoder.addrlen_entry) and handed to their decoder as `entry`
+ADDRLEN_ENTRY_CALLS = frozenset(("accept", "accept4", "getsockname", "getpeername", "recvfrom",
+                                 "recvmsg", "recvmmsg"))
 
 _U16 = struct.Struct("=H")
 _U32 = struct.Struct("=I")
@@ -29,11 +34,16 @@ _I32 = struct.Struct("=i")
 _U64 = struct.Struct("=Q")
 _NBO16 = struct.Struct("!H")
 _NBO32 = struct.Struct("!I")
+_CMSGHDR = struct.Struct("=Qii")  # cmsg_len, cmsg_level, cmsg_type
+MAX_CONTROL = 4096  # bytes of a control buffer read for SCM_RIGHTS
 _MSGHDR = struct.Struct("=QI4xQQQQi4x")  # name, namelen, iov, iovlen, control, controllen, flags
+_MMSGHDR = struct.Struct("=QI4xQQQQi4xI4x")  # a msghdr, then msg_len (64 bytes in all)
+_NAMELEN_AT = 8  # offset of msg_namelen in a msghdr (and an mmsghdr)
 _IOVEC = struct.Struct("=QQ")
 _POLLFD = struct.Struct("=ihh")
 _EPOLL_EVENT = struct.Struct("=IQ")  # packed on x86_64: 12 bytes
 _TIMESPEC = struct.Struct("=qq")
+_I64 = struct.Struct("=q")
 
 _ESCAPES = [chr(b) if 0x20 <= b < 0x7F and b != 0x5C else f"\\x{b:02x}" for b in range(256)]
 _ESCAPES[0x5C] = "\\\\"
@@ -61,6 +71,11 @@ def signed(value: int) -> int:
 def signed32(value: int) -> int:
     value &= 0xFFFFFFFF
     return value - (1 << 32) if value & (1 << 31) else value
+
+
+def _room(entry: dict[str, Any] | None) -> int | None:
+    """The address length the caller gave, from what was read at the call's entry."""
+    return entry.get("addrlen_in") if entry else None
 
 
 class Snapshot:
@@ -137,6 +152,7 @@ class Decoder:
         self.data_bytes = data_bytes
         self.families = tables["families"]
         self.msg_flags = tables["msg_flags"]
+        self.no_flags = Table({})  # flag arguments with no names yet (copy_file_range)
         if syscalls is None:
             from harness.tracer.tables import load_syscalls
 
@@ -155,10 +171,11 @@ class Decoder:
             "setsockopt": self.setsockopt, "getsockopt": self.getsockopt,
             "sendto": self.sendto, "recvfrom": self.recvfrom,
             "sendmsg": self.sendmsg, "recvmsg": self.recvmsg,
-            "sendmmsg": self.mmsg, "recvmmsg": self.mmsg,
+            "sendmmsg": self.sendmmsg, "recvmmsg": self.recvmmsg,
             "read": self.rw, "write": self.rw, "pread64": self.prw, "pwrite64": self.prw,
             "readv": self.rwv, "writev": self.rwv, "sendfile": self.sendfile,
-            "splice": self.splice,
+            "splice": self.splice, "copy_file_range": self.copy_file_range,
+            "vmsplice": self.vmsplice, "tee": self.tee,
             "preadv": self.prwv, "pwritev": self.prwv, "preadv2": self.prwv2,
             "pwritev2": self.prwv2, "lseek": self.lseek, "mmap": self.mmap,
             "newfstatat": self.at_flags_3, "statx": self.at_flags_2,
@@ -170,7 +187,7 @@ class Decoder:
             "epoll_create": self.epoll_create, "epoll_create1": self.epoll_create,
             "epoll_ctl": self.epoll_ctl,
             "epoll_wait": self.epoll_wait, "epoll_pwait": self.epoll_wait,
-            "epoll_pwait2": self.epoll_pwait2,
+            "epoll_pwait2": self.epoll_pwait2, "pidfd_getfd": self.pidfd_getfd,
         }
         for name, cls in syscalls.classes.items():  # the other desc calls: their fds
             if cls == "desc" and name not in self.decoders:
@@ -183,14 +200,18 @@ class Decoder:
             return self.t.errno_names.get(-result, str(-result))
         return None
 
-    def sockaddr(self, raw: bytes | None) -> dict[str, Any] | None:
-        """Decode a struct sockaddr of the length given (AF_INET, AF_INET6, AF_UNIX)."""
+    def sockaddr(self, raw: bytes | None, truncated: bool = False) -> dict[str, Any] | None:
+        """Decode a struct sockaddr of the length given (AF_INET, AF_INET6, AF_UNIX).
+        `truncated`: raw is the head of a longer address (the caller's buffer was too short
+        for what the kernel had): see sockaddr_head."""
         if raw is None or len(raw) < 2:
             return None
         import socket as pysocket  # here, not at import: it costs milliseconds
 
         fam = _U16.unpack_from(raw)[0]
         name = self.families.name(fam)
+        if truncated:
+            return self.sockaddr_head(raw, fam, name)
         if fam == 2 and len(raw) >= 8:
             return {"family": name, "address": pysocket.inet_ntop(pysocket.AF_INET, raw[4:8]),
                     "port": _NBO16.unpack_from(raw, 2)[0]}
@@ -212,20 +233,97 @@ class Decoder:
             return {"family": name, "path": escape(path.split(b"\0", 1)[0])}
         return {"family": name}
 
+    @staticmethod
+    def sockaddr_head(raw: bytes, fam: int, name: str | int) -> dict[str, Any]:
+        """The first bytes of an address the caller's buffer cut short: the family, and each
+        field whose bytes are all there (the port from 4 bytes; the IPv4 address from 8; the
+        IPv6 flowinfo from 8, its address from 24, its scope_id from 28), `truncated: true`.
+        Never a partial address: a unix path cut short is left out. (strace judges the same
+        way, more coarsely: below sizeof(sockaddr_in) or 24 bytes of a sockaddr_in6 it prints
+        the family and the raw sa_data bytes, `{sa_family=AF_INET6, sa_data="..."}, [16 =>
+        28]`.)"""
+        import socket as pysocket
+
+        d: dict[str, Any] = {"family": name}
+        n = len(raw)
+        if fam == 2:
+            if n >= 8:
+                d["address"] = pysocket.inet_ntop(pysocket.AF_INET, raw[4:8])
+            if n >= 4:
+                d["port"] = _NBO16.unpack_from(raw, 2)[0]
+        elif fam == 10:
+            if n >= 24:
+                d["address"] = pysocket.inet_ntop(pysocket.AF_INET6, raw[8:24])
+            if n >= 4:
+                d["port"] = _NBO16.unpack_from(raw, 2)[0]
+            if n >= 8:
+                d["flowinfo"] = _NBO32.unpack_from(raw, 4)[0]
+            if n >= 28:
+                d["scope_id"] = _U32.unpack_from(raw, 24)[0]
+            if n >= 24 and raw[8:20] == b"\0" * 10 + b"\xff\xff":
+                d["v4mapped"] = pysocket.inet_ntop(pysocket.AF_INET, raw[20:24])
+        d["truncated"] = True
+        return d
+
     def addr_in(self, mem: Any, ptr: int, length: int) -> dict[str, Any] | None:
         """A sockaddr passed in (pointer and length by value)."""
         if not ptr:
             return None
         return self.sockaddr(mem.read(ptr, min(length, MAX_ADDR)))
 
-    def addr_out(self, mem: Any, ptr: int, lenptr: int) -> dict[str, Any] | None:
-        """A sockaddr filled in by the kernel (pointer and pointer to its length)."""
+    def addr_out(self, mem: Any, ptr: int, lenptr: int,
+                 room: int | None = None) -> dict[str, Any] | None:
+        """A sockaddr filled in by the kernel (pointer and pointer to its length, which the
+        kernel overwrote with the address's full length). `room`: the length the caller
+        gave (read at the call's entry), or None: trust the reported length."""
         if not ptr or not lenptr:
             return None
         length = mem.u32(lenptr)
         if length is None:
             return None
-        return self.sockaddr(mem.read(ptr, min(length, MAX_ADDR)))
+        return self.addr_within(mem, ptr, length, room)
+
+    def addr_within(self, mem: Any, ptr: int, reported: int,
+                    room: int | None) -> dict[str, Any] | None:
+        """The address the kernel copied out: min(room, reported) bytes (the kernel copies
+        no more than the caller's buffer holds, and reports the full length), marked
+        `truncated` when the buffer was shorter than the address. With no room known, the
+        reported length (at most a sockaddr_storage)."""
+        if not ptr:
+            return None
+        if room is None or reported <= room:
+            return self.sockaddr(mem.read(ptr, min(reported, MAX_ADDR)))
+        return self.sockaddr(mem.read(ptr, min(room, MAX_ADDR)), truncated=True)
+
+    def addrlen_entry(self, mem: Any, a: tuple[int, ...], name: str) -> dict[str, Any]:
+        """At the entry of a call that overwrites its address length (ADDRLEN_ENTRY_CALLS):
+        the length the caller gave, which its decoder needs as `entry` to read the address
+        within the caller's buffer. {} when the call asked for no address.
+          accept, accept4, getsockname, getpeername: {"addrlen_in": *addrlen}
+          recvfrom: {"addrlen_in": *addrlen} (args 4 and 5)
+          recvmsg: {"namelen_in": msg_namelen} (when msg_name is set)
+          recvmmsg: {"namelens_in": [msg_namelen or None (no msg_name), ...]}, the first
+                    MAX_MMSG entries"""
+        if name in ("accept", "accept4", "getsockname", "getpeername", "recvfrom"):
+            ptr, lenptr = (a[4], a[5]) if name == "recvfrom" else (a[1], a[2])
+            if not ptr or not lenptr:
+                return {}
+            length = mem.u32(lenptr)
+            return {} if length is None else {"addrlen_in": length}
+        if name == "recvmsg":
+            raw = mem.read(a[1], _NAMELEN_AT + 4)
+            if raw is None or len(raw) != _NAMELEN_AT + 4 or not _U64.unpack_from(raw)[0]:
+                return {}
+            return {"namelen_in": _U32.unpack_from(raw, _NAMELEN_AT)[0]}
+        if name == "recvmmsg":
+            n = min(a[2] & 0xFFFFFFFF, MAX_MMSG)
+            raw = mem.read(a[1], n * _MMSGHDR.size) if n else None
+            if not raw:
+                return {}
+            return {"namelens_in": [namelen if ptr else None for ptr, namelen, *_ in
+                                    _MMSGHDR.iter_unpack(raw[: len(raw) - len(raw) %
+                                                              _MMSGHDR.size])]}
+        return {}
 
     def data(self, args: dict[str, Any], mem: Any, ptr: int, result: int,
              size: int | None = None) -> None:
@@ -311,20 +409,22 @@ class Decoder:
     def fd_addr(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
         return {"fd": signed32(a[0]), "addr": self.addr_in(mem, a[1], a[2] & 0xFFFFFFFF)}
 
-    def fd_addr_out(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
-        addr = self.addr_out(mem, a[1], a[2]) if res == 0 else None
+    def fd_addr_out(self, mem: Any, a: tuple[int, ...], res: int,
+                    entry: dict[str, Any] | None = None) -> dict[str, Any]:
+        addr = self.addr_out(mem, a[1], a[2], _room(entry)) if res == 0 else None
         return {"fd": signed32(a[0]), "addr": addr}
 
     def listen(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
         return {"fd": signed32(a[0]), "backlog": signed32(a[1])}
 
-    def accept(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
-        args: dict[str, Any] = {"fd": signed32(a[0]),
-                                "addr": self.addr_out(mem, a[1], a[2]) if res >= 0 else None}
-        return args
+    def accept(self, mem: Any, a: tuple[int, ...], res: int,
+               entry: dict[str, Any] | None = None) -> dict[str, Any]:
+        addr = self.addr_out(mem, a[1], a[2], _room(entry)) if res >= 0 else None
+        return {"fd": signed32(a[0]), "addr": addr}
 
-    def accept4(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
-        args = self.accept(mem, a, res)
+    def accept4(self, mem: Any, a: tuple[int, ...], res: int,
+                entry: dict[str, Any] | None = None) -> dict[str, Any]:
+        args = self.accept(mem, a, res, entry)
         args["flags"] = self.t["socket_type_flags"].flags(a[3] & 0xFFFFFFFF)
         return args
 
@@ -373,38 +473,100 @@ class Decoder:
         self.data(args, mem, a[1], res)
         return args
 
-    def recvfrom(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+    def recvfrom(self, mem: Any, a: tuple[int, ...], res: int,
+                 entry: dict[str, Any] | None = None) -> dict[str, Any]:
         args: dict[str, Any] = {"fd": signed32(a[0]), "size": a[2],
                                 "flags": self.msg_flags.flags(a[3] & 0xFFFFFFFF)}
         if a[4] and res >= 0:
-            args["addr"] = self.addr_out(mem, a[4], a[5])
+            args["addr"] = self.addr_out(mem, a[4], a[5], _room(entry))
         self.data(args, mem, a[1], res, size=a[2])
         return args
 
     def sendmsg(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
         return self.msg(mem, a, res)
 
-    def recvmsg(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
-        return self.msg(mem, a, res, receiving=True)
+    def recvmsg(self, mem: Any, a: tuple[int, ...], res: int,
+                entry: dict[str, Any] | None = None) -> dict[str, Any]:
+        room = entry.get("namelen_in") if entry else None
+        return self.msg(mem, a, res, receiving=True, room=room)
 
-    def msg(self, mem: Any, a: tuple[int, ...], res: int,
-            receiving: bool = False) -> dict[str, Any]:
+    def msg(self, mem: Any, a: tuple[int, ...], res: int, receiving: bool = False,
+            room: int | None = None) -> dict[str, Any]:
         args: dict[str, Any] = {"fd": signed32(a[0]),
                                 "flags": self.msg_flags.flags(a[2] & 0xFFFFFFFF)}
         raw = mem.read(a[1], _MSGHDR.size)
         if raw is None or len(raw) != _MSGHDR.size:
             return args
-        name, namelen, iov, iovlen, _control, controllen, _flags = _MSGHDR.unpack(raw)
+        name, namelen, iov, iovlen, control, controllen, _flags = _MSGHDR.unpack(raw)
         if name and (res >= 0 or not receiving):  # a failed receive wrote no address
-            args["addr"] = self.sockaddr(mem.read(name, min(namelen, MAX_ADDR)))
+            # a send's msg_namelen is the caller's; a receive's the kernel's (the full
+            # length), to read within the caller's (`room`, from the call's entry)
+            args["addr"] = self.addr_within(mem, name, namelen, room if receiving else None)
         args["iovcnt"] = iovlen
         args["controllen"] = controllen
+        if control and controllen and (res >= 0 or not receiving):
+            rights = self.scm_rights(mem, control, controllen)
+            if rights:
+                args["rights"] = rights
         self.iov_data(args, mem, iov, iovlen, res)
         return args
 
-    def mmsg(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
-        return {"fd": signed32(a[0]), "vlen": a[2] & 0xFFFFFFFF,
-                "flags": self.msg_flags.flags(a[3] & 0xFFFFFFFF)}
+    def scm_rights(self, mem: Any, control: int, controllen: int) -> list[int]:
+        """The fds an SCM_RIGHTS message carries (sendmsg: the fds sent; recvmsg: the new fds
+        the receiver got), from the control buffer's cmsghdrs (at most MAX_CONTROL bytes)."""
+        raw = mem.read(control, min(controllen, MAX_CONTROL))
+        fds: list[int] = []
+        pos = 0
+        while raw is not None and pos + _CMSGHDR.size <= len(raw):
+            length, level, kind = _CMSGHDR.unpack_from(raw, pos)
+            if length < _CMSGHDR.size:
+                break
+            if level == 1 and kind == 1:  # SOL_SOCKET, SCM_RIGHTS
+                end = min(pos + length, len(raw))
+                fds += [_I32.unpack_from(raw, i)[0]
+                        for i in range(pos + _CMSGHDR.size, end - 3, 4)]
+            pos += (length + 7) & ~7  # CMSG_ALIGN
+        return fds
+
+    def sendmmsg(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        return self.mmsg(mem, a, res)
+
+    def recvmmsg(self, mem: Any, a: tuple[int, ...], res: int,
+                 entry: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self.mmsg(mem, a, res, receiving=True,
+                         rooms=entry.get("namelens_in") if entry else None)
+
+    def mmsg(self, mem: Any, a: tuple[int, ...], res: int, receiving: bool = False,
+             rooms: list[int | None] | None = None) -> dict[str, Any]:
+        """sendmmsg / recvmmsg: `msgs`, one per message the call transferred (its result;
+        none when it failed), the first MAX_MMSG of them (`msgs_truncated: true` past that).
+        Each: `addr` (msg_name, when given), `size` (the room its iovecs give), `data`,
+        `data_len` (msg_len, which the kernel wrote), `flags` (msg_flags, receives only),
+        `controllen`."""
+        vlen = a[2] & 0xFFFFFFFF
+        args: dict[str, Any] = {"fd": signed32(a[0]), "vlen": vlen,
+                                "flags": self.msg_flags.flags(a[3] & 0xFFFFFFFF)}
+        msgs: list[dict[str, Any]] = []
+        args["msgs"] = msgs
+        count = min(res, vlen) if res > 0 else 0
+        if count > MAX_MMSG:
+            args["msgs_truncated"] = True
+            count = MAX_MMSG
+        raw = mem.read(a[1], count * _MMSGHDR.size) if count else None
+        if not raw:
+            return args
+        hdrs = _MMSGHDR.iter_unpack(raw[: len(raw) - len(raw) % _MMSGHDR.size])
+        for i, (name, namelen, iov, iovlen, _ctl, controllen, flags, msg_len) in enumerate(hdrs):
+            m: dict[str, Any] = {}
+            if name:
+                room = rooms[i] if receiving and rooms is not None and i < len(rooms) else None
+                m["addr"] = self.addr_within(mem, name, namelen, room)
+            self.iov_data(m, mem, iov, iovlen, msg_len)
+            if receiving:
+                m["flags"] = self.msg_flags.flags(flags & 0xFFFFFFFF)
+            m["controllen"] = controllen
+            msgs.append(m)
+        return args
 
     def rw(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
         args: dict[str, Any] = {"fd": signed32(a[0]), "size": a[2]}
@@ -465,7 +627,41 @@ class Decoder:
                 "flags": self.t["at_flags"].flags(a[2] & 0xFFFFFFFF)}
 
     def sendfile(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
-        return {"out_fd": signed32(a[0]), "in_fd": signed32(a[1]), "count": a[3]}
+        """sendfile(out_fd, in_fd, off_t *offset, count): `offset` is where the read of in_fd
+        started, when one was given (the kernel advanced *offset by what it moved, so it is
+        read at exit and the result taken off); `data_len` what was moved."""
+        args: dict[str, Any] = {"out_fd": signed32(a[0]), "in_fd": signed32(a[1]),
+                                "count": a[3]}
+        if a[2]:
+            raw = mem.read(a[2], 8)
+            if raw is not None and len(raw) == 8:
+                args["offset"] = _I64.unpack(raw)[0] - max(res, 0)
+        if res >= 0:
+            args["data_len"] = res
+        return args
+
+    def copy_file_range(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        """copy_file_range(fd_in, off_in*, fd_out, off_out*, len, flags); as for splice, only
+        whether an offset was given is kept."""
+        args: dict[str, Any] = {"fd_in": signed32(a[0]), "fd_out": signed32(a[2]), "len": a[4],
+                                "flags": self.no_flags.flags(a[5] & 0xFFFFFFFF),
+                                **({"off_in": True} if a[1] else {}),
+                                **({"off_out": True} if a[3] else {})}
+        if res >= 0:
+            args["data_len"] = res
+        return args
+
+    def vmsplice(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        """vmsplice(fd, iov, nr_segs, flags): the fd is a pipe's; its iovecs as writev's."""
+        args: dict[str, Any] = {"fd": signed32(a[0]), "iovcnt": a[2],
+                                "flags": self.t["splice_flags"].flags(a[3] & 0xFFFFFFFF)}
+        self.iov_data(args, mem, a[1], a[2], res)
+        return args
+
+    def tee(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        """tee(fd_in, fd_out, len, flags): two pipes."""
+        return {"fd_in": signed32(a[0]), "fd_out": signed32(a[1]), "len": a[2],
+                "flags": self.t["splice_flags"].flags(a[3] & 0xFFFFFFFF)}
 
     def splice(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
         # The offsets are NULL for pipes and sockets (the only ends a socket can meet here);
@@ -473,6 +669,11 @@ class Decoder:
         return {"fd_in": signed32(a[0]), "fd_out": signed32(a[2]), "len": a[4],
                 "flags": self.t["splice_flags"].flags(a[5] & 0xFFFFFFFF),
                 **({"off_in": True} if a[1] else {}), **({"off_out": True} if a[3] else {})}
+
+    def pidfd_getfd(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
+        """pidfd_getfd(pidfd, targetfd, flags): the result is a new fd of the caller for the
+        file another process holds as targetfd (a number in that process)."""
+        return {"pidfd": signed32(a[0]), "targetfd": signed32(a[1]), "flags": a[2] & 0xFFFFFFFF}
 
     def close(self, mem: Any, a: tuple[int, ...], res: int) -> dict[str, Any]:
         return {"fd": signed32(a[0])}
@@ -548,6 +749,13 @@ class Decoder:
             return None
         value = int.from_bytes(raw, "little")
         return [fd for fd in range(min(nfds, len(raw) * 8)) if value >> fd & 1]
+
+    def read_entry(self, mem: Any, a: tuple[int, ...], name: str) -> dict[str, Any]:
+        """What must be read at a call's entry (`entry` in harness/syscalls.yaml) because the
+        call overwrites it: select's fd sets, the room a caller gives an address."""
+        if name in ADDRLEN_ENTRY_CALLS:
+            return self.addrlen_entry(mem, a, name)
+        return self.select_entry(mem, a, name)
 
     def select_entry(self, mem: Any, a: tuple[int, ...], name: str = "select") -> dict[str, Any]:
         """What select and pselect6 overwrite: the fd sets watched and the timeout asked for

@@ -23,6 +23,12 @@ if TYPE_CHECKING:
 PTRACE_SYSCALL = 24
 PTRACE_CONT = 7
 PTRACE_GETEVENTMSG = 0x4201
+PTRACE_DETACH = 17
+PTRACE_SEIZE = 0x4206
+PTRACE_INTERRUPT = 0x4207
+PTRACE_LISTEN = 0x4208
+PTRACE_GET_SYSCALL_INFO = 0x420E
+PTRACE_EVENT_STOP = 128  # a seized tracee's group-stop (or its first stop)
 PTRACE_O_TRACESYSGOOD = 0x1
 PTRACE_O_TRACEFORK = 0x2
 PTRACE_O_TRACEVFORK = 0x4
@@ -202,6 +208,22 @@ class Ptrace:
                 raise OSError(err, f"ptrace(PEEKUSER, {tid}): {os.strerror(err)}")
         return value
 
+    def seize(self, pid: int, options: int) -> int:
+        """PTRACE_SEIZE with these options; 0 or the errno. A seized tracee reports a
+        group-stop (SIGSTOP, SIGTSTP...) as such, so that it can be left stopped with
+        PTRACE_LISTEN until a SIGCONT, as without a tracer; its children are seized too."""
+        if self._raw(PTRACE_SEIZE, pid, 0, options) == _FAILED:
+            return ctypes.get_errno() or 1
+        return 0
+
+    def syscall_stop_op(self, tid: int) -> int:
+        """At a syscall stop: 1 at an entry, 2 at an exit (PTRACE_GET_SYSCALL_INFO's op);
+        0 when the kernel cannot say."""
+        buf = ctypes.create_string_buffer(88)
+        if self._raw(PTRACE_GET_SYSCALL_INFO, tid, 88, ctypes.addressof(buf)) == _FAILED:
+            return 0
+        return buf.raw[0]
+
     def eventmsg(self, tid: int) -> int:
         if self._raw(PTRACE_GETEVENTMSG, tid, 0, self._msg_addr) == _FAILED:
             err = ctypes.get_errno()
@@ -212,7 +234,10 @@ class Ptrace:
 _FAILED = (1 << 64) - 1  # -1 as the binding's unsigned long
 
 
-def seccomp_filter(rules: list[tuple[int, tuple[tuple[int, int], ...]]]) -> bytes:
+ENTRY_FLAG = 0x8000  # in a seccomp stop's data: the call's entry must be read (entry_when)
+
+
+def seccomp_filter(rules: list[tuple[Any, ...]]) -> bytes:
     """A classic-BPF program: SECCOMP_RET_TRACE (with the syscall number as data) for the
     given x86_64 syscalls, SECCOMP_RET_ALLOW for everything else, other ABIs included.
 
@@ -220,7 +245,10 @@ def seccomp_filter(rules: list[tuple[int, tuple[tuple[int, int], ...]]]) -> byte
     the call is allowed without a stop (an *at call on AT_FDCWD, an anonymous mmap). Only
     the low 32 bits of the argument are compared: fds are ints. Every jump is short (to the
     next rule, or to a return inside the rule's own block), so the program can hold any
-    number of syscalls (classic BPF jumps at most 255 instructions ahead)."""
+    number of syscalls (classic BPF jumps at most 255 instructions ahead).
+
+    A rule's third item, when not None, is an argument whose being non-zero (all 64 bits) the
+    stop's data says with ENTRY_FLAG: the tracer reads such a call's entry only then."""
     insns: list[tuple[int, int, int, int]] = [
         (BPF_LD_W_ABS, 0, 0, SECCOMP_DATA_ARCH),
         (BPF_JEQ_K, 1, 0, AUDIT_ARCH_X86_64),  # x86_64: skip the ALLOW
@@ -229,9 +257,17 @@ def seccomp_filter(rules: list[tuple[int, tuple[tuple[int, int], ...]]]) -> byte
         (BPF_JGE_K, 0, 1, X32_SYSCALL_BIT),  # an x32 call: ALLOW
         (BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW),
     ]
-    for nr, conditions in rules:
+    for nr, conditions, *flagged in rules:
+        flag_arg = flagged[0] if flagged else None
         # if A != nr: skip this block; else check the conditions, return TRACE or ALLOW
         block: list[tuple[int, int, int, int]] = []
+        if flag_arg is not None:
+            # low half non-zero, or high half non-zero: TRACE with the flag; else TRACE
+            block += [(BPF_LD_W_ABS, 0, 0, SECCOMP_DATA_ARGS + 8 * flag_arg),
+                      (BPF_JEQ_K, 0, 2, 0),
+                      (BPF_LD_W_ABS, 0, 0, SECCOMP_DATA_ARGS + 8 * flag_arg + 4),
+                      (BPF_JEQ_K, 1, 0, 0),
+                      (BPF_RET_K, 0, 0, SECCOMP_RET_TRACE | nr | ENTRY_FLAG)]
         for k, (arg, value) in enumerate(conditions):
             left = len(conditions) - k - 1  # conditions after this one
             block.append((BPF_LD_W_ABS, 0, 0, SECCOMP_DATA_ARGS + 8 * arg))
@@ -287,11 +323,88 @@ def parent_death_signal(signum: int, parent: int) -> bool:
     return True
 
 
-def traceme() -> int:
-    """In the child: PTRACE_TRACEME through the C library. Returns 0 or an errno."""
-    ptrace = _libc()["ptrace"]  # a function object of its own: the binding's stays as it is
-    ptrace.argtypes = (ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong)
-    ptrace.restype = ctypes.c_long
-    if ptrace(0, 0, 0, 0) == -1:
-        return ctypes.get_errno()
+# -- a tracee's socket, seen from the tracer -----------------------------------------------
+
+SYS_PIDFD_GETFD = 438  # x86_64
+SOL_SOCKET = 1
+SO_TYPE = 3
+SO_DOMAIN = 39
+
+
+def socket_inode(pid: int, fd: int) -> int | None:
+    """The inode of the socket fd refers to in process pid (`socket:[N]`, as strace -y
+    shows it); 0 when fd is open but no socket, None when it is not open (or gone)."""
+    try:
+        target = os.readlink(f"/proc/{pid}/fd/{fd}")
+    except OSError:
+        return None
+    if target.startswith("socket:["):
+        return int(target[8:-1])
     return 0
+
+
+def fd_cloexec(pid: int, fd: int) -> bool:
+    """Whether fd has FD_CLOEXEC in process pid (/proc/PID/fdinfo/FD: O_CLOEXEC in flags)."""
+    try:
+        with open(f"/proc/{pid}/fdinfo/{fd}", "rb") as f:
+            for line in f:
+                if line.startswith(b"flags:"):
+                    return bool(int(line.split()[1], 8) & 0o2000000)
+    except (OSError, ValueError):
+        pass
+    return False
+
+
+def socket_fds(pid: int, inode: int) -> list[int]:
+    """The fds of process pid that refer to socket inode."""
+    want = f"socket:[{inode}]"
+    out = []
+    try:
+        names = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return out
+    for name in names:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{name}") == want:
+                out.append(int(name))
+        except OSError:
+            continue
+    return sorted(out)
+
+
+def peek_socket(pid: int, fd: int) -> tuple[int, int, bytes | None, bytes | None] | None:
+    """(domain, type, local sockaddr, peer sockaddr) of a tracee's socket, asked of the kernel
+    through a copy of its fd (pidfd_getfd: the tracer may, as it may ptrace the process). The
+    copy is closed at once, so the tracee's socket is as it was. None when it cannot be had."""
+    libc = _libc()
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:
+        return None
+    try:
+        mine = libc.syscall(SYS_PIDFD_GETFD, pidfd, fd, 0)
+    finally:
+        os.close(pidfd)
+    if mine < 0:
+        return None
+    try:
+        value = ctypes.c_int(0)
+        size = ctypes.c_uint32(4)
+        if libc.getsockopt(mine, SOL_SOCKET, SO_DOMAIN, ctypes.byref(value),
+                           ctypes.byref(size)) != 0:
+            return None
+        domain = value.value
+        size.value = 4
+        if libc.getsockopt(mine, SOL_SOCKET, SO_TYPE, ctypes.byref(value),
+                           ctypes.byref(size)) != 0:
+            return None
+        typ = value.value
+        names = []
+        for call in (libc.getsockname, libc.getpeername):
+            buf = ctypes.create_string_buffer(128)
+            size.value = 128
+            names.append(buf.raw[:min(size.value, 128)]
+                         if call(mine, buf, ctypes.byref(size)) == 0 else None)
+        return domain, typ, names[0], names[1]
+    finally:
+        os.close(mine)

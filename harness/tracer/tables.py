@@ -12,6 +12,8 @@ from __future__ import annotations
 import errno as errno_module
 from functools import cache
 import os
+import stat
+import time
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
@@ -21,7 +23,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SYSCALLS_FILE = os.path.join(os.path.dirname(HERE), "syscalls.yaml")  # the one syscall table
 SOURCES = (os.path.join(HERE, "xlat.yaml"), SYSCALLS_FILE)
 CACHE_VERSION = 2  # of the cache file's layout
-TRACE_CLASSES = ("net", "io", "fd", "desc", "readiness", "epoll_new")
+CACHE_LIMIT = 8 << 20  # bytes of a cache file read at most (it holds some hundred KB)
+TRACE_CLASSES = ("net", "io", "fd", "desc", "readiness", "epoll_new", "uring", "new_fd")
 
 
 def cache_folder() -> str:
@@ -42,9 +45,11 @@ def _docs() -> dict[str, Any]:
             texts.append(f.read())
     key = zlib.crc32(b"\0".join([str(CACHE_VERSION).encode(), *texts]))
     path = os.path.join(cache_folder(), f"tracer-tables-{key:08x}.json")
-    try:
-        with open(path, "rb") as f:
-            doc = json.load(f)
+    try:  # a regular file of bounded size, never through a link
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as f:
+            raw = f.read(CACHE_LIMIT + 1) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+        doc = json.loads(raw) if 0 < len(raw) <= CACHE_LIMIT else None
         if isinstance(doc, dict) and doc.get("key") == key:
             return doc
     except (OSError, ValueError):
@@ -57,9 +62,11 @@ def _docs() -> dict[str, Any]:
     doc = {"key": key, "xlat": yaml.load(texts[0], Loader=loader),
            "syscalls": yaml.load(texts[1], Loader=loader), "numbers": kernel.syscall_numbers()}
     try:
-        os.makedirs(cache_folder(), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w") as f:
+        os.makedirs(cache_folder(), mode=0o700, exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.{time.monotonic_ns()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                     0o644)
+        with os.fdopen(fd, "w") as f:
             json.dump(doc, f)
         os.replace(tmp, path)
     except OSError:
@@ -144,12 +151,14 @@ def load_tables() -> Tables:
 class SyscallSet:
     """The syscalls the tracer stops at: number -> name, name -> class."""
 
-    __slots__ = ("names", "classes", "read_at_entry", "fd_args", "pass_when", "transfers")
+    __slots__ = ("names", "classes", "read_at_entry", "fd_args", "pass_when", "transfers",
+                 "entry_when")
 
     def __init__(self, names: dict[int, str], classes: dict[str, str],
                  read_at_entry: frozenset[str], fd_args: dict[str, tuple[int, ...]],
                  pass_when: dict[str, tuple[tuple[int, int], ...]],
-                 transfers: frozenset[str] = frozenset()):
+                 transfers: frozenset[str] = frozenset(),
+                 entry_when: dict[str, int] | None = None):
         self.names = names  # syscall number -> name, only for traced syscalls
         self.classes = classes  # name -> class (net, io, fd, desc, readiness, epoll_new)
         self.read_at_entry = read_at_entry  # names whose arguments are read at entry
@@ -159,14 +168,19 @@ class SyscallSet:
         # name -> ((argument, value), ...): the filter lets the call through when all hold
         self.pass_when = pass_when
         self.transfers = transfers  # data transfers whose decoding is deferred
+        # name -> argument: read at entry only when that argument is not 0 (the filter marks
+        # such a stop with ENTRY_FLAG in its data)
+        self.entry_when = entry_when or {}
 
     @property
     def numbers(self) -> list[int]:
         return sorted(self.names)
 
-    def filter_rules(self) -> list[tuple[int, tuple[tuple[int, int], ...]]]:
-        """(number, pass conditions) of every traced syscall, by number, for the filter."""
-        return [(nr, self.pass_when.get(name, ())) for nr, name in sorted(self.names.items())]
+    def filter_rules(self) -> list[tuple[int, tuple[tuple[int, int], ...], int | None]]:
+        """(number, pass conditions, argument whose being non-zero the stop says) of every
+        traced syscall, by number, for the filter."""
+        return [(nr, self.pass_when.get(name, ()), self.entry_when.get(name))
+                for nr, name in sorted(self.names.items())]
 
 
 def _fail(message: str) -> RuntimeError:
@@ -212,7 +226,17 @@ def load_syscalls() -> SyscallSet:
             raise _fail(f"syscalls.{name}.pass: each condition must be [index, value] on "
                         "one of its fd arguments")
         pass_when[name] = tuple((int(i), int(v)) for i, v in conditions)
+    entry_when: dict[str, int] = {}
+    for name, row in rows.items():
+        if "entry_when" in row:
+            arg = row["entry_when"]
+            if name not in classes or name in pass_when or not isinstance(arg, int) \
+                    or arg not in range(6):
+                raise _fail(f"syscalls.{name}.entry_when: an argument index 0..5 of a traced "
+                            "call without `pass`")
+            entry_when[name] = arg
     return SyscallSet(names={by_name[n]: n for n in classes}, classes=classes,
                       read_at_entry=frozenset(n for n, r in rows.items() if r.get("entry")),
                       fd_args=fd_args, pass_when=pass_when,
-                      transfers=frozenset(n for n, r in rows.items() if r.get("transfer")))
+                      transfers=frozenset(n for n, r in rows.items() if r.get("transfer")),
+                      entry_when=entry_when)

@@ -22,14 +22,22 @@ def _value(v: Any) -> str:
 
 def format_address(a: dict[str, Any]) -> str:
     fam = a.get("family")
-    if "port" in a:
+    cut = " (truncated)" if a.get("truncated") else ""
+    if "address" in a and "port" in a:
         host = a["address"]
-        return f"[{host}]:{a['port']}" if ":" in host else f"{host}:{a['port']}"
+        return (f"[{host}]:{a['port']}" if ":" in host else f"{host}:{a['port']}") + cut
+    if "port" in a:  # cut short by the caller's buffer: the port, no address
+        return f"{fam}:?:{a['port']}{cut}"
     if "path" in a:
-        return f"{fam}:{a['path']}"
+        return f"{fam}:{a['path']}{cut}"
     if "abstract" in a:
-        return f"{fam}:@{a['abstract']}"
-    return str(fam)
+        return f"{fam}:@{a['abstract']}{cut}"
+    return f"{fam}{cut}"
+
+
+# unix sockets of the C library's name service cache: a program's name lookups, not its own
+# conversation (a report lists them as unrelated sockets)
+NAME_SERVICE = frozenset({"/var/run/nscd/socket", "/run/nscd/socket"})
 
 
 def format_event(ev: SyscallEvent) -> str:
@@ -45,6 +53,9 @@ def format_event(ev: SyscallEvent) -> str:
     else:
         result = str(ev.result)
     line = f"{head} {ev.syscall}({args}) = {result}"
+    addr = ev.args.get("addr")
+    if isinstance(addr, dict) and addr.get("path") in NAME_SERVICE:
+        line += "  (a name lookup: nscd, unrelated)"
     if ev.sock is not None and ev.sock.family != "unknown":
         ends = [format_address(x) for x in (ev.sock.local, ev.sock.peer) if x]
         line += f"  <{ev.sock.family} {ev.sock.type}" + (" " + "->".join(ends) if ends else "") + ">"

@@ -24,8 +24,10 @@ def test_bench_prints_every_configuration_and_the_targets() -> None:
                     "harness trace -o FILE.jsonl", "harness trace -o FILE.yaml",
                     "untraced", "strace -f -e trace=%network,%desc",
                     "strace -f --seccomp-bpf (same syscalls)", "harness trace (seccomp)",
-                    "harness trace --no-seccomp", "harness trace (seccomp), stops only"]
+                    "harness trace --no-seccomp", "harness trace (seccomp), stops only",
+                    "harness trace (seccomp), no kernel identity"]
     assert "peak MB N=10" in r.stdout and "peak MB N=100" in r.stdout
     # the echo client makes one send and one receive per round trip, recorded by the tracer
     assert "socket calls in the loop: 98 (2.00 per round trip)" in r.stdout
+    assert "sockets known by their inodes (unknown fds asked of the kernel once)" in r.stdout
     assert "targets: whole command N=50" in r.stdout and "peak memory N=100" in r.stdout

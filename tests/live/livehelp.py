@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,26 @@ def trace(argv: list[str], *, cwd: Path | str | None = None, seccomp: bool = Tru
     from harness.tracer import trace_command
 
     with open(os.devnull, "rb") as devnull, open(stdout or os.devnull, "wb") as out:
-        return trace_command([str(a) for a in argv], seccomp=seccomp, data_bytes=data_bytes,
-                             timeout=timeout, cwd=str(cwd) if cwd else None,
-                             stdin=devnull.fileno(), stdout=out.fileno())
+        t = trace_command([str(a) for a in argv], seccomp=seccomp, data_bytes=data_bytes,
+                          timeout=timeout, cwd=str(cwd) if cwd else None,
+                          stdin=devnull.fileno(), stdout=out.fileno())
+    return without_inodes(t)
+
+
+def without_inodes(t: Trace) -> Trace:
+    """The trace with its socket inodes left out, once they are checked: every socket an
+    event names has one, and one inode is one socket id (the inodes change from run to run;
+    the ids the tests name do not)."""
+    if all(e.sock is None or e.sock.inode is None for e in t.events):
+        return t  # stripped already
+    by_id: dict[int, int] = {}
+    for ev in t.events:
+        if ev.sock is not None:
+            assert isinstance(ev.sock.inode, int) and ev.sock.inode > 0, ev
+            assert by_id.setdefault(ev.sock.id, ev.sock.inode) == ev.sock.inode, ev
+    assert len(set(by_id.values())) == len(by_id), by_id
+    return replace(t, events=tuple(replace(e, sock=replace(e.sock, inode=None))
+                                   if e.sock is not None else e for e in t.events))
 
 
 def printed_ints(path: Path) -> list[int]:
@@ -111,6 +129,7 @@ def normalized(t: Trace, drop: tuple[str, ...] = ()) -> dict[tuple[int, int], li
     """Per (process index, thread index): the events with seq, ts_ns, pid, tid removed, and
     ports and pids replaced by the order in which they first appear, so that two runs of the
     same program compare equal. `drop` names "syscall.arg" entries to leave out."""
+    t = without_inodes(t)
     pids: dict[int, str] = {}
     for i, p in enumerate(t.processes):
         pids.setdefault(p.pid, f"P{i}")
@@ -197,3 +216,75 @@ def leftover_tracees() -> list[int]:
 def traced_stopped() -> list[int]:
     """Every process in tracing stop ('t')."""
     return [pid for pid in all_pids() if state(pid) == "t"]
+
+
+STRACE_SOCKET_FD = re.compile(r"(-?\d+)<socket:\[(\d+)\]>")
+STRACE_CALL = re.compile(r"^(\d+) +([a-z_0-9]+)\((.*)$")
+
+
+def strace_socket_calls(log: str) -> dict[int, list[tuple[str, int]]]:
+    """From `strace -f -y` output: per socket inode, the calls that named it, as (syscall,
+    fd), in order. A call split by another process's line is counted once, from its
+    first half."""
+    out: dict[int, list[tuple[str, int]]] = {}
+    for line in log.splitlines():
+        m = STRACE_CALL.match(line)
+        if m is None:
+            continue
+        name, rest = m.group(2), m.group(3)
+        if name == "socketpair":  # its fds are what it made
+            continue
+        # the arguments only: the result may name an fd too (accept's new socket), and the
+        # fds a recvmsg received are new ones (SCM_RIGHTS)
+        args = rest.rsplit(") = ", 1)[0].split(" <unfinished ...>")[0]
+        if name in ("recvmsg", "recvmmsg"):
+            args = re.sub(r"cmsg_data=\[[^]]*\]", "", args)
+        seen = set()
+        for fd, inode in STRACE_SOCKET_FD.findall(args):
+            if (fd, inode) not in seen:
+                seen.add((fd, inode))
+                out.setdefault(int(inode), []).append((name, int(fd)))
+    return out
+
+
+def traced_socket_calls(t: Trace) -> dict[int, list[tuple[str, int]]]:
+    """The same view of a trace of ours: per socket inode, the calls whose arguments named
+    one of its fds, as (syscall, fd), in order (the socket a call created is not named by
+    it: accept's new fd, socketpair's two)."""
+    inodes = {ev.sock.id: ev.sock.inode for ev in t.events if ev.sock is not None}
+    out: dict[int, list[tuple[str, int]]] = {}
+    for ev in t.events:
+        if ev.kind == "process":
+            continue
+        pairs = dict(ev.ids)
+        if ev.sock is not None:
+            pairs.setdefault(ev.sock.fd, ev.sock.id)
+        for fd, sid in pairs.items():
+            if fd not in ev.fds:
+                out.setdefault(inodes[sid], []).append((ev.syscall, fd))
+    return out
+
+
+def same_grouping(a: dict[int, list[tuple[str, int]]],
+                  b: dict[int, list[tuple[str, int]]]) -> bool:
+    """Whether two per-socket views hold the same calls on the same number of sockets
+    (inodes differ from run to run: each socket is compared by the calls it saw)."""
+    def shape(view: dict[int, list[tuple[str, int]]]) -> list[list[tuple[str, int]]]:
+        return sorted(sorted(calls) for calls in view.values())
+    return shape(a) == shape(b)
+
+
+def covers(ours: dict[int, list[tuple[str, int]]],
+           theirs: dict[int, list[tuple[str, int]]]) -> bool:
+    """Whether every socket of `theirs` (strace's view) is a socket of `ours` whose calls
+    hold all of its calls, in order (ours may see more: calls strace cannot, as a ring's)."""
+    def within(small: list[tuple[str, int]], big: list[tuple[str, int]]) -> bool:
+        it = iter(big)
+        return all(call in it for call in small)
+    left = list(ours.values())
+    for calls in sorted(theirs.values(), key=len, reverse=True):
+        match = next((c for c in left if within(calls, c)), None)
+        if match is None:
+            return False
+        left.remove(match)
+    return True

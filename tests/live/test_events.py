@@ -354,7 +354,7 @@ def test_splice_and_sendfile_are_recorded_by_their_socket_end(cbin, scratch, sec
         ("splice", {"fd_in": 5, "fd_out": 3, "len": 4,
                     "flags": ["SPLICE_F_MOVE", "SPLICE_F_MORE"]}, 4, None),
         ("read", {"fd": 4, "size": 16, "data": "ping", "data_len": 4}, 4, None),
-        ("sendfile", {"out_fd": 4, "in_fd": 7, "count": 4}, 4, None),
+        ("sendfile", {"out_fd": 4, "in_fd": 7, "count": 4, "offset": 0, "data_len": 4}, 4, None),
         ("read", {"fd": 3, "size": 16, "data": "file", "data_len": 4}, 4, None),
         ("close", {"fd": 4}, 0, None),
         ("splice", {"fd_in": 3, "fd_out": 6, "len": 4, "flags": []}, 0, None),

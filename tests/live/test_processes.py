@@ -217,3 +217,14 @@ def test_a_stop_while_a_child_is_started_waits_until_it_is_adopted(scratch):
     trace = tracefile.load(path)
     assert trace.complete and trace.processes[0].exit_signal == "SIGKILL"
     assert not list(scratch.glob("*.partial"))
+
+
+def test_a_process_that_stops_itself_stays_stopped_until_sigcont(scratch):
+    """A group-stop is the tracee's own: the tracer leaves it stopped (PTRACE_LISTEN), as
+    strace does, instead of running it on; SIGCONT wakes it."""
+    out = scratch / "out"
+    t = trace(python_program("selfstop.py"), cwd=scratch, stdout=out)
+    assert t.exit_status == 0
+    state, resumed = out.read_text().splitlines()
+    assert state.split(":")[1].strip() in ("t", "T")
+    assert float(resumed.split()[-1]) >= 0.4

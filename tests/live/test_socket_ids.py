@@ -23,6 +23,12 @@ def without_ids(t: Trace) -> Trace:
         for e in t.events))
 
 
+def without_references(t: Trace) -> Trace:
+    """The trace as a schema version 3 file holds it: no `released` (the walk by fds knows
+    nothing of references)."""
+    return replace(t, events=tuple(replace(e, released=()) for e in t.events))
+
+
 @pytest.mark.parametrize("name", ["tcp_flags", "fds", "forksrv", "execfd", "closerange",
                                   "splice", "threaded.py", "data.py", "spawn.py"])
 def test_the_walk_by_ids_is_the_walk_by_fds(cbin, scratch, name):
@@ -37,7 +43,8 @@ def test_the_walk_by_ids_is_the_walk_by_fds(cbin, scratch, name):
     assert t.exit_status == 0
     assert any(e.sock is not None and e.sock.id is not None for e in t.events)
     table = default_table()
-    assert walk_sockets_by_id(t, table) == walk_sockets_by_fd(without_ids(t), table)
+    assert walk_sockets_by_id(without_references(t), table) == \
+        walk_sockets_by_fd(without_ids(t), table)
 
 
 def test_a_forked_child_keeps_the_socket_ids(cbin, scratch):

@@ -52,7 +52,7 @@ def test_a_killed_harness_leaves_a_partial_trace_that_reads_as_far_as_it_goes(sc
     assert leftover_tracees() == []  # the tracees died with their tracer (EXITKILL)
     t = tracefile.load(partial)
     assert not t.complete and t.exit_status is None and t.processes == ()
-    assert len(t.events) >= 2048
+    assert len(t.events) >= 100  # the 100 KB waited for, written by batch or by age
     assert [e.seq for e in t.events] == list(range(1, len(t.events) + 1))
     assert {e.syscall for e in t.events[-100:]} <= {"sendto", "recvfrom"}
     assert not out.exists()

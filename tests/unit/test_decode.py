@@ -1,5 +1,6 @@
-"""The argument decoders on hand-made memory: sockaddrs, flag sets, options, data capture,
-msghdr/iovec, poll/select/epoll structures."""
+"""The argument decoders on hand-made memory: sockaddrs (and addresses cut short by the
+caller's buffer), flag sets, options, data capture, msghdr/iovec, mmsghdr vectors,
+sendfile/copy_file_range/vmsplice/tee, poll/select/epoll structures."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import struct
 
 import pytest
 
-from harness.tracer.decode import Decoder, escape, signed, signed32
+from harness.tracer.decode import (ADDRLEN_ENTRY_CALLS, Decoder, Snapshot, escape, signed,
+                                   signed32)
 from harness.tracer.tables import load_tables
 
 
@@ -263,6 +265,234 @@ def test_readv_writev(dec):
                                                 "data": "abc", "data_len": 3}
     # no iovecs at all (iovcnt 0): room for nothing
     assert dec.rwv(m, args6(4, 0, 0), 0) == {"fd": 4, "iovcnt": 0, "size": 0, "data_len": 0}
+
+
+# -- addresses within the caller's bounds (issue 16 §5) ------------------------------------------
+
+# what a 16-byte buffer holds after accept() of an AF_INET6 peer: the kernel copied the first 16
+# bytes of the 28 and reported 28; the rest is whatever the buffer held before (here 0xa5)
+PEER6 = sin6("::1", 40000, flowinfo=7, scope_id=0)
+JUNK = b"\xa5" * 16
+
+
+def u32(n: int) -> bytes:
+    return struct.pack("=I", n)
+
+
+def test_sockaddr_head_decodes_only_the_fields_that_fit(dec):
+    six = sin6("fe80::1", 8080, flowinfo=5, scope_id=3)
+    assert dec.sockaddr(six[:2], truncated=True) == {"family": "AF_INET6", "truncated": True}
+    assert dec.sockaddr(six[:4], truncated=True) == {"family": "AF_INET6", "port": 8080,
+                                                     "truncated": True}
+    assert dec.sockaddr(six[:16], truncated=True) == {"family": "AF_INET6", "port": 8080,
+                                                      "flowinfo": 5, "truncated": True}
+    # 24 bytes: everything but sin6_scope_id
+    assert dec.sockaddr(six[:24], truncated=True) == {
+        "family": "AF_INET6", "address": "fe80::1", "port": 8080, "flowinfo": 5,
+        "truncated": True}
+    assert dec.sockaddr(sin6("::ffff:127.0.0.1", 1)[:24], truncated=True)["v4mapped"] == \
+        "127.0.0.1"
+    four = sin("10.0.0.1", 80)
+    assert dec.sockaddr(four[:6], truncated=True) == {"family": "AF_INET", "port": 80,
+                                                      "truncated": True}
+    assert dec.sockaddr(four[:8], truncated=True) == {"family": "AF_INET", "address": "10.0.0.1",
+                                                      "port": 80, "truncated": True}
+    # a unix path cut short is no address: the family only
+    assert dec.sockaddr(sun(b"/tmp/some/sock"), truncated=True) == {"family": "AF_UNIX",
+                                                                    "truncated": True}
+    # fewer than 2 bytes: not even the family
+    assert dec.sockaddr(six[:1], truncated=True) is None
+
+
+def test_accept_reads_the_address_within_the_callers_buffer(dec):
+    """socat's accept: 16 bytes of room for an AF_INET6 peer, 28 reported."""
+    m = Mem(addr=PEER6[:16] + JUNK, length=u32(28), buflen=u32(16))
+    a = args6(3, m["addr"], m["length"])
+    # the caller's length is read at entry (the kernel overwrites it): 16
+    assert dec.addrlen_entry(m, args6(3, m["addr"], m["buflen"]), "accept") == {"addrlen_in": 16}
+    assert dec.accept(m, a, 5, entry={"addrlen_in": 16}) == {
+        "fd": 3, "addr": {"family": "AF_INET6", "port": 40000, "flowinfo": 7,
+                          "truncated": True}}
+    assert dec.decoders["accept4"](m, a + (), 5, entry={"addrlen_in": 16}) == {
+        "fd": 3, "addr": {"family": "AF_INET6", "port": 40000, "flowinfo": 7,
+                          "truncated": True}, "flags": []}
+    # without what was read at entry: the reported length is trusted (and the junk read)
+    assert dec.accept(m, a, 5)["addr"]["address"] == "::a5a5:a5a5:a5a5:a5a5"
+    # room enough: the whole address, no mark
+    m = Mem(addr=PEER6, length=u32(28))
+    assert dec.accept(m, args6(3, m["addr"], m["length"]), 5, entry={"addrlen_in": 128}) == {
+        "fd": 3, "addr": {"family": "AF_INET6", "address": "::1", "port": 40000,
+                          "flowinfo": 7, "scope_id": 0}}
+    # an entry with nothing in it (no address asked for, or unreadable): as without one
+    assert dec.accept(m, args6(3, m["addr"], m["length"]), 5, entry={})["addr"]["port"] == 40000
+    # room for nothing: no address
+    assert dec.accept(m, args6(3, m["addr"], m["length"]), 5,
+                      entry={"addrlen_in": 0}) == {"fd": 3, "addr": None}
+
+
+def test_getpeername_getsockname_within_the_callers_buffer(dec):
+    m = Mem(addr=PEER6[:8] + JUNK, length=u32(28), two=u32(2))
+    a = args6(5, m["addr"], m["length"])
+    assert dec.decoders["getpeername"](m, a, 0, entry={"addrlen_in": 8}) == {
+        "fd": 5, "addr": {"family": "AF_INET6", "port": 40000, "flowinfo": 7,
+                          "truncated": True}}
+    assert dec.decoders["getsockname"](m, a, 0, entry={"addrlen_in": 2}) == {
+        "fd": 5, "addr": {"family": "AF_INET6", "truncated": True}}
+    assert dec.addrlen_entry(m, args6(5, m["addr"], m["two"]), "getsockname") == {
+        "addrlen_in": 2}
+    # no address asked for: nothing to keep
+    assert dec.addrlen_entry(m, args6(5, 0, 0), "getpeername") == {}
+    assert dec.addrlen_entry(m, args6(5, m["addr"], 0), "accept4") == {}
+
+
+def test_recvfrom_address_within_the_callers_buffer(dec):
+    m = Mem(buf=b"one", addr=PEER6[:16] + JUNK, length=u32(28), room=u32(16))
+    a = args6(6, m["buf"], 8, 0, m["addr"], m["length"])
+    assert dec.addrlen_entry(m, args6(6, m["buf"], 8, 0, m["addr"], m["room"]),
+                             "recvfrom") == {"addrlen_in": 16}
+    assert dec.addrlen_entry(m, args6(6, m["buf"], 8, 0, 0, 0), "recvfrom") == {}
+    assert dec.recvfrom(m, a, 3, entry={"addrlen_in": 16}) == {
+        "fd": 6, "size": 8, "flags": [], "data": "one", "data_len": 3,
+        "addr": {"family": "AF_INET6", "port": 40000, "flowinfo": 7, "truncated": True}}
+    # decoded later from what the tracer copied at the stop (its length and the reported
+    # length's bytes of address), as recvfrom, a deferred transfer, is
+    snap = Snapshot([(m["buf"], b"one"), (m["length"], u32(28)),
+                     (m["addr"], PEER6[:16] + JUNK[:12])])
+    assert dec.decoders["recvfrom"](snap, a, 3, entry={"addrlen_in": 16})["addr"] == {
+        "family": "AF_INET6", "port": 40000, "flowinfo": 7, "truncated": True}
+
+
+def test_recvmsg_name_within_msg_namelen_given(dec):
+    m = Mem()
+    name = m.put(PEER6[:8] + JUNK)
+    iov = m.put(struct.pack("=QQ", m.put(b"two\0\0\0\0\0"), 8))
+    hdr = m.put(struct.pack("=QI4xQQQQi4x", name, 28, iov, 1, 0, 0, 0))  # as at exit
+    assert dec.addrlen_entry(m, args6(6, m.put(struct.pack("=QI4xQQQQi4x", name, 8, iov, 1,
+                                                          0, 0, 0)), 0), "recvmsg") == {
+        "namelen_in": 8}
+    assert dec.recvmsg(m, args6(6, hdr, 0), 3, entry={"namelen_in": 8}) == {
+        "fd": 6, "flags": [], "addr": {"family": "AF_INET6", "port": 40000, "flowinfo": 7,
+                                       "truncated": True},
+        "iovcnt": 1, "controllen": 0, "size": 8, "data": "two", "data_len": 3}
+    # no msg_name: nothing to keep
+    nameless = m.put(struct.pack("=QI4xQQQQi4x", 0, 0, iov, 1, 0, 0, 0))
+    assert dec.addrlen_entry(m, args6(6, nameless, 0), "recvmsg") == {}
+    # a send's msg_namelen is the caller's own: no entry, never truncated
+    full = m.put(PEER6)
+    sent = m.put(struct.pack("=QI4xQQQQi4x", full, 28, iov, 1, 0, 0, 0))
+    assert "truncated" not in dec.sendmsg(m, args6(6, sent, 0), 8)["addr"]
+
+
+def test_every_call_read_at_entry_takes_what_was_read(dec):
+    """The tracer hands what addrlen_entry read to these decoders as `entry`."""
+    m = Mem(zero=b"\0" * 64)
+    for name in ADDRLEN_ENTRY_CALLS:
+        a = args6(3, m["zero"], 1, 0, m["zero"], m["zero"])
+        entry = dec.addrlen_entry(m, a, name)
+        assert isinstance(entry, dict)
+        assert isinstance(dec.decoders[name](m, a, -9, entry=entry), dict)
+        assert isinstance(dec.decoders[name](m, a, -9, entry=None), dict)
+
+
+# -- sendmmsg / recvmmsg ------------------------------------------------------------------------
+
+
+def mmsgvec(m: Mem, msgs: list[tuple[bytes | None, int, list[bytes], int, int]]) -> int:
+    """An array of struct mmsghdr: (name, msg_namelen, iovecs, msg_flags, msg_len) each."""
+    raw = b""
+    for name, namelen, iovs, flags, msg_len in msgs:
+        iov = b"".join(struct.pack("=QQ", m.put(b), len(b)) for b in iovs)
+        raw += struct.pack("=QI4xQQQQi4xI4x", m.put(name) if name else 0, namelen,
+                           m.put(iov), len(iovs), 0, 0, flags, msg_len)
+    return m.put(raw)
+
+
+def test_sendmmsg_message_by_message(dec):
+    m = Mem()
+    to = sin("127.0.0.1", 7)
+    vec = mmsgvec(m, [(to, 16, [b"one"], 0, 3), (to, 16, [b"tw", b"o!"], 0, 4),
+                      (None, 0, [b"three"], 0, 0)])
+    to_addr = {"family": "AF_INET", "address": "127.0.0.1", "port": 7}
+    # two of the three sent: only those are listed (each msg_len as the kernel wrote it)
+    assert dec.decoders["sendmmsg"](m, args6(3, vec, 3, 0x4000), 2) == {
+        "fd": 3, "vlen": 3, "flags": ["MSG_NOSIGNAL"], "msgs": [
+            {"addr": to_addr, "size": 3, "data": "one", "data_len": 3, "controllen": 0},
+            {"addr": to_addr, "size": 4, "data": "two!", "data_len": 4, "controllen": 0}]}
+    # failed: no message
+    assert dec.sendmmsg(m, args6(3, vec, 3, 0), -11) == {"fd": 3, "vlen": 3, "flags": [],
+                                                          "msgs": []}
+    # a message without msg_name has no addr
+    vec = mmsgvec(m, [(None, 0, [b"hi"], 0, 2)])
+    assert dec.sendmmsg(m, args6(3, vec, 1, 0), 1)["msgs"] == [
+        {"size": 2, "data": "hi", "data_len": 2, "controllen": 0}]
+
+
+def test_recvmmsg_message_by_message(dec):
+    m = Mem()
+    peer = sin("127.0.0.1", 9000)
+    # at exit: msg_namelen is the kernel's (16), msg_len what came, msg_flags set
+    vec = mmsgvec(m, [(peer, 16, [b"one\0\0\0\0\0"], 0, 3),
+                      (peer, 16, [b"two-and-more"], 0x20, 20),  # MSG_TRUNC: 20 > the 12 held
+                      (b"\0" * 16, 16, [b"\0" * 8], 0, 0)])
+    peer_addr = {"family": "AF_INET", "address": "127.0.0.1", "port": 9000}
+    assert dec.decoders["recvmmsg"](m, args6(4, vec, 3, 0x40), 2) == {
+        "fd": 4, "vlen": 3, "flags": ["MSG_DONTWAIT"], "msgs": [
+            {"addr": peer_addr, "size": 8, "data": "one", "data_len": 3, "flags": [],
+             "controllen": 0},
+            {"addr": peer_addr, "size": 12, "data": "two-and-more", "data_len": 20,
+             "data_truncated": True, "flags": ["MSG_TRUNC"], "controllen": 0}]}
+    # with the msg_namelen given at entry: the second message's buffer held 4 bytes
+    assert dec.recvmmsg(m, args6(4, vec, 3, 0), 2, entry={"namelens_in": [16, 4, 16]})[
+        "msgs"][1]["addr"] == {"family": "AF_INET", "port": 9000, "truncated": True}
+    assert dec.addrlen_entry(m, args6(4, vec, 3), "recvmmsg") == {"namelens_in": [16, 16, 16]}
+    nameless = mmsgvec(m, [(None, 0, [b"x"], 0, 0), (peer, 16, [b"y"], 0, 0)])
+    assert dec.addrlen_entry(m, args6(4, nameless, 2), "recvmmsg") == {
+        "namelens_in": [None, 16]}
+    assert dec.recvmmsg(m, args6(4, vec, 3, 0), -11)["msgs"] == []
+
+
+def test_mmsg_reads_at_most_64_messages():
+    m = Mem()
+    vec = mmsgvec(m, [(None, 0, [b"m%d" % i], 0, 2 + (i >= 10)) for i in range(70)])
+    args = Decoder(load_tables(), 64).sendmmsg(m, args6(3, vec, 70, 0), 70)
+    assert len(args["msgs"]) == 64 and args["msgs_truncated"] is True
+    assert args["msgs"][63] == {"size": 3, "data": "m63", "data_len": 3, "controllen": 0}
+    assert "msgs_truncated" not in Decoder(load_tables(), 64).sendmmsg(
+        m, args6(3, vec, 70, 0), 64)
+
+
+# -- sendfile, copy_file_range, vmsplice, tee ---------------------------------------------------
+
+
+def test_sendfile(dec):
+    m = Mem(off=struct.pack("=q", 14))  # as at exit: the kernel advanced it by the 14 moved
+    assert dec.decoders["sendfile"](m, args6(5, 6, m["off"], 100), 14) == {
+        "out_fd": 5, "in_fd": 6, "count": 100, "offset": 0, "data_len": 14}
+    # no offset given: the file's own position, not shown
+    assert dec.sendfile(m, args6(5, 6, 0, 100), 14) == {"out_fd": 5, "in_fd": 6, "count": 100,
+                                                        "data_len": 14}
+    assert dec.sendfile(m, args6(5, 6, m["off"], 100), -32) == {
+        "out_fd": 5, "in_fd": 6, "count": 100, "offset": 14}
+
+
+def test_copy_file_range(dec):
+    m = Mem()
+    assert dec.decoders["copy_file_range"](m, args6(3, 0, 7, 0x1000, 64, 0), 10) == {
+        "fd_in": 3, "fd_out": 7, "len": 64, "flags": [], "off_out": True, "data_len": 10}
+    assert dec.copy_file_range(m, args6(3, 0, 7, 0, 64, 2), -22) == {
+        "fd_in": 3, "fd_out": 7, "len": 64, "flags": ["0x2"]}
+
+
+def test_vmsplice_and_tee(dec):
+    m = Mem()
+    iov = m.put(struct.pack("=QQQQ", m.put(b"he"), 2, m.put(b"llo"), 3))
+    assert dec.decoders["vmsplice"](m, args6(6, iov, 2, 0x8), 5) == {
+        "fd": 6, "iovcnt": 2, "flags": ["SPLICE_F_GIFT"], "size": 5, "data": "hello",
+        "data_len": 5}
+    assert dec.vmsplice(m, args6(6, iov, 2, 0), -9) == {"fd": 6, "iovcnt": 2, "flags": [],
+                                                        "size": 5}
+    assert dec.decoders["tee"](m, args6(5, 8, 4096, 0x2), 4) == {
+        "fd_in": 5, "fd_out": 8, "len": 4096, "flags": ["SPLICE_F_NONBLOCK"]}
 
 
 # -- fd calls -----------------------------------------------------------------------------------

@@ -61,11 +61,23 @@ def test_pass_conditions_let_calls_through_only_when_all_hold():
     assert run(prog, 9, args(a4=3)) == TRACE | 9
 
 
+def test_the_stop_says_when_an_argument_is_not_zero():
+    """recvfrom's address: a stop with ENTRY_FLAG in its data when the program gave one (its
+    entry is read then), a plain stop when the pointer is NULL (the short path)."""
+    prog = kernel.seccomp_filter([(45, (), 4), (44, ())])
+    assert run(prog, 45, args(a4=0)) == TRACE | 45
+    assert run(prog, 45, args(a4=0x7FFC0000)) == TRACE | 45 | kernel.ENTRY_FLAG
+    assert run(prog, 45, args(a4=1 << 40)) == TRACE | 45 | kernel.ENTRY_FLAG  # high half
+    assert run(prog, 44, args(a4=5)) == TRACE | 44
+    assert load_syscalls().entry_when == {"recvfrom": 4}
+
+
 def test_the_real_table_stops_at_every_traced_call():
     table = load_syscalls()
     prog = kernel.seccomp_filter(table.filter_rules())
     for nr, name in table.names.items():
-        assert run(prog, nr, args()) == TRACE | nr, name
+        flag = kernel.ENTRY_FLAG if name in table.entry_when else 0
+        assert run(prog, nr, args()) == TRACE | nr | flag, name
     for name, conditions in table.pass_when.items():
         nr = next(n for n, x in table.names.items() if x == name)
         assert run(prog, nr, args(**{f"a{i}": v for i, v in conditions})) == ALLOW, name

@@ -10,7 +10,7 @@ import pytest
 
 from harness import tracefile
 from harness.model import ProcessInfo, SocketIdentity, SyscallEvent, Trace, TracerInfo
-from harness.tracefile import TraceFileError
+from harness.tracefile import SCHEMA_VERSION, TraceFileError
 
 
 def sample_trace() -> Trace:
@@ -71,7 +71,7 @@ def test_round_trip(tmp_path, suffix):
     back = tracefile.load(path)
     assert back == t
     assert back.to_dict() == t.to_dict()
-    assert back.schema_version == 3 and back.complete
+    assert back.schema_version == SCHEMA_VERSION and back.complete
 
 
 def lines(path):
@@ -101,7 +101,7 @@ def test_the_stream_and_the_yaml_export_hold_the_same_document(tmp_path):
     from_yaml = yaml.safe_load(tracefile.dumps(t, "yaml"))
     stream = [json.loads(line) for line in tracefile.dumps(t, "jsonl").splitlines()]
     header, events, footer = stream[0], stream[1:-1], stream[-1]
-    assert header == {"type": "header", "schema_version": 3, "command": t.command,
+    assert header == {"type": "header", "schema_version": SCHEMA_VERSION, "command": t.command,
                       "cwd": t.cwd, "started_at": t.started_at,
                       "tracer": t.tracer.to_dict()}
     assert footer == {"type": "footer", "exit_status": 137,
@@ -180,7 +180,7 @@ def test_write_creates_missing_folders(tmp_path):
     ("events: [", "not a valid trace file"),
     ("{\"schema_version\": 1,", "not a valid trace file"),
     ("- just\n- a list\n", "top level is not a mapping"),
-    ("schema_version: 4\n", "schema_version is 4, this harness reads 1, 2 and 3"),
+    ("schema_version: 5\n", "schema_version is 5, this harness reads 1, 2, 3 and 4"),
     ("command: [x]\n", "schema_version is None"),
     ("schema_version: 1\ncwd: /\n", "missing field 'events'"),
     ("schema_version: 1\ncwd: /\nevents: []\n", "missing field 'command'"),
