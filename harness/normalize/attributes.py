@@ -15,8 +15,11 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+import os
+
 from harness.model import Trace
-from harness.normalize.sockets import SocketDescription
+from harness.normalize.kinds import has_effect, transfer_direction
+from harness.normalize.sockets import SocketDescription, addresses_sent_to
 from harness.normalize.steps import Step
 from harness.normalize.syscalls import SyscallTable
 
@@ -70,6 +73,9 @@ class IOModel:
 
     lasting: tuple[str, ...]  # ways they stay non-blocking, in order of first use
     switches: tuple[Switch, ...] = ()  # non-blocking for a few calls only
+    # signal-driven I/O (SIGIO when a socket is ready): the calls that asked for it, in order
+    # of first use (fcntl(F_SETOWN), fcntl(O_ASYNC), ioctl(FIOASYNC)); () when none did
+    signal_driven: tuple[str, ...] = ()
 
     @property
     def blocking(self) -> bool:
@@ -85,6 +91,17 @@ class ReadinessUse:
     edge_triggered: bool | None = None  # epoll: EPOLLET on the sockets added
 
 
+@dataclass(frozen=True, slots=True)
+class UringUse:
+    """The echo's calls made through io_uring (trace schema 4: `kind: uring` events)."""
+
+    operations: int  # io_uring operations on the echo's sockets
+    enters: int  # io_uring_enter calls on the rings that carried them
+    # rings set up with IORING_SETUP_SQPOLL: a kernel thread takes their submissions, without
+    # an io_uring_enter, so what they do is not seen
+    unseen_rings: int = 0
+
+
 class EndStep(StrEnum):
     """One thing that happened to a connection as it ended."""
 
@@ -93,6 +110,10 @@ class EndStep(StrEnum):
     WAITS_FOR_EOF = "waits for EOF"  # ... after its own shutdown(SHUT_WR): the peer's
     EOF_AT_ONCE = "EOF at once"  # ... after its own SHUT_RD/SHUT_RDWR: at once
     CLOSE = "close"
+    # the last reference went otherwise (trace schema 4 says which event released it)
+    EXITED = "exited"  # with the exit of the last process that held it (its program)
+    EXEC = "exec"  # at an exec, close-on-exec (the program exec'd)
+    REPLACED = "replaced"  # its last fd replaced by a dup2/dup3 (the call)
     NEVER_CLOSED = "never closed"
 
 
@@ -141,6 +162,7 @@ class Attributes:
     socket_threads: int  # threads that made calls on the echo sockets
     echo_calls: int  # calls on the echo sockets (the socket view's length)
     unrelated: tuple[UnrelatedSocket, ...]  # other socket activity, by kind of socket
+    uring: UringUse | None = None  # the echo's io_uring operations, when it made any
 
 
 def declare_own_options(attrs: Attributes, own: Iterable[str]) -> Attributes:
@@ -172,15 +194,29 @@ def io_model(steps: Sequence[Step], table: SyscallTable) -> IOModel:
             at, how_on, calls = switched.pop(fd)
             means[at] = Switch(how=how_on, around=tuple(dict.fromkeys(calls)))
 
+    signals: list[str] = []  # how signal-driven I/O was asked for
+
+    def signal(how: str) -> None:
+        if how not in signals:
+            signals.append(how)
+
     for s in steps:
-        if s.syscall == "socket" and "SOCK_NONBLOCK" in _flags(s, "type_flags"):
+        request, cmd = s.args.get("request"), s.args.get("cmd")
+        if table.in_class(s.syscall, "socket_create") and "SOCK_NONBLOCK" in _flags(s, "type_flags"):
             means.append("SOCK_NONBLOCK")
         elif table.in_class(s.syscall, "accept_like") and "SOCK_NONBLOCK" in _flags(s, "flags"):
             means.append(f"{s.syscall}(SOCK_NONBLOCK)")
-        elif s.syscall == "ioctl" and s.args.get("request") == "FIONBIO":
-            switch(s.fd, "ioctl(FIONBIO)", bool(s.args.get("arg")))
-        elif s.syscall == "fcntl" and s.args.get("cmd") == "F_SETFL":
-            switch(s.fd, "fcntl(O_NONBLOCK)", "O_NONBLOCK" in _flags(s, "arg"))
+        elif request == "FIONBIO":
+            switch(s.fd, f"{s.syscall}(FIONBIO)", bool(s.args.get("arg")))
+        elif cmd == "F_SETFL":
+            switch(s.fd, f"{s.syscall}(O_NONBLOCK)", "O_NONBLOCK" in _flags(s, "arg"))
+            if "O_ASYNC" in _flags(s, "arg") and not s.errno:
+                signal(f"{s.syscall}(O_ASYNC)")
+        elif request == "FIOASYNC" and s.args.get("arg") and not s.errno:
+            signal(f"{s.syscall}(FIOASYNC)")
+        elif cmd in SIGNAL_OWNER or request in SIGNAL_OWNER:
+            if not s.errno:
+                signal(f"{s.syscall}({cmd if cmd in SIGNAL_OWNER else request})")
         else:
             if "MSG_DONTWAIT" in _flags(s, "flags"):
                 means.append("MSG_DONTWAIT")
@@ -188,51 +224,80 @@ def io_model(steps: Sequence[Step], table: SyscallTable) -> IOModel:
                                          or table.in_class(s.syscall, "housekeeping")):
                 switched[s.fd][2].append(s.syscall)
     return IOModel(lasting=tuple(dict.fromkeys(m for m in means if isinstance(m, str))),
-                   switches=tuple(dict.fromkeys(m for m in means if isinstance(m, Switch))))
+                   switches=tuple(dict.fromkeys(m for m in means if isinstance(m, Switch))),
+                   signal_driven=tuple(signals))
+
+
+# fcntl commands and ioctl requests that say which process gets SIGIO (signal-driven I/O)
+SIGNAL_OWNER = frozenset({"F_SETOWN", "F_SETOWN_EX", "F_SETSIG", "FIOSETOWN", "SIOCSPGRP"})
 
 
 def readiness(steps: Sequence[Step], table: SyscallTable) -> tuple[tuple[ReadinessUse, ...],
                                                                    int]:
+    """The readiness APIs the echo sockets were given to, and how many times the sample
+    waited (registrations, epoll_ctl, are not waits)."""
     calls = [s for s in steps if table.in_class(s.syscall, "readiness")]
     apis: dict[str, list[str]] = {}
     for s in calls:
-        api = table.readiness_apis.get(s.syscall, s.syscall)
+        api = table.readiness_apis.get(table.base(s.syscall), s.syscall)
         waits = apis.setdefault(api, [])
-        if s.syscall != "epoll_ctl" and s.syscall not in waits:
+        if table.does(s.syscall, "wait") and s.syscall not in waits:
             waits.append(s.syscall)
     uses = []
     for api, waits in apis.items():
         edge = None
         if api == "epoll":
-            edge = any("EPOLLET" in _flags(s, "events") for s in calls if s.syscall == "epoll_ctl")
+            edge = any("EPOLLET" in _flags(s, "events") for s in calls
+                       if table.does(s.syscall, "register"))
         uses.append(ReadinessUse(api=api, waits=tuple(waits), edge_triggered=edge))
-    return tuple(uses), len(calls)
+    return tuple(uses), sum(1 for s in calls if table.does(s.syscall, "wait"))
 
 
-def families(steps: Sequence[Step]) -> tuple[tuple[str, ...], bool]:
+def families(steps: Sequence[Step], table: SyscallTable) -> tuple[tuple[str, ...], bool]:
     found = tuple(dict.fromkeys(str(s.args["domain"]) for s in steps
-                                if s.syscall == "socket" and "domain" in s.args))
+                                if table.base(s.syscall) == "socket" and "domain" in s.args))
     mapped = any(isinstance(a, dict) and bool(a.get("v4mapped"))
                  for s in steps for a in (s.args.get("addr"),))
     return found, mapped
 
 
-def connection_ends(steps: Sequence[Step], table: SyscallTable) -> tuple[ConnectionEnd, ...]:
-    """How each connection (accepted, connected, or carrying data) was given up."""
+def _release(s: Step, table: SyscallTable, trace: Trace | None) -> tuple[EndStep, str | None]:
+    """How a step that released a socket's last reference did it."""
+    if table.in_class(s.syscall, "process"):
+        exe = s.args.get("exe") or next((p.exe for p in (trace.processes if trace else ())
+                                         if p.pid == s.pid), None)
+        program = os.path.basename(str(exe)) if exe else f"pid {s.pid}"
+        return (EndStep.EXEC if s.args.get("exe") else EndStep.EXITED), program
+    if table.in_class(s.syscall, "fd_copy"):
+        return EndStep.REPLACED, s.syscall
+    return EndStep.CLOSE, None
+
+
+def connection_ends(steps: Sequence[Step], table: SyscallTable,
+                    trace: Trace | None = None) -> tuple[ConnectionEnd, ...]:
+    """How each connection (accepted, connected, or carrying data) was given up. When the
+    trace says which event released each socket's last reference (schema 4), that event is
+    its end (a close of one of several fds is not); else every close is."""
+    references = trace is not None and any(e.released for e in trace.events)
     data_fds = list(dict.fromkeys(
         s.creates if table.in_class(s.syscall, "accept_like") else s.fd for s in steps
-        if (table.in_class(s.syscall, "recv_like") or table.in_class(s.syscall, "send_like")
-            or s.syscall == "connect" or table.in_class(s.syscall, "accept_like"))
+        if (transfer_direction(s, table) is not None or table.does(s.syscall, "connect")
+            or table.in_class(s.syscall, "accept_like"))
         and not s.errno))
     ends = []
     for fd in data_fds:
+        if not fd:  # a call on no named socket (an accept that made none): no connection
+            continue
         parts: list[tuple[EndStep, str | None]] = []
         own_eof = False  # after shutdown(SHUT_RD or SHUT_RDWR) a receive gets EOF at once
         for s in steps:
             if s.fd != fd:
                 continue
             kinds = [k for k, _ in parts]
-            if s.syscall == "shutdown":
+            if references and table.does(s.syscall, "release"):
+                if s.args.get("released") == fd and not s.errno:
+                    parts.append(_release(s, table, trace))
+            elif table.does(s.syscall, "shutdown"):
                 how = s.args.get("how")
                 parts.append((EndStep.SHUTDOWN, str(how)))
                 own_eof = own_eof or how in ("SHUT_RD", "SHUT_RDWR")
@@ -242,7 +307,8 @@ def connection_ends(steps: Sequence[Step], table: SyscallTable) -> tuple[Connect
                               if EndStep.SHUTDOWN in kinds else EndStep.READS_TO_EOF, None))
             elif table.in_class(s.syscall, "close_like") and not s.errno:
                 parts.append((EndStep.CLOSE, None))
-        if (EndStep.CLOSE, None) not in parts:
+        if not {EndStep.CLOSE, EndStep.EXITED, EndStep.EXEC, EndStep.REPLACED} \
+                & {k for k, _ in parts}:
             parts.append((EndStep.NEVER_CLOSED, None))
         ends.append(ConnectionEnd(socket=fd, steps=tuple(parts)))
     return tuple(ends)
@@ -252,14 +318,15 @@ def datagram_sockets(steps: Sequence[Step], table: SyscallTable) -> tuple[Datagr
     """How each echo datagram socket names its peer: an address on every sendto, or connect
     once and plain sends (connect is then a step of its own, one the textbook lacks)."""
     dgram = list(dict.fromkeys(s.creates for s in steps
-                               if s.syscall == "socket" and s.args.get("type") == "SOCK_DGRAM"
-                               and not s.errno))
+                               if table.base(s.syscall) == "socket"
+                               and s.args.get("type") == "SOCK_DGRAM" and not s.errno))
     out = []
     for fd in dgram:
         mine = [s for s in steps if s.fd == fd]
-        sends = [s for s in mine if table.in_class(s.syscall, "send_like")]
-        connected = any(s.syscall == "connect" and not s.errno for s in mine)
-        addressed = any(isinstance(s.args.get("addr"), dict) for s in sends)
+        sends = [s for s in mine if has_effect(s, "send", table)]
+        connected = any(table.does(s.syscall, "connect") and not s.errno for s in mine)
+        # an address on the call, or on each of its messages (sendmmsg)
+        addressed = any(addresses_sent_to(s.args) for s in sends)
         if connected:
             style = Addressing.CONNECT_SENDTO if addressed else Addressing.CONNECT_SEND
         elif addressed:
@@ -310,6 +377,22 @@ def count_calls(steps: Sequence[Step], detail_args: Sequence[str]) -> tuple[Call
     return tuple(CallCount(call=c, detail=d, errno=e, count=n) for (c, d, e), n in counts.items())
 
 
+def uring_use(steps: Sequence[Step], trace: Trace) -> UringUse | None:
+    """The echo's io_uring operations, the io_uring_enter calls on their rings, and the rings
+    whose submissions a kernel thread makes (IORING_SETUP_SQPOLL), which are never seen."""
+    events = {e.seq: e for e in trace.events}
+    ops = [events[s.seqs[0]] for s in steps if s.seqs and s.seqs[0] in events
+           and events[s.seqs[0]].kind == "uring"]
+    rings = {(e.pid, e.args.get("ring")) for e in ops}
+    enters = sum(1 for e in trace.events if e.syscall == "io_uring_enter"
+                 and (e.pid, e.args.get("fd")) in rings)
+    unseen = sum(1 for e in trace.events if e.syscall == "io_uring_setup" and not e.errno
+                 and "IORING_SETUP_SQPOLL" in (e.args.get("flags") or ()))
+    if not ops and not unseen:
+        return None
+    return UringUse(operations=len(ops), enters=enters, unseen_rings=unseen)
+
+
 def derive_attributes(steps: Sequence[Step], aside: Sequence[Step], trace: Trace,
                       table: SyscallTable,
                       tallies: Mapping[str, Sequence[Step]] | None = None,
@@ -318,22 +401,27 @@ def derive_attributes(steps: Sequence[Step], aside: Sequence[Step], trace: Trace
     canonical rules folded away and counted (tallies: name -> steps)."""
     ready, ready_calls = readiness(steps, table)
     backlogs = tuple(dict.fromkeys(s.args.get("backlog") for s in steps
-                                   if s.syscall == "listen"))
+                                   if table.does(s.syscall, "listen")))
     options = tuple(SocketOption(fd=s.fd, level=str(s.args.get("level")),
                                  name=str(s.args.get("optname")), value=s.args.get("value"),
                                  failed=s.errno)
                     for s in steps if s.syscall == "setsockopt")
     would_block = table.errnos(("would_block",))
-    fams, mapped = families(steps)
+    fams, mapped = families(steps, table)
+    events = {e.seq: e for e in trace.events}
+    calls = [s for s in steps if not (s.seqs and s.seqs[0] in events
+                                      and events[s.seqs[0]].kind == "process")]
     details = tally_details or {}
     return Attributes(
         io_model=io_model(steps, table), readiness=ready, readiness_calls=ready_calls,
         backlogs=backlogs, families=fams, v4_mapped=mapped,
         socket_types=socket_types(steps, trace), datagrams=datagram_sockets(steps, table),
-        options=options, ends=connection_ends(steps, table),
+        options=options, ends=connection_ends(steps, table, trace),
         tallies=tuple((name, count_calls(found, details.get(name, ())))
                       for name, found in (tallies or {}).items()),
         eagain=sum(1 for s in steps if s.errno in would_block),
         threads=sum(max(len(p.threads), 1) for p in trace.processes),
-        processes=len(trace.processes), socket_threads=len({s.tid for s in steps}),
-        echo_calls=len(steps), unrelated=unrelated_sockets(aside))
+        processes=len(trace.processes), socket_threads=len({s.tid for s in calls}),
+        echo_calls=len(calls), unrelated=unrelated_sockets(aside),
+        uring=uring_use(steps, trace))
+

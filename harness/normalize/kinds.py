@@ -29,7 +29,7 @@ class ParamError(ValueError):
 
 # -- matching steps --------------------------------------------------------------------------
 
-MATCH_KEYS = ("syscall", "name", "class", "errno", "outcome", "args")
+MATCH_KEYS = ("syscall", "name", "class", "does", "errno", "outcome", "args")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +37,12 @@ class Match:
     """A condition on a step: every given key must hold (AND). A list of conditions in the
     rules file means any of them (OR)."""
 
-    syscalls: frozenset[str] | None = None  # recorded syscall name in this set
+    syscalls: frozenset[str] | None = None  # recorded syscall name (or the call an io_uring
+    # operation is like) in this set
     names: frozenset[str] | None = None  # current (canonical) name in this set
     classes: tuple[str, ...] | None = None  # recorded syscall in one of these classes
+    # has one of these effects (syscalls.yaml `does`); send and receive at a socket's end
+    effects: tuple[str, ...] | None = None
     errnos: frozenset[str] | None = None  # failed with one of these errno names
     outcomes: frozenset[str] | None = None  # outcome in this set ("" for success, EOF, ...)
     args: tuple[tuple[str, tuple[Any, ...]], ...] = ()  # arg equals (or contains) one value
@@ -48,12 +51,16 @@ class Match:
     def __call__(self, step: Step, table: SyscallTable) -> bool:
         if self.alternatives:
             return any(alt(step, table) for alt in self.alternatives)
-        if self.syscalls is not None and step.syscall not in self.syscalls:
+        if self.syscalls is not None and step.syscall not in self.syscalls \
+                and table.base(step.syscall) not in self.syscalls:
             return False
         if self.names is not None and step.name not in self.names:
             return False
         if self.classes is not None and not any(table.in_class(step.syscall, c)
                                                 for c in self.classes):
+            return False
+        if self.effects is not None and not any(has_effect(step, e, table)
+                                                for e in self.effects):
             return False
         if self.errnos is not None and step.errno not in self.errnos:
             return False
@@ -67,6 +74,20 @@ class Match:
             elif value not in wanted:
                 return False
         return True
+
+
+def transfer_direction(step: Step, table: SyscallTable) -> str | None:
+    """recv or send: what a step is at its socket's end, by the table's effects. Once the
+    socket rules ran, an fd argument that names a socket holds its name (conn), any other fd
+    its number: sendfile(out_fd=conn, in_fd=5) is a send."""
+    return table.direction(step.syscall, step.args, lambda v: isinstance(v, str))
+
+
+def has_effect(step: Step, effect: str, table: SyscallTable) -> bool:
+    """Whether the step's call has the effect; send and receive only at a socket's end."""
+    if effect == "send" or effect == "receive":
+        return transfer_direction(step, table) == {"send": "send", "receive": "recv"}[effect]
+    return table.does(step.syscall, effect)
 
 
 def _as_tuple(value: Any, what: str) -> tuple[Any, ...]:
@@ -103,6 +124,15 @@ def parse_match(value: Any, table: SyscallTable) -> Match:
         if missing:
             raise ParamError(f"unknown syscall class '{missing[0]}' (classes in "
                              f"{table.source}: {', '.join(sorted(table.classes))})")
+    effects = None
+    if "does" in value:
+        effects = tuple(sorted(_str_set(value["does"], "does")))
+        from harness.normalize.syscalls import EFFECTS
+
+        unknown_effects = [e for e in effects if e not in EFFECTS]
+        if unknown_effects:
+            raise ParamError(f"unknown effect '{unknown_effects[0]}' (effects in "
+                             f"{table.source}: {', '.join(EFFECTS)})")
     args: list[tuple[str, tuple[Any, ...]]] = []
     if "args" in value:
         if not isinstance(value["args"], dict) or not value["args"]:
@@ -116,7 +146,7 @@ def parse_match(value: Any, table: SyscallTable) -> Match:
     return Match(
         syscalls=_str_set(value["syscall"], "syscall") if "syscall" in value else None,
         names=_str_set(value["name"], "name") if "name" in value else None,
-        classes=classes,
+        classes=classes, effects=effects,
         errnos=(table.errnos(tuple(_str_set(value["errno"], "errno")))
                 if "errno" in value else None),
         outcomes=outcomes, args=tuple(args))
@@ -223,10 +253,24 @@ def echo_sockets(steps: Steps, rule: Rule, ctx: Context) -> Steps:
         return _mask_path(_mask_port(a, port, "PORT", None), path, "PATH", "RUNDIR")
 
     described = {s.id: sk.describe(s, mask) for s in walk.sockets if s.id not in roles}
+    # sockets released together by one call (a close_range, an exit) have no order of their
+    # own: connections first, listeners last, as a server closes them one by one
+    last = {"listener": 1}
     out: list[Step] = []
     for step in steps:
         seq = step.seqs[0]
-        if ctx.events[seq].kind == "process" or not walk.touched.get(seq):
+        released = [names[i] for i in sorted(
+            (i for i in walk.released.get(seq, ()) if i in roles),
+            key=lambda i: last.get(roles[i], 0))]
+        if ctx.events[seq].kind == "process":
+            # an exit or an exec that released the last reference to an echo socket: that
+            # socket's end (trace schema 4), one step per socket
+            out += [replace(step, fd=name, creates="", args={**step.args, "released": name})
+                    for name in released]
+            continue
+        if not walk.touched.get(seq):
+            out += [replace(step, fd=name, creates="", args={**step.args, "released": name})
+                    for name in released]
             continue
         touched = walk.touched[seq]
         echo = [i for i in touched if i in roles]
@@ -234,17 +278,31 @@ def echo_sockets(steps: Steps, rule: Rule, ctx: Context) -> Steps:
         args = _rename_fds(step.args, fd_names, ctx.syscalls)
         created = walk.created[seq]
         fd_arg = step.args.get("fd", step.args.get("oldfd"))
+        own = touched[0]  # the socket an aside step is listed under
         if isinstance(fd_arg, int) and fd_arg in fd_names:
             fd = fd_names[fd_arg]
+            if walk.named[seq][fd_arg] not in roles:
+                if not created:  # (a call that made a socket is listed under it)
+                    own = walk.named[seq][fd_arg]
+                # a call on another socket that only names an echo socket (a sendmsg passing
+                # the connection's fd over a socketpair, a dup2 of another socket over it):
+                # the call is the other socket's
+                echo = []
         elif created:
             fd = names[created[0]]
         else:
             fd = ",".join(names[i] for i in (echo or touched))
+        if fd in released:
+            args = {**args, "released": fd}
         step = replace(step, args=args, fd=fd,
                        creates=", ".join(names[i] for i in created) if created else "")
         if not echo:
-            step = replace(step, aside=described[touched[0]])
+            step = replace(step, aside=described[own])
         out.append(step)
+        # the last reference of another echo socket went with this call (a dup2 over its fd,
+        # a close_range): that socket's end, a step of its own
+        out += [replace(step, fd=name, creates="", aside=None, args={**args, "released": name})
+                for name in released if name != fd]
     return tuple(out)
 
 
@@ -315,10 +373,11 @@ def mask_paths(steps: Steps, rule: Rule, ctx: Context) -> Steps:
 
 def mark_eof(steps: Steps, rule: Rule, ctx: Context) -> Steps:
     """A receive that returns 0 is the peer's end of file: outcome EOF, which is compared
-    (bytes counts are not)."""
+    (bytes counts are not). A call whose result counts messages (recvmmsg) is left to
+    split_messages, which reads each message's bytes."""
     when = _when(rule, ctx)
-    return tuple(replace(s, outcome="EOF") if when(s) and s.result == 0 and not s.errno else s
-                 for s in steps)
+    return tuple(replace(s, outcome="EOF") if when(s) and s.result == 0 and not s.errno
+                 and not ctx.syscalls.counts_messages(s.syscall) else s for s in steps)
 
 
 def mark_unfinished(steps: Steps, rule: Rule, ctx: Context) -> Steps:
@@ -340,29 +399,35 @@ def drop(steps: Steps, rule: Rule, ctx: Context) -> Steps:
 
 def alias(steps: Steps, rule: Rule, ctx: Context) -> Steps:
     """Give each dialect its canonical name from the alias groups (accept4 -> accept,
-    recvfrom -> recv); the dialect keeps the recorded name."""
+    recvfrom -> recv, IORING_OP_RECV -> recv); the dialect keeps the recorded name. A step an
+    earlier rule named already (an exit that closed a socket) keeps its name."""
     only: tuple[str, ...] | None = rule.params["only"]
     when = _when(rule, ctx)
     out = []
     for s in steps:
         name = ctx.syscalls.canonical(s.syscall)
-        if name != s.name and (only is None or name in only) and when(s):
+        if name != s.name and s.name == s.syscall and (only is None or name in only) \
+                and when(s):
             s = replace(s, name=name)
         out.append(s)
     return tuple(out)
 
 
 def alias_by_end(steps: Steps, rule: Rule, ctx: Context) -> Steps:
-    """Name a call between a socket and a pipe by the end the socket is at: splice out of a
-    socket is a receive, into one a send (`ends: {fd_in: recv, fd_out: send}`); the dialect
-    keeps the recorded name."""
-    ends: Mapping[str, str] = rule.params["ends"]
+    """Name a call between a socket and a pipe or a file by the end the socket is at, as the
+    syscall table's effects say: splice or sendfile out of a socket is a receive, into one a
+    send (`ends: {fd_in: recv, fd_out: send}` names the ends instead); the dialect keeps the
+    recorded name."""
+    ends: Mapping[str, str] | None = rule.params["ends"]
     when = _when(rule, ctx)
     out = []
     for s in steps:
         if when(s):
-            name = next((n for arg, n in ends.items() if s.fd and s.args.get(arg) == s.fd),
-                        None)
+            if ends is not None:
+                name = next((n for arg, n in ends.items()
+                             if s.fd and s.args.get(arg) == s.fd), None)
+            else:
+                name = transfer_direction(s, ctx.syscalls)
             if name is not None and name != s.name:
                 s = replace(s, name=name)
         out.append(s)
@@ -660,6 +725,120 @@ def fold_interleaved(steps: Steps, rule: Rule, ctx: Context) -> Steps:
     return tuple(out)
 
 
+def drop_retried(steps: Steps, rule: Rule, ctx: Context) -> Steps:
+    """A call interrupted by a signal (EINTR, ERESTARTSYS...) that its thread makes again on
+    the same fd is dropped: the retry is the step. One never made again (its process died in
+    it, or the next call of that thread on that fd is another) never returned: outcome
+    UNFINISHED, as for a call still blocked when its process died."""
+    when = _when(rule, ctx)
+    events = ctx.trace.events
+    position = {e.seq: k for k, e in enumerate(events)}
+    out = []
+    for s in steps:
+        if not when(s):
+            out.append(s)
+            continue
+        ev = ctx.events[s.seqs[0]]
+        fd = ev.args.get("fd")
+        # the thread's next call on that fd, or the exit or exec that ended its program
+        ends = ctx.syscalls.in_class
+        after = (e for e in events[position[ev.seq] + 1:] if e.tid == ev.tid
+                 and ((ends(e.syscall, "process") and not ends(e.syscall, "fork_like"))
+                      or (not ends(e.syscall, "process") and e.args.get("fd") == fd)))
+        following = next(after, None)
+        if (following is not None and not ends(following.syscall, "process")
+                and following.syscall == ev.syscall):
+            continue  # made again: the retry is the step
+        out.append(replace(s, outcome=UNFINISHED))
+    return tuple(out)
+
+
+def fold_references(steps: Steps, rule: Rule, ctx: Context) -> Steps:
+    """When the trace says which event released each socket's last reference (schema 4,
+    `released`): a call that gives up one of several fds of a socket (a close of a copy) is
+    not the socket's close and leaves the sequence; the event that released the last one is
+    the socket's close step, whatever it was: a close, a close_range, a dup2 over its fd, or
+    the exit or exec of the last process that held it (its dialect says which, and which
+    program: `exit(cat)`). Without that knowledge (older traces) every close is a close."""
+    if not any(e.released for e in ctx.trace.events):
+        return steps
+    table = ctx.syscalls
+    programs = {p.pid: p.exe for p in ctx.trace.processes}
+    name = rule.params["name"]
+    out = []
+    for s in steps:
+        released = s.args.get("released")
+        if not table.does(s.syscall, "release") or table.in_class(s.syscall, "fd_copy") \
+                and released is None:
+            out.append(s)
+            continue
+        if released is None:
+            continue  # a copy's close: the socket lives on through its other fds
+        if table.in_class(s.syscall, "process"):
+            ev = ctx.events[s.seqs[0]]
+            exe = ev.args.get("exe") if ev.args.get("exe") else programs.get(ev.pid)
+            program = os.path.basename(str(exe)) if exe else f"pid {ev.pid}"
+            s = replace(s, marks=s.marks + (program,))
+        out.append(replace(s, name=name, fd=str(released), creates=""))
+    return tuple(out)
+
+
+def split_messages(steps: Steps, rule: Rule, ctx: Context) -> Steps:
+    """A call that moves several messages (sendmmsg, recvmmsg: the table's `count: msgs`) is
+    one transfer per message, each with its own address, bytes and flags, as if each had been
+    a sendto or a recvfrom; a message of 0 bytes received is end of file, as a recv's 0."""
+    table = ctx.syscalls
+    out: list[Step] = []
+    for s in steps:
+        msgs = s.args.get("msgs")
+        if not table.counts_messages(s.syscall) or s.errno or not isinstance(msgs, list):
+            out.append(s)
+            continue
+        receive = has_effect(s, "receive", table)
+        base = {k: v for k, v in s.args.items() if k in ("fd", "flags")}
+        for m in msgs:
+            m = m if isinstance(m, dict) else {}
+            args = {**base, **{k: v for k, v in m.items()
+                               if k in ("addr", "size", "data", "data_len", "data_truncated")}}
+            if m.get("flags"):
+                args["msg_flags"] = m["flags"]
+            n = m.get("data_len") if isinstance(m.get("data_len"), int) else 0
+            out.append(replace(s, args=args, result=n,
+                               outcome="EOF" if receive and n == 0 else s.outcome))
+    return tuple(out)
+
+
+def fold_into_creator(steps: Steps, rule: Rule, ctx: Context) -> Steps:
+    """A call that sets on a socket what its creating call could have set with a flag
+    (fcntl(F_SETFD, FD_CLOEXEC) after socket(): SOCK_CLOEXEC) is folded into that creating
+    step: the flag as a mark, the call that set it as an extra (`socket(SOCK_CLOEXEC)+F_SETFD`).
+    A socket made before the trace keeps the call."""
+    when = _when(rule, ctx)
+    mark, arg_names = rule.params["mark"], rule.params["extra_arg"]
+    out: list[Step] = []
+    for s in steps:
+        if not when(s):
+            out.append(s)
+            continue
+        at = next((k for k in range(len(out) - 1, -1, -1) if s.fd and s.fd in
+                   [c.strip() for c in out[k].creates.split(",")]), None)
+        if at is None:
+            out.append(s)
+            continue
+        creator = out[at]
+        extra = next((str(s.args[a]) for a in arg_names if s.args.get(a) is not None), s.syscall)
+        out[at] = replace(creator, seqs=creator.seqs + s.seqs,
+                          marks=creator.marks if mark in _mark_tokens(creator) else
+                          creator.marks + (mark,),
+                          extras=creator.extras if extra in creator.extras else
+                          creator.extras + (extra,))
+    return tuple(out)
+
+
+def _mark_tokens(step: Step) -> set[str]:
+    return {part.strip() for m in step.marks for part in m.split("|")}
+
+
 # -- the table the loader checks rules against -----------------------------------------------
 
 _WHEN = Param(parse_match)
@@ -679,8 +858,13 @@ KINDS: dict[str, Kind] = {
     "drop": Kind(drop, {"when": _WHEN_REQUIRED, "tally": Param(p_str),
                         "tally_detail": Param(p_names, default=())}),
     "alias": Kind(alias, {"only": Param(p_names), "when": _WHEN}),
-    "alias_by_end": Kind(alias_by_end, {"ends": Param(p_arg_names, required=True),
-                                        "when": _WHEN}),
+    "alias_by_end": Kind(alias_by_end, {"ends": Param(p_arg_names), "when": _WHEN}),
+    "drop_retried": Kind(drop_retried, {"when": _WHEN_REQUIRED}),
+    "fold_references": Kind(fold_references, {"name": Param(p_str, default="close")}),
+    "split_messages": Kind(split_messages, {}),
+    "fold_into_creator": Kind(fold_into_creator, {
+        "when": _WHEN_REQUIRED, "mark": Param(p_str, required=True),
+        "extra_arg": Param(p_names, default=("cmd", "request"))}),
     "strip_flags": Kind(strip_flags, {"args": Param(p_names, required=True),
                                       "flags": Param(p_names, required=True), "when": _WHEN}),
     "show_arg": Kind(show_arg, {"arg": Param(p_str, required=True),

@@ -10,14 +10,15 @@ fds, and forked children starting with copies of their parent's.
 The echo sockets are found from the run's address (its host and port, or for the unix scenario
 its socket path): the stream socket bound to it (the listener), the sockets accepted from that
 listener (connections), the socket connected to it (the client's), and for datagrams the socket
-bound to it (the UDP server's) or sending to it with sendto/sendmsg (the UDP client's).
+bound to it (the UDP server's) or sending to it (the UDP client's: any send that names it, each
+message of a sendmmsg too).
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from harness.model import Address, SyscallEvent, Trace
@@ -61,6 +62,12 @@ class SocketWalk:
     named: Mapping[int, Mapping[int, int]]  # event seq -> {fd named in its args: socket id}
     created: Mapping[int, tuple[int, ...]]  # event seq -> ids of the sockets it created
     touched: Mapping[int, tuple[int, ...]]  # event seq -> ids it worked on, created ones first
+    # event seq -> ids of the sockets whose last reference it released (trace schema 4: a
+    # close, a dup2 over an fd, an exec's close-on-exec fds, a process's exit)
+    released: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
+    # whether the trace says which event released each socket's last reference (schema 4):
+    # then a close of one of several fds of a socket is not the socket's close
+    references: bool = False
 
 
 def fd_values(value: Any) -> Iterator[int]:
@@ -89,6 +96,32 @@ def named_fds(event: SyscallEvent, table: SyscallTable) -> list[int]:
     return fds
 
 
+def socket_fds(ev: SyscallEvent) -> frozenset[int]:
+    """The fds of an event that the tracer says are sockets (its sock, its ids)."""
+    fds = {fd for fd, _ in ev.ids}
+    if ev.sock is not None:
+        fds.add(ev.sock.fd)
+    return frozenset(fds)
+
+
+def direction(ev: SyscallEvent, table: SyscallTable) -> str | None:
+    """recv or send: what the event is at its socket end (sendfile into a socket is a send,
+    splice out of one a receive), from the table's effects; None when it moves no bytes
+    through a socket."""
+    fds = socket_fds(ev)
+    return table.direction(ev.syscall, ev.args, lambda v: isinstance(v, int) and v in fds)
+
+
+def addresses_sent_to(args: Mapping[str, Any]) -> list[Address]:
+    """The addresses a send names: its own, or each of its messages' (sendmmsg)."""
+    found = [args["addr"]] if isinstance(args.get("addr"), dict) else []
+    msgs = args.get("msgs")
+    for m in msgs if isinstance(msgs, list) else ():
+        if isinstance(m, dict) and isinstance(m.get("addr"), dict):
+            found.append(m["addr"])
+    return found
+
+
 def walk_sockets(trace: Trace, table: SyscallTable) -> SocketWalk:
     """Every socket of the trace and what each event did to it: by the tracer's socket ids,
     or for a trace without them (schema versions 1 and 2) by following the fds."""
@@ -105,55 +138,70 @@ class _Gather:
         self.named: dict[int, dict[int, int]] = {}
         self.created: dict[int, tuple[int, ...]] = {}
         self.touched: dict[int, tuple[int, ...]] = {}
+        self.released: dict[int, tuple[int, ...]] = {}
+        self.references = False
 
     def effects(self, ev: SyscallEvent, names: Mapping[int, int], table: SyscallTable) -> None:
-        """What the call did to the sockets it names: bind, connect, listen, sends."""
+        """What the call did to the sockets it names, as the syscall table says: binds,
+        connects, listens, sends (with the addresses they name)."""
         sockets = self.sockets
-        fd = ev.args.get("fd")
-        target = names.get(fd) if isinstance(fd, int) else None
-        if table.in_class(ev.syscall, "recv_like") or table.in_class(ev.syscall, "send_like") \
-                or table.in_class(ev.syscall, "two_ended"):
+        if table.transfers(ev.syscall):
             for i in set(names.values()):
                 sockets[i]["transfers"] = sockets[i].get("transfers", 0) + 1
-        if target is None:
-            return
-        if ev.syscall == "bind":
-            sockets[target]["bound"] = ev.args.get("addr")
-        elif ev.syscall == "connect":
-            sockets[target]["connected"] = ev.args.get("addr")
-            seen = sockets[target].setdefault("connects", ())
+
+        def target(effect: str) -> int | None:
+            arg = table.effect_arg(ev.syscall, effect, ev.args)
+            fd = ev.args.get(arg) if arg is not None else None
+            return names.get(fd) if isinstance(fd, int) else None
+
+        if (t := target("bind")) is not None:
+            sockets[t]["bound"] = ev.args.get("addr")
+        if (t := target("connect")) is not None:
+            sockets[t]["connected"] = ev.args.get("addr")
+            seen = sockets[t].setdefault("connects", ())
             if isinstance(ev.args.get("addr"), dict) and ev.args["addr"] not in seen:
-                sockets[target]["connects"] = seen + (ev.args["addr"],)
-        elif ev.syscall == "listen" and not ev.failed:
-            sockets[target]["listening"] = True
-        elif table.in_class(ev.syscall, "send_like") and isinstance(ev.args.get("addr"), dict):
-            sent = sockets[target].setdefault("sent_to", ())
-            if ev.args["addr"] not in sent:
-                sockets[target]["sent_to"] = sent + (ev.args["addr"],)
+                sockets[t]["connects"] = seen + (ev.args["addr"],)
+        if (t := target("listen")) is not None and not ev.failed:
+            sockets[t]["listening"] = True
+        if (t := target("send")) is not None:
+            for addr in addresses_sent_to(ev.args):
+                sent = sockets[t].setdefault("sent_to", ())
+                if addr not in sent:
+                    sockets[t]["sent_to"] = sent + (addr,)
 
     def walk(self) -> SocketWalk:
         return SocketWalk(sockets=tuple(SocketInfo(**s) for s in self.sockets),
-                          named=self.named, created=self.created, touched=self.touched)
+                          named=self.named, created=self.created, touched=self.touched,
+                          released=self.released, references=self.references)
 
 
 def walk_sockets_by_id(trace: Trace, table: SyscallTable) -> SocketWalk:
     """The walk of a trace whose events carry the tracer's socket ids."""
     g = _Gather()
     index: dict[int, int] = {}  # tracer's socket id -> index in g.sockets
+    def released(ev: SyscallEvent) -> None:
+        if ev.released:
+            g.references = True
+            g.released[ev.seq] = tuple(index[i] for i in ev.released if i in index)
+
     for ev in trace.events:
         if ev.kind == "process":
+            released(ev)
             continue
         pairs = dict(ev.ids)
         if ev.sock is not None and ev.sock.id is not None:
             pairs.setdefault(ev.sock.fd, ev.sock.id)
         creating = not ev.failed and (table.in_class(ev.syscall, "socket_create")
                                       or table.in_class(ev.syscall, "accept_like"))
+        new_fds = ev.fds
+        if creating and not new_fds and isinstance(ev.result, int) and ev.result >= 0:
+            new_fds = (ev.result,)  # an io_uring operation: the new fd is its result
         made: list[int] = []
         for fd, sid in pairs.items():
             if sid in index:
                 continue
-            new = creating and fd in ev.fds
-            origin = ("socketpair" if ev.syscall == "socketpair" else
+            new = creating and fd in new_fds
+            origin = ("socketpair" if table.base(ev.syscall) == "socketpair" else
                       "accept" if table.in_class(ev.syscall, "accept_like") else
                       "socket") if new else "unknown"
             family = typ = None
@@ -170,15 +218,16 @@ def walk_sockets_by_id(trace: Trace, table: SyscallTable) -> SocketWalk:
                               "seq": ev.seq if new else 0, "origin": origin,
                               "family": None if family == "unknown" else family,
                               "type": None if typ == "unknown" else typ,
-                              "fds": tuple(ev.fds) if new else (fd,), "listener": listener})
+                              "fds": tuple(new_fds) if new else (fd,), "listener": listener})
             if new:
                 made.append(index[sid])
         names = {fd: index[pairs[fd]] for fd in named_fds(ev, table) if fd in pairs}
         g.named[ev.seq] = names
         g.created[ev.seq] = tuple(made)
-        created_or_dup = [index[pairs[fd]] for fd in ev.fds if fd in pairs]
+        created_or_dup = [index[pairs[fd]] for fd in new_fds if fd in pairs]
         g.touched[ev.seq] = tuple(dict.fromkeys(created_or_dup + list(names.values())))
         g.effects(ev, names, table)
+        released(ev)
     return g.walk()
 
 
@@ -219,7 +268,7 @@ def walk_sockets_by_fd(trace: Trace, table: SyscallTable) -> SocketWalk:
         # 1. the sockets (or socket fds) this call created
         if not ev.failed and ev.fds:
             if table.in_class(ev.syscall, "socket_create"):
-                origin = "socketpair" if ev.syscall == "socketpair" else "socket"
+                origin = "socketpair" if table.base(ev.syscall) == "socketpair" else "socket"
                 for fd in ev.fds:
                     made[fd] = new_socket(ev, origin, fd)
             elif table.in_class(ev.syscall, "accept_like"):
@@ -261,12 +310,16 @@ def walk_sockets_by_fd(trace: Trace, table: SyscallTable) -> SocketWalk:
         created[ev.seq] = tuple(i for i in new_ids if sockets[i]["seq"] == ev.seq)
         touched[ev.seq] = tuple(dict.fromkeys(new_ids + tuple(names.values())))
         g.effects(ev, names, table)  # 3. what the call did to them
-        if ev.syscall == "close" and isinstance(ev.args.get("fd"), int):
-            fds.pop(ev.args["fd"], None)
-        elif ev.syscall == "close_range" and not ev.failed:
-            first, last = ev.args.get("first", 0), ev.args.get("last", -1)
-            for fd in [f for f in fds if first <= f <= last]:
-                del fds[fd]
+        if table.does(ev.syscall, "release") and not table.in_class(ev.syscall, "fd_copy"):
+            # the fds it closed: its fd, or a range of them (close_range)
+            if "first" in ev.args and not ev.failed:
+                first, last = ev.args.get("first", 0), ev.args.get("last", -1)
+                for fd in [f for f in fds if first <= f <= last]:
+                    del fds[fd]
+            else:
+                arg = table.effect_arg(ev.syscall, "release", ev.args)
+                if arg is not None and isinstance(ev.args.get(arg), int):
+                    fds.pop(ev.args[arg], None)
     return g.walk()
 
 

@@ -154,7 +154,8 @@ def format_fds(value: Any) -> str:
 
 # Arguments that say nothing useful in a listing (the epoll cookie, lengths of lengths).
 _HIDDEN_ARGS = frozenset({"optlen", "data_truncated", "controllen"})
-_HIDDEN_PER_CALL = {"epoll_ctl": frozenset({"data", "user_data"})}
+# ... and for a readiness registration (epoll_ctl: the table's `register` effect), its cookie
+_HIDDEN_WHEN_REGISTERING = frozenset({"data", "user_data"})
 # Written without the key when first: fd=listener reads worse than listener.
 _BARE_ARGS = ("fd", "oldfd")
 
@@ -163,8 +164,10 @@ def format_call(step: Step) -> str:
     """One line in the manner of strace: `accept4(listener, addr=127.0.0.1:*, flags=...) = conn`."""
     from harness.normalize.syscalls import default_table
 
-    hidden = _HIDDEN_ARGS | _HIDDEN_PER_CALL.get(step.syscall, frozenset())
-    fd_args = default_table().fd_args  # the arguments that hold fds
+    table = default_table()
+    hidden = _HIDDEN_ARGS | (_HIDDEN_WHEN_REGISTERING if table.does(step.syscall, "register")
+                             else frozenset())
+    fd_args = table.fd_args  # the arguments that hold fds
     parts: list[str] = []
     for k, v in step.args.items():
         if k in hidden or v is None:
