@@ -31,7 +31,7 @@ from harness.normalize.engine import ROLES, Normalized
 from harness.normalize.steps import Step
 from harness.normalize.textbook import Loop, Textbook, run_address
 from harness.store import TracesFolder
-from harness.wire.correlate import WireSide, WireView
+from harness.wire.correlate import WireFacts, WireSide, WireView
 
 
 class Level(StrEnum):
@@ -70,7 +70,10 @@ class SampleResult:
     trace_file: str | None  # its trace file, relative to the traces folder; None if none named
     normalized: Normalized | None  # None when the trace file is missing
     verdict: Verdict  # against the reference sample of the same role
-    wire: WireSide | None = None  # what the run's packets show of this side (when captured)
+    # what the run's packets show of this side (when captured, and over TCP only when a
+    # connection was made: a run without one has no TCP story to tell)
+    wire: WireSide | None = None
+    wire_facts: WireFacts | None = None  # what notes about the wire are chosen by
 
     @property
     def run_failed(self) -> bool:
@@ -461,7 +464,9 @@ def analyze(traces_dir: Path, reference: str | None = None, level: str = "canoni
                     sample=s.sample, role=role, scenario=name, run=s.folder, record=s.record,
                     trace_file=s.trace_file, normalized=s.normalized,
                     verdict=_verdict(s, ref, reference),
-                    wire=view.sides.get(role) if view is not None else None)
+                    wire=view.sides.get(role) if view is not None and view.connected
+                    else None,
+                    wire_facts=view.facts.get(role) if view is not None else None)
             columns = [results[id(_home(of_role, sample))]
                        for sample in dict.fromkeys(s.sample for s in of_role)]
             if columns:

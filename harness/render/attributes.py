@@ -8,7 +8,7 @@ from typing import Any
 
 from harness.normalize.attributes import (Addressing, Attributes, CallCount, ConnectionEnd,
                                           EndStep, IOModel, ReadinessUse, SocketOption,
-                                          Switch, UnrelatedSocket)
+                                          Switch, UnrelatedSocket, UringUse)
 from harness.normalize.sockets import SocketDescription
 from harness.normalize.steps import format_value
 
@@ -25,20 +25,49 @@ ADDRESSING = {Addressing.SENDTO: "sendto with address",
 END_STEPS = {EndStep.READS_TO_EOF: "reads to EOF", EndStep.WAITS_FOR_EOF: "waits for EOF",
              EndStep.EOF_AT_ONCE: "reads EOF at once", EndStep.CLOSE: "close",
              EndStep.NEVER_CLOSED: "never closed"}
+# how the last reference went, when not by a close (trace schema 4): the detail is the program
+# (exit, exec) or the call (a dup2 over its last fd)
+RELEASES = {EndStep.EXITED: "released when {} exited", EndStep.EXEC: "released at exec of {}",
+            EndStep.REPLACED: "released by {} over its last fd"}
 ORIGINS = {"unknown": "(made before the trace)", "accept": "accepted"}
 
 
 def switch(s: Switch) -> str:
-    return f"{s.how} around {', '.join(s.around) or 'nothing'} only"
+    """`fcntl(O_NONBLOCK) around connect only`; `fcntl(O_NONBLOCK) on and off, no call
+    between` when nothing was made while it was on."""
+    if not s.around:
+        return f"{s.how} on and off, no call between"
+    return f"{s.how} around {', '.join(s.around)} only"
 
 
-def io_model(m: IOModel) -> str:
+def uring(u: UringUse) -> str:
+    """`through io_uring: 3 operations in 2 io_uring_enter calls`, and what cannot be seen."""
+    parts = []
+    if u.operations or not u.unseen_rings:
+        ops = f"{u.operations} operation" + ("s" if u.operations != 1 else "")
+        enters = f"{u.enters} io_uring_enter call" + ("s" if u.enters != 1 else "")
+        parts.append(f"through io_uring: {ops} in {enters}")
+    if u.unseen_rings:
+        rings = "a ring" if u.unseen_rings == 1 else f"{u.unseen_rings} rings"
+        parts.append(f"{rings} with SQPOLL: a kernel thread submits, read at each "
+                     "io_uring_enter")
+    return "; ".join(parts)
+
+
+def io_model(m: IOModel, ring: UringUse | None = None) -> str:
     """`blocking`, `non-blocking: SOCK_NONBLOCK, accept4(SOCK_NONBLOCK)`, `blocking
-    (fcntl(O_NONBLOCK) around connect only)`."""
+    (fcntl(O_NONBLOCK) around connect only)`; then signal-driven I/O (`signal-driven I/O:
+    fcntl(F_SETOWN), fcntl(O_ASYNC)`) and io_uring, when used."""
     switches = [switch(s) for s in m.switches]
     if m.blocking:
-        return "blocking" + (f" ({'; '.join(switches)})" if switches else "")
-    return "non-blocking: " + ", ".join([*m.lasting, *switches])
+        text = "blocking" + (f" ({'; '.join(switches)})" if switches else "")
+    else:
+        text = "non-blocking: " + ", ".join([*m.lasting, *switches])
+    if m.signal_driven:
+        text += "; signal-driven I/O: " + ", ".join(m.signal_driven)
+    if ring is not None:
+        text += "; " + uring(ring)
+    return text
 
 
 def readiness(uses: Sequence[ReadinessUse]) -> str:
@@ -76,21 +105,24 @@ def _per_socket(styles: dict[str, str]) -> str:
 
 
 def end(e: ConnectionEnd) -> str:
-    return ", ".join(f"shutdown({how})" if kind == EndStep.SHUTDOWN else END_STEPS[kind]
+    return ", ".join(f"shutdown({how})" if kind == EndStep.SHUTDOWN else
+                     RELEASES[kind].format(how) if kind in RELEASES else END_STEPS[kind]
                      for kind, how in e.steps)
 
 
 def options(opts: Sequence[SocketOption]) -> str:
-    """Each option once: the sockets it was set on, and how often when more than once
-    (`TCP_NODELAY=1 (conn x3)`, `SO_KEEPALIVE=1 (listener, conn)`); an option the tables do
+    """Each option once: the sockets it was set on, each with how often when more than once
+    (`TCP_NODELAY=1 (conn x3)`, `IP_TOS=0 (listener, conn x5)`); an option the tables do
     not name shows its level and number (`SOL_IP 99=1`)."""
     groups: dict[tuple[Any, ...], list[SocketOption]] = {}
     for o in opts:
         groups.setdefault((o.level, o.name, repr(o.value), o.failed, o.origin), []).append(o)
     parts = []
     for (level, name, _, failed, origin), same in groups.items():
-        fds = list(dict.fromkeys(o.fd for o in same))
-        where = ", ".join(fds) + (f" x{len(same)}" if len(same) > len(fds) else "")
+        per_fd: dict[str, int] = {}
+        for o in same:
+            per_fd[o.fd] = per_fd.get(o.fd, 0) + 1
+        where = ", ".join(fd + (f" x{n}" if n > 1 else "") for fd, n in per_fd.items())
         shown = f"{level} {name}" if name.lstrip("-").isdigit() else name
         who = "" if origin == "unknown" else f", by the {origin}"
         fail = f", failed {failed}" if failed else ""
@@ -142,7 +174,7 @@ def unrelated(u: UnrelatedSocket) -> str:
 def attribute_rows(a: Attributes) -> list[tuple[str, str]]:
     """(label, text) for tables, in a fixed order."""
     return [
-        ("I/O model", io_model(a.io_model)),
+        ("I/O model", io_model(a.io_model, a.uring)),
         ("readiness API", readiness(a.readiness)),
         ("readiness calls", str(a.readiness_calls)),
         ("listen backlog", ", ".join(map(str, a.backlogs)) or "—"),
@@ -168,21 +200,26 @@ WIRE_ROWS = ("closes first (wire)", "ends with (wire)", "data after its FIN (wir
              "segments sent (wire)", "last TCP state (wire)")
 
 
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" + ("s" if n != 1 else "")
+
+
 def wire_rows(side: WireSide | None) -> list[tuple[str, str]]:
-    """The wire's rows of a side's attributes: `—` without a capture (or for UDP, where
-    there is no connection to close)."""
+    """The wire's rows of a side's attributes: `—` without a capture (the analysis gives no
+    side for a TCP run whose handshake never happened), and for UDP, where there is no
+    connection to close."""
     if side is None:
         return [(label, "—") for label in WIRE_ROWS]
     if side.protocol == "udp":
         return [(WIRE_ROWS[0], "—"), (WIRE_ROWS[1], "—"), (WIRE_ROWS[2], "—"),
-                (WIRE_ROWS[3], f"{side.data_segments} datagram"
-                 + ("s" if side.data_segments != 1 else "")), (WIRE_ROWS[4], "—")]
+                (WIRE_ROWS[3], _count(side.data_segments, "datagram")), (WIRE_ROWS[4], "—")]
     after = "—" if side.half_close is None else (
         f"{side.half_close} bytes received" if side.half_close else "none")
     return [(WIRE_ROWS[0], f"yes, {side.closes_first}" if side.closes_first else "no"),
             (WIRE_ROWS[1], side.ends_with or "neither FIN nor RST"),
             (WIRE_ROWS[2], after),
-            (WIRE_ROWS[3], f"{side.data_segments} with data of {side.segments}"),
+            (WIRE_ROWS[3], f"{_count(side.segments, 'segment')}, "
+                           f"{side.data_segments} with data"),
             (WIRE_ROWS[4], side.last_state)]
 
 

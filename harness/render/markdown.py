@@ -18,21 +18,26 @@ class MarkdownRenderer(TextRenderer):
         return ["#" * level + " " + text]
 
     def escape(self, cell: str) -> str:
-        return cell.replace("|", "\\|")
+        from harness.escape import visible
+
+        return visible(cell, lines=False).replace("|", "\\|")
 
     def bullets(self, lines: list[str]) -> list[str]:
         return [f"- {line}" for line in lines]
 
     def block(self, lines: list[str]) -> list[str]:
-        return ["```text", *lines, "```"]
+        from harness.escape import fence
+
+        mark = fence(lines)  # longer than any backticks a program's output holds
+        return [f"{mark}text", *lines, mark]
 
     def notes(self, table: RoleTable) -> list[str]:
-        from harness.render.notes import NO_NOTE, table_notes
+        from harness.render.notes import NO_NOTE, examples, table_notes
 
         found = table_notes(table)
         if not found.notes and not found.unexplained:
             return []
-        lines = [f"**{note.title}** ({', '.join(samples)}): {note.text} "
+        lines = [f"**{note.title}** ({', '.join(samples)}): {note.text}{examples(note)} "
                  f"*See {', '.join(note.see)}.*" for note, samples in found.notes.values()]
         lines += [f"{sample}: {what}: {NO_NOTE}" for sample, what in found.unexplained]
         return [f"Why, for {table.role}s ({table.scenario}):", "", *self.bullets(lines), ""]

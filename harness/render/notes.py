@@ -1,18 +1,30 @@
 """The why notes (harness/knowledge.py) of what the reports show: each difference, each way a
 sample makes a step differently (its dialect), each attribute that differs from the
-reference's. verify, the Markdown report and the terminal summary print them."""
+reference's. verify, the Markdown report and the terminal summary print them.
+
+A note is chosen by typed facts of the run, gathered here: the scenario's transport, the
+socket's family and type as the sample's steps made it, whether the program was killed,
+whether the socket had received bytes before, and, for attributes, the typed values behind
+each row (an option and its value, a shutdown's how, the wire's FIN or RST). Never by the
+words a row prints."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from harness.analysis import RoleTable, SampleResult
-from harness.compare import MOVED, Difference
-from harness.knowledge import Knowledge, Note, default_knowledge
+from harness.compare import MISSING, MOVED, Difference
+from harness.knowledge import RACE_ROWS, Knowledge, Note, StepFacts, default_knowledge
+from harness.normalize.attributes import Addressing, Attributes, EndStep
 from harness.normalize.steps import Step
 from harness.render import words
 
-NO_NOTE = "no note yet (add one to harness/normalize/knowledge.yaml)"
+# said of a difference no note fits (none should: every call has the syscall table's)
+NO_NOTE = "what this call does: see its manual page"
+
+# each scenario's transport (the tcp6 scenario is TCP too)
+TRANSPORTS = {"tcp": "tcp", "tcp6": "tcp", "tcp-session": "tcp", "udp": "udp", "unix": "unix"}
 
 
 @dataclass(frozen=True)
@@ -46,11 +58,167 @@ def difference_steps(result: SampleResult, ref: SampleResult,
             result.steps[pair.got] if pair.got is not None else None)
 
 
+# -- the facts of a run ----------------------------------------------------------------------------
+
+def killed(result: SampleResult) -> bool:
+    """The sample's program was killed (by the harness at the run's time limit, or by a
+    signal): its run's record gives it an exit status over 128."""
+    status = result.record.server_exit if result.role == "server" else result.record.client_exit
+    return status is not None and status > 128
+
+
+def socket_kinds(steps: tuple[Step, ...]) -> dict[str, tuple[str, str]]:
+    """Each socket name -> (its family, its type), as the steps that made it say."""
+    kinds: dict[str, tuple[str, str]] = {}
+    for s in steps:
+        if not s.creates:
+            continue
+        family, typ = str(s.args.get("domain") or ""), str(s.args.get("type") or "")
+        if s.name == "accept":
+            family, typ = kinds.get(s.fd, ("", "SOCK_STREAM"))
+        for name in s.creates.split(","):
+            kinds.setdefault(name.strip(), (family, typ))
+    return kinds
+
+
+def step_facts(result: SampleResult, d: Difference, step: Step | None,
+               other: Step | None = None) -> StepFacts:
+    """What the run says about the step a difference is about (`other`: the reference's
+    step, for a changed one)."""
+    mine = result.steps
+    kinds = socket_kinds(mine)
+    fd = step.fd if step is not None else ""
+    family, typ = kinds.get(fd, ("", ""))
+    if step is not None and d.kind == MISSING:  # the reference's step: the sample's socket
+        family, typ = kinds.get(step.fd, ("", ""))
+    received = False
+    if step is not None and d.kind != MISSING:
+        for s in mine:
+            if s is step:
+                break
+            if s.fd == step.fd and s.name == "recv" and not s.errno and s.outcome == "" \
+                    and isinstance(s.result, int) and s.result > 0:
+                received = True
+    made = step is not None and (step.fd in kinds or any(s.fd == step.fd for s in mine))
+    return StepFacts(transport=TRANSPORTS.get(result.scenario, ""), socket_type=typ,
+                     family=family, killed=killed(result), received_before=received,
+                     socket_made=made,
+                     same_socket=other is None or step is None
+                     or (other.fd, other.creates) == (step.fd, step.creates))
+
+
+def _on(value: Any) -> bool:
+    """An option's value turns it on: not 0 (a linger's onoff, a struct's first field)."""
+    if isinstance(value, dict):
+        value = value.get("onoff", next(iter(value.values()), 0))
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value != 0
+    return bool(value) and value not in ("0", "\\x00\\x00\\x00\\x00")
+
+
+def _uses(a: Attributes) -> set[str]:
+    m = a.io_model
+    uses: set[str] = set()
+    for way in m.lasting:
+        for token in ("SOCK_NONBLOCK", "FIONBIO", "O_NONBLOCK", "MSG_DONTWAIT"):
+            if token in way:
+                uses.add(token)
+    for sw in m.switches:
+        uses.add("around connect" if list(sw.around) == ["connect"] else "switch")
+    if m.signal_driven:
+        uses.add("signal-driven")
+    if a.uring is not None:
+        if a.uring.operations:
+            uses.add("io_uring")
+        if a.uring.unseen_rings:
+            uses.add("SQPOLL")
+    return uses
+
+
+ADDRESSINGS = {Addressing.SENDTO: "sendto", Addressing.CONNECT_SEND: "connect+send",
+               Addressing.CONNECT_SENDTO: "connect+sendto",
+               Addressing.SEND_WITHOUT_ADDRESS: "send", Addressing.NEVER_SENDS: "never sends"}
+RELEASED = {EndStep.EXITED, EndStep.EXEC, EndStep.REPLACED}
+
+
+def row_items(result: SampleResult) -> dict[str, list[dict[str, Any]]]:
+    """Each attribute row of a sample -> its items' typed facts (harness/knowledge.py
+    ROW_FACTS): what a note about the row is chosen by."""
+    from harness.normalize.syscalls import default_table
+
+    n = result.normalized
+    if n is None:
+        return {}
+    a = n.attributes
+    table = default_table()
+    items: dict[str, list[dict[str, Any]]] = {
+        "I/O model": [{"blocking": a.io_model.blocking, "uses": _uses(a)}],
+        "readiness API": [{"api": u.api, "waits": bool(u.waits)} for u in a.readiness],
+        "readiness calls": [{}],
+        "listen backlog": [{"backlog_max": isinstance(b, int) and (b < 0 or b >= 4096)}
+                           for b in a.backlogs],
+        "address family": [{"family": f, "mapped": a.v4_mapped} for f in a.families]
+        or ([{"family": "AF_INET6", "mapped": True}] if a.v4_mapped else []),
+        "socket type": [{"socket_type": t} for t in a.socket_types],
+        "addressing": [{"addressing": ADDRESSINGS[d.addressing]} for d in a.datagrams],
+        "socket options": [{"option": o.name, "enabled": _on(o.value)} for o in a.options
+                           if not o.failed],
+        "closing": [{"shutdown": {how for k, how in e.steps if k == EndStep.SHUTDOWN},
+                     "released": bool(RELEASED & {k for k, _ in e.steps}),
+                     "never_closed": EndStep.NEVER_CLOSED in {k for k, _ in e.steps}}
+                    for e in a.ends],
+        "EAGAIN failures": [{}], "threads with echo calls": [{}], "echo socket calls": [{}],
+        "threads": [{"forked": a.processes > 1, "threaded": a.threads > a.processes}],
+        "unrelated sockets": [
+            {"socket_type": u.what.type or "", "family": u.what.family or "",
+             "origin": u.what.origin, "connected": bool(u.what.connects),
+             "sends": bool(u.what.sent_to) or any(table.does(c, "send")
+                                                  for c, _ in u.call_counts),
+             "peer": set(u.what.connects), "none": False} for u in a.unrelated]
+        or [{"none": True}],
+    }
+    for name, counts in a.tallies:
+        items[name] = [{"call": c.call, "detail": c.detail or "", "none": False}
+                       for c in counts] or [{"none": True}]
+    w = result.wire
+    three = result.wire_facts is not None and result.wire_facts.close_in_three
+    if w is not None and w.protocol == "tcp":
+        items["closes first (wire)"] = [{"closes_first": w.closes_first or "none",
+                                         "close_in_three": three}]
+        items["ends with (wire)"] = [{"ends_with": w.ends_with or "none"}]
+        items["data after its FIN (wire)"] = [] if w.half_close is None else \
+            [{"after_fin": w.half_close > 0}]
+        items["segments sent (wire)"] = [{}]
+        items["last TCP state (wire)"] = [{"last_state": w.last_state}]
+    return items
+
+
+# -- the notes -------------------------------------------------------------------------------------
+
+# the note that explains every missing step of a sample whose io_uring submissions a kernel
+# thread made (SQPOLL): what they did is not in the trace, so no note about the step fits
+UNSEEN_RING_NOTE = "io-uring-sqpoll"
+
+
 def differences(result: SampleResult, ref: SampleResult,
                 knowledge: Knowledge | None = None) -> list[DifferenceNote]:
     k = knowledge or default_knowledge()
-    return [DifferenceNote(d, k.for_difference(d, *difference_steps(result, ref, d)))
-            for d in result.verdict.differences]
+    n = result.normalized
+    unseen = None
+    if n is not None and n.attributes.uring is not None and n.attributes.uring.unseen_rings:
+        unseen = k.note(UNSEEN_RING_NOTE)
+    out = []
+    for d in result.verdict.differences:
+        if unseen is not None and d.kind == MISSING:
+            out.append(DifferenceNote(d, unseen))
+            continue
+        expected, got = difference_steps(result, ref, d)
+        step = expected if d.kind == MISSING else got
+        facts = step_facts(result, d, step, expected if step is got else None)
+        out.append(DifferenceNote(d, k.for_difference(d, expected, got, facts)))
+    return out
 
 
 def dialects(result: SampleResult, ref: SampleResult,
@@ -70,26 +238,46 @@ def dialects(result: SampleResult, ref: SampleResult,
 
 def attributes(result: SampleResult, ref: SampleResult,
                knowledge: Knowledge | None = None) -> list[AttributeNote]:
-    """Each attribute whose value differs from the reference's."""
+    """Each attribute whose value differs from the reference's. The wire's rows that one
+    run's timing decides (who closed first, the last state, the segments) do not make a
+    sample whose calls are the reference's differ, unless an RST ended it (a close with
+    unread bytes: no race)."""
     from harness.render.attributes import sample_rows
 
     if result.normalized is None or ref.normalized is None:
         return []
     k = knowledge or default_knowledge()
-    return [AttributeNote(label, mine, theirs, k.for_attribute(label, mine))
+    items = row_items(result)
+    race = result.verdict.matches and not _reset(result) and not _reset(ref)
+    return [AttributeNote(label, mine, theirs, k.for_attribute(label, items.get(label, [])))
             for (label, mine), (_, theirs) in zip(sample_rows(result), sample_rows(ref))
-            if mine != theirs]
+            if mine != theirs and not (race and label in RACE_ROWS)]
+
+
+def _reset(result: SampleResult) -> bool:
+    """Its side of the wire sent an RST: how the connection ended is then no race."""
+    w = result.wire
+    return w is not None and "RST" in (w.closes_first, w.ends_with)
 
 
 def note_line(note: Note) -> str:
-    """`a half-close before the close: shutdown(SHUT_WR) sends ... (see shutdown(2))`."""
-    return f"{note.title}: {note.text} (see {', '.join(note.see)})"
+    """`a half-close before the close: shutdown(SHUT_WR) sends ... For example: Node's
+    socket.end(). (see shutdown(2))`."""
+    return f"{note.title}: {note.text}{examples(note)} (see {', '.join(note.see)})"
+
+
+def examples(note: Note) -> str:
+    """The note's runtime examples, said to be examples (" Examples (not from this run): ...")
+    ("" without)."""
+    if not note.examples:
+        return ""
+    return " Examples (not from this run): " + "; ".join(note.examples) + "."
 
 
 def note_short(note: Note | None) -> str:
     """The note's title and pages, for one-line summaries."""
     if note is None:
-        return "no note yet"
+        return NO_NOTE
     return f"{note.title} ({', '.join(note.see)})"
 
 

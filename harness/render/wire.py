@@ -1,5 +1,7 @@
 """The wire view in words: a run's calls and packets as a terminal timeline (`--wire`) and as a
-Mermaid sequence diagram (the Markdown report): client calls | the wire | server calls."""
+Mermaid sequence diagram (the Markdown report): client calls | the wire | server calls. Each
+packet carries its frame number in the run's wire.pcapng (harness/wire/pcapng.py writes the
+view's packets in order, frame 1 first), to find it in Wireshark (`frame.number == N`)."""
 
 from __future__ import annotations
 
@@ -32,7 +34,9 @@ def summary(view: WireView) -> str:
     data = sum(1 for w in view.packets if w.packet.length)
     parts = [f"{len(view.packets)} packet{'s' if len(view.packets) != 1 else ''} "
              f"({data} with data)"]
-    if view.protocol == "tcp":
+    if view.protocol == "tcp" and not view.connected:
+        parts.append("no TCP connection was made")
+    elif view.protocol == "tcp":
         first = next(((role, side.closes_first) for role, side in view.sides.items()
                       if side.closes_first), None)
         if first:
@@ -54,6 +58,12 @@ def _whose(w: WirePacket) -> str:
     return ""
 
 
+def frame_numbers(view: WireView) -> dict[int, int]:
+    """id(packet) -> its frame number in the run's wire.pcapng: 1, 2, ... in the view's
+    order, the order the pcapng file has them."""
+    return {id(w): n for n, w in enumerate(view.packets, 1)}
+
+
 def _ms(ts: int, t0: int) -> str:
     return f"{(ts - t0) / 1e6:.3f}"
 
@@ -69,15 +79,16 @@ def timeline(run: RunResult) -> list[str]:
     items = view.timeline()
     t0 = min((x.ts_ns if isinstance(x, Call) else x.packet.ts_ns) for x in items) if items \
         else 0
+    frames = frame_numbers(view)
     rows = []
     for x in items:
         if isinstance(x, Call):
-            cells = [x.label, "", ""] if x.role == "client" else ["", "", x.label]
+            cells = [x.label, "", "", ""] if x.role == "client" else ["", "", "", x.label]
             rows.append([_ms(x.ts_ns, t0), *cells, ""])
         else:
-            rows.append([_ms(x.packet.ts_ns, t0), "", packet_text(x) + _whose(x), "",
-                         states_text(x)])
-    table = tabulate(rows, headers=["ms", "client", "wire", "server", "TCP states"],
+            rows.append([_ms(x.packet.ts_ns, t0), "", str(frames[id(x)]),
+                         packet_text(x) + _whose(x), "", states_text(x)])
+    table = tabulate(rows, headers=["ms", "client", "frame", "wire", "server", "TCP states"],
                      tablefmt="simple", disable_numparse=True)
     return [f"{head}: {summary(view)}", *("  " + line for line in table.splitlines())]
 
@@ -89,9 +100,11 @@ def _mermaid_text(text: str) -> str:
 
 def mermaid(run: RunResult) -> list[str]:
     """A sequenceDiagram: the client's calls as notes on the left, the server's on the
-    right, each packet an arrow with the call it comes from and the states it leads to."""
+    right, each packet an arrow with its frame number (in wire.pcapng), the call it comes
+    from and the states it leads to."""
     view = run.wire
     assert view is not None
+    frames = frame_numbers(view)
     out = ["```mermaid", "sequenceDiagram",
            f"    participant C as client {_mermaid_text(run.client.sample)}",
            f"    participant S as server {_mermaid_text(run.server.sample)}"]
@@ -113,7 +126,7 @@ def mermaid(run: RunResult) -> list[str]:
             continue
         flush()
         src, dst = ("C", "S") if x.sender == "client" else ("S", "C")
-        what = packet_what(x) + _whose(x)
+        what = f"frame {frames[id(x)]}: {packet_what(x)}{_whose(x)}"
         out.append(f"    {src}->>{dst}: {_mermaid_text(what)}")
         if x.states:
             out.append(f"    Note over C,S: {_mermaid_text(states_text(x))}")

@@ -1,13 +1,21 @@
 """The packets of a run beside the calls of its two sides, on one clock.
 
 Each packet is given the call it comes from, by what TCP says rather than by time alone:
-- the handshake: SYN and the last ACK are the client's connect(), SYN-ACK the server kernel's
-  answer for the listening socket (listen()); accept() returns after the ACK;
+- the handshake: SYN is the client's connect(), or its sendto()/sendmsg() with MSG_FASTOPEN,
+  whose data rides on the SYN; the last ACK is the connect()'s; SYN-ACK is the server
+  kernel's, for the listening socket ("kernel, for listen(listener)"); accept() returns after
+  the ACK;
 - a data segment is the send whose bytes it carries (each direction's bytes counted from the
   sender's send steps, the segment's sequence number relative to its side's first);
-- a FIN or an RST is the sender's first shutdown() or close() of the connection;
+- a FIN is the event that ended the sender's writing: a shutdown(SHUT_WR or SHUT_RDWR), or the
+  event that released the socket's last reference (its last close, a dup2 over it, the exit
+  or exec of the last process holding it: trace schema 4 says which); of those, the first
+  still under way when the FIN went out;
+- an RST is the release of the socket (a close with unread data, SO_LINGER 0), or, once the
+  sender's FIN has gone, the kernel's answer to a segment for a closed socket;
 - a UDP datagram is its sender's send of the same rank.
-Pure ACKs are the receiving kernel's, no call's. The TCP states of both ends are followed from
+What cannot be tied to a call says so (`no call of the trace`). Pure ACKs are the receiving
+kernel's, no call's. The TCP states of both ends are followed from
 what was seen (SYN_SENT, SYN_RECV, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING,
 LAST_ACK, TIME_WAIT, CLOSED), and what only the wire shows is summed up per side: who closed
 first, with a FIN or an RST, a half-close, how many segments carried data.
@@ -40,6 +48,10 @@ class Call:
     name: str = ""  # the canonical call: send, connect, close
     socket: str = ""  # the socket it works on: conn, sock, listener
     bytes: int | None = None  # a transfer's bytes (its result), when it is one
+    how: str = ""  # a shutdown's how (SHUT_WR)
+    fastopen: bool = False  # a send with MSG_FASTOPEN: its data rides on the SYN
+    release: bool = False  # it released the socket's last reference (schema 4: the trace
+    # says so; older traces: every close)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +81,15 @@ class WireSide:
     last_state: str  # its TCP state after the last packet
 
 
+@dataclass(frozen=True, slots=True)
+class WireFacts:
+    """What the notes are chosen by, of one side, beside its summary."""
+
+    connected: bool  # a TCP connection was made (the client's SYN, the server's SYN-ACK)
+    # the close took three segments: this side's FIN carried the ACK of the peer's
+    close_in_three: bool = False
+
+
 @dataclass(frozen=True)
 class WireView:
     """A run's packets with their calls, and each side's summary."""
@@ -81,6 +102,12 @@ class WireView:
     dropped: int = 0
     note: str | None = None  # what is missing from the view
     realtime_offset_ns: int = 0  # to give the packets wall-clock times (pcapng)
+    facts: Mapping[str, WireFacts] = field(default_factory=dict)  # role -> its facts
+
+    @property
+    def connected(self) -> bool:
+        """UDP, or a TCP connection was made."""
+        return self.protocol != "tcp" or any(f.connected for f in self.facts.values())
 
     def timeline(self) -> list[Call | WirePacket]:
         """Calls and packets in the order of the clock."""
@@ -89,15 +116,28 @@ class WireView:
 
 
 def place_calls(role: str, steps: Sequence[Step], times: Mapping[int, int]) -> list[Call]:
+    references = any("released" in s.args for s in steps)
     out = []
     for i, s in enumerate(steps):
         ts = max((times[q] for q in s.seqs if q in times), default=None)
         if ts is not None:
             size = s.result if s.name in SENDS and isinstance(s.result, int) and \
                 s.result >= 0 else None
-            out.append(Call(role=role, label=s.label, dialect=s.dialect, ts_ns=ts, index=i,
-                            name=s.name, socket=s.fd, bytes=size))
+            flags = s.args.get("flags")
+            fastopen = s.name in SENDS and isinstance(flags, list) and "MSG_FASTOPEN" in flags
+            release = s.name == "close" and (s.args.get("released") == s.fd if references
+                                              else True)
+            label = s.label
+            if release and s.syscall in PROCESS_EVENTS:  # an exit or exec released it
+                label = f"{s.dialect}, the last holder of {s.fd}"
+            out.append(Call(role=role, label=label, dialect=s.dialect, ts_ns=ts, index=i,
+                            name=s.name, socket=s.fd, bytes=size,
+                            how=next((q for q in s.qualifiers if q.startswith("SHUT_")), ""),
+                            fastopen=fastopen, release=release))
     return out
+
+
+PROCESS_EVENTS = frozenset({"exit", "exit_group", "execve", "execveat"})
 
 
 @dataclass
@@ -169,13 +209,18 @@ def correlate(wire: Wire, steps: Mapping[str, Sequence[Step]],
     ends = {"client": _End("CLOSED"),
             "server": _End("LISTEN" if any(c.label.startswith("listen(")
                                            for c in calls["server"]) else "CLOSED")}
+    syn = {role: False for role in ROLES}
+    synack = {role: False for role in ROLES}
+    three = {role: False for role in ROLES}
+    acked_fin = {role: False for role in ROLES}  # it acknowledged the peer's FIN
     for p in wire.packets:
         sender = "server" if p.src[1] == wire.port else "client"
         counts[sender][1] += 1
         if p.length:
             counts[sender][0] += 1
         if p.proto == "udp":
-            call = _nth(calls[sender], SENDS, datagrams[sender])
+            call = _nth(calls[sender], SENDS, datagrams[sender]) or \
+                _untied(sender, p, "no send of the trace")
             datagrams[sender] += 1
             packets.append(WirePacket(packet=p, sender=sender, call=call))
             continue
@@ -188,6 +233,16 @@ def correlate(wire: Wire, steps: Mapping[str, Sequence[Step]],
         rel_ack = (p.ack - peer.isn) % (1 << 32) if peer.isn is not None and \
             p.has("ACK") else 0
         call = _call_of(p, sender, calls, rel_seq - 1, ends)
+        if p.has("SYN") and p.has("ACK"):
+            synack[sender] = True
+        if p.has("SYN") and not p.has("ACK"):
+            syn[sender] = True
+        if p.has("FIN") and p.has("ACK") and ends[other_of(sender)].fin_seq is not None \
+                and not acked_fin[sender] and _seq_after(p.ack, ends[other_of(sender)].fin_seq):
+            three[sender] = True
+        if p.has("ACK") and ends[other_of(sender)].fin_seq is not None \
+                and _seq_after(p.ack, ends[other_of(sender)].fin_seq):
+            acked_fin[sender] = True
         if p.has("FIN") or p.has("RST"):
             kind = "RST" if p.has("RST") else "FIN"
             if not first_close:
@@ -211,17 +266,34 @@ def correlate(wire: Wire, steps: Mapping[str, Sequence[Step]],
             half_close=ends[role].after_fin if ends[role].fin_seq is not None else None,
             data_segments=counts[role][0], segments=counts[role][1],
             last_state=ends[role].state)
+    facts = {role: WireFacts(connected=syn["client"] and synack["server"],
+                             close_in_three=three[role]) for role in ROLES}
     if wire.dropped:
         note = f"{wire.dropped} packets dropped by the kernel: the view is partial"
     every = sorted([c for cs in calls.values() for c in cs], key=lambda c: c.ts_ns)
     return WireView(protocol=wire.protocol, port=wire.port, packets=tuple(packets),
                     calls=tuple(every), sides=sides, dropped=wire.dropped, note=note,
-                    realtime_offset_ns=wire.realtime_offset_ns)
+                    realtime_offset_ns=wire.realtime_offset_ns, facts=facts)
 
 
 def _nth(calls: Sequence[Call], names: frozenset[str], n: int) -> Call | None:
     found = [c for c in calls if c.label.split("(")[0] in names]
     return found[n] if n < len(found) else None
+
+
+def other_of(role: str) -> str:
+    return "server" if role == "client" else "client"
+
+
+def _untied(sender: str, p: Packet, what: str) -> Call:
+    """A packet no call of the trace caused, saying so."""
+    return Call(role=sender, label=what, dialect="", ts_ns=p.ts_ns, index=-1)
+
+
+def _under_way(causes: Sequence[Call], p: Packet) -> Call | None:
+    """Of the calls that could have sent a packet, the first still under way when it went
+    (it returned at or after the packet), else the last that had returned."""
+    return next((c for c in causes if c.ts_ns >= p.ts_ns), causes[-1] if causes else None)
 
 
 def _call_of(p: Packet, sender: str, calls: Mapping[str, Sequence[Call]], offset_at: int,
@@ -230,11 +302,26 @@ def _call_of(p: Packet, sender: str, calls: Mapping[str, Sequence[Call]], offset
     stream (0 for the first byte sent)."""
     mine = calls[sender]
     if p.has("SYN") and not p.has("ACK"):
-        return next((c for c in mine if c.name == "connect"), None)
+        opens = [c for c in mine if c.name == "connect" or c.fastopen]
+        if p.length:  # data on the SYN: a send with MSG_FASTOPEN
+            opens = [c for c in opens if c.fastopen] or opens
+        found = next(iter(opens), None)
+        return found if found is not None else _untied(sender, p, "no call of the trace")
     if p.has("SYN"):  # the server kernel answers for the listening socket
-        return next((c for c in mine if c.name == "listen"), None)
+        listen = next((c for c in mine if c.name == "listen"), None)
+        return _untied(sender, p, f"kernel, for {listen.label}" if listen is not None
+                       else "kernel, for a listening socket")
     if p.has("FIN") or p.has("RST"):
-        return next((c for c in mine if c.name in ENDS and c.socket in ECHO_SOCKETS), None)
+        echo = [c for c in mine if c.socket in ECHO_SOCKETS]
+        releases = [c for c in echo if c.name == "close" and c.release]
+        if p.has("RST") and ends[sender].fin_seq is not None:
+            # after its FIN, an RST answers a segment that came for a closed socket
+            return _untied(sender, p, "kernel, for a closed socket")
+        causes = releases if p.has("RST") else [
+            c for c in echo if (c.name == "shutdown" and c.how in ("SHUT_WR", "SHUT_RDWR"))
+            or (c.name == "close" and c.release)]
+        found = _under_way(causes, p)
+        return found if found is not None else _untied(sender, p, "no call of the trace")
     if p.length:
         offset = 0
         for c in mine:
@@ -242,10 +329,11 @@ def _call_of(p: Packet, sender: str, calls: Mapping[str, Sequence[Call]], offset
                 if c.bytes is None or offset <= offset_at < offset + c.bytes:
                     return c
                 offset += c.bytes
-        return None
+        return _untied(sender, p, "no send of the trace")
     if sender == "client" and ends["server"].state == "SYN_RECV":  # the handshake's ACK
         return next((c for c in mine if c.name == "connect"), None)
     return None  # an ACK of the kernel's own
 
 
-__all__ = ["Call", "WirePacket", "WireSide", "WireView", "correlate", "place_calls"]
+__all__ = ["Call", "WireFacts", "WirePacket", "WireSide", "WireView", "correlate",
+           "place_calls"]
