@@ -8,6 +8,10 @@ traceback.
 
 from __future__ import annotations
 
+# a command whose output's reader went away (`harness compare | head`) goes on quietly and
+# exits 128 + SIGPIPE, as a shell reports `yes | head`'s yes
+SIGPIPE_STATUS = 141
+
 
 class HarnessError(Exception):
     """An error the user can act on: its message is one line, `exit_status` what the

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from harness import DEFAULT_REFERENCE as REFERENCE
 from harness.errors import HarnessError
+from harness.escape import visible
 from harness.model import FailedSample, MatrixIndex, RunRecord, SkippedSample
 from harness.runner import RunOptions, run_pair
 from harness.scenario import Scenario, load_scenarios
@@ -150,10 +151,10 @@ def run_all(p: Plan, traces: Path, options: RunOptions, reference: str,
     for s in p.skipped:
         log(f"skip  {s.role} {s.name}: {s.reason}" + (f" (install: {s.hint}; every optional "
                                                       f"toolchain: make deps)" if s.hint else ""))
-    for f in p.failed:
-        log(f"FAIL  {f.role} {f.name}: {f.reason}")
+    for f in p.failed:  # (a build's output, as the runs' details, shown escaped)
+        log(visible(f"FAIL  {f.role} {f.name}: {f.reason}", lines=False))
         for line in f.output.splitlines()[-5:]:
-            log(f"      {line}")
+            log(f"      {visible(line, lines=False)}")
     store = TracesFolder(traces)
     records = []
     width = len(str(len(p.pairs)))
@@ -178,7 +179,7 @@ def run_all(p: Plan, traces: Path, options: RunOptions, reference: str,
             raise
         records.append(record)
         verdict = "ok" if record.ok else f"{record.outcome}: {record.detail}"
-        log(f"{label} {verdict} ({record.duration_s:.2f} s)")
+        log(visible(f"{label} {verdict} ({record.duration_s:.2f} s)", lines=False))
     if not p.pairs:  # nothing ran: the index still says what was skipped or failed
         store.write_index(index)
     return records

@@ -23,8 +23,11 @@ from harness.scenario import Scenario, load_scenarios  # noqa: F401  (load_scena
 from harness.store import TRACE_FILES
 
 DEFAULT_MESSAGE = "hello, sockets"
-STDERR_TAIL = 2000  # characters of stderr kept in run.yaml
-STDOUT_KEPT = 1000  # bytes of the client's stdout kept in run.yaml
+STDERR_TAIL = 2000  # bytes of the end of each stderr kept in run.yaml
+STDOUT_KEPT = 1000  # bytes of the start of the client's stdout kept in run.yaml
+SHOWN_BYTES = 60  # bytes of what a client printed quoted in a run's detail
+# the longest message: one argv item of a program (the kernel's MAX_ARG_STRLEN, less its NUL)
+MAX_MESSAGE_BYTES = 32 * 4096 - 1
 SERVER_GRACE = 2.0  # seconds a server gets to exit after its client has finished
 PORT_ATTEMPTS = 3  # runs on fresh ports when another program takes the chosen one first
 
@@ -59,12 +62,60 @@ def ready_event(ev: SyscallEvent, scenario: Scenario, port: int, path: str | Non
     return local.get("port") in (port, 0) if ev.syscall == "listen" else local.get("port") == port
 
 
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
+
+
 def _tail(path: Path) -> str:
+    """The end of a program's stderr as run.yaml keeps it: the last STDERR_TAIL bytes, after
+    a line saying where it was cut when it was longer (read from the end: a program that
+    printed gigabytes costs no memory)."""
+    from harness.safefile import read_tail
+
+    data, size = read_tail(path, STDERR_TAIL)
+    text = data.decode("utf-8", errors="replace")
+    if size > len(data):
+        return f"… ({_size(size)}, the last {_size(len(data))} kept)\n" + text
+    return text
+
+
+def _stdout(path: Path, expected: bytes) -> tuple[bytes, int]:
+    """(the start of what the client printed: enough to compare with what it had to print,
+    and its whole size)."""
+    from harness.safefile import read_head
+
+    return read_head(path, max(len(expected), STDOUT_KEPT) + 1)
+
+
+def _kept_stdout(data: bytes, size: int) -> str:
+    text = data[:STDOUT_KEPT].decode("utf-8", errors="replace")
+    if size > STDOUT_KEPT:
+        return f"{text}… ({_size(size)}, the first {_size(STDOUT_KEPT)} kept)"
+    return text
+
+
+def _shown(data: bytes, size: int) -> str:
+    """What a client printed, quoted in a detail line: short, whatever it printed."""
+    if size <= SHOWN_BYTES:
+        return repr(data)
+    return f"{data[:SHOWN_BYTES]!r}… ({_size(size)})"
+
+
+def message_problem(message: str) -> str | None:
+    """Why message cannot be a run's message (None when it can)."""
     try:
-        data = path.read_bytes()
-    except OSError:
-        return ""
-    return data[-STDERR_TAIL:].decode("utf-8", errors="replace")
+        n = len(message.encode("utf-8"))
+    except UnicodeEncodeError:
+        return "--message: not UTF-8 text (the echo is checked as UTF-8)"
+    if n > MAX_MESSAGE_BYTES:
+        return (f"--message: {n:,} bytes, more than the {MAX_MESSAGE_BYTES:,} one argument "
+                f"of a program may be")
+    if "\0" in message:
+        return "--message: holds a NUL byte, which no argument of a program may"
+    return None
 
 
 def run_pair(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
@@ -154,7 +205,7 @@ def _run_once(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
             wire_trace, wire_note = _end_capture(capture, out_dir, scenario, port)
         srv = roots.get("server")
         cli = roots.get("client")
-        stdout = files["client.out"].read_bytes()
+        stdout, stdout_size = _stdout(files["client.out"], expected)
         record = RunRecord(
             scenario=scenario.name, server=server.name, client=client.name, host=host,
             port=port, message=options.message, outcome="ok", path=path,
@@ -162,14 +213,17 @@ def _run_once(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
             expected_len=len(expected) if scenario.sizes else None,
             server_exit=srv.exit_status if srv else None,
             client_exit=cli.exit_status if cli else None,
-            client_stdout=stdout[:STDOUT_KEPT].decode("utf-8", errors="replace"),
+            client_stdout=_kept_stdout(stdout, stdout_size),
             server_stderr=_tail(files["server.err"]),
             client_stderr=_tail(files["client.err"]),
             server_trace=TRACE_FILES["server"] if srv else None,
             client_trace=TRACE_FILES["client"] if cli else None,
             wire_trace=wire_trace, wire_note=wire_note,
             duration_s=round(time.monotonic() - start, 3))
-    outcome, detail = judge(record, srv, cli, errors, options, stdout, expected)
+    unwritten = [sink.reason for sink in sinks.values() if sink.reason]
+    if unwritten:  # a full disk: the run went on to its end, its traces are lost
+        raise store.StoreError(f"{out_dir}: cannot write the run's traces: {unwritten[0]}")
+    outcome, detail = judge(record, srv, cli, errors, options, stdout, expected, stdout_size)
     return RunRecord(**{**record.to_dict(), "outcome": outcome, "detail": detail}), port_taken
 
 
@@ -202,8 +256,11 @@ def _end_capture(capture: Any, out_dir: Path, scenario: Scenario,
 
 
 def judge(record: RunRecord, srv: object | None, cli: object | None, errors: list[str],
-          options: RunOptions, stdout: bytes, expected: bytes) -> tuple[str, str | None]:
-    """The outcome of a run, and one line saying what went wrong."""
+          options: RunOptions, stdout: bytes, expected: bytes,
+          stdout_size: int | None = None) -> tuple[str, str | None]:
+    """The outcome of a run, and one line saying what went wrong. stdout: what the client
+    printed, or its start when it printed more (stdout_size: how much)."""
+    size = len(stdout) if stdout_size is None else stdout_size
     if errors:
         return "error", "; ".join(errors)
     assert srv is not None
@@ -230,11 +287,12 @@ def judge(record: RunRecord, srv: object | None, cli: object | None, errors: lis
         return "client-failed", f"client exited with status {record.client_exit}"
     if record.server_exit != 0:
         return "server-failed", f"server exited with status {record.server_exit}"
-    if stdout != expected:
+    if size != len(expected) or stdout[:len(expected)] != expected:
         if len(expected) > 80:
-            return "echo-mismatch", (f"client printed {len(stdout)} bytes, expected "
+            return "echo-mismatch", (f"client printed {size} bytes, expected "
                                      f"{len(expected)}" + _first_difference(stdout, expected))
-        return "echo-mismatch", f"client printed {stdout!r}, expected {expected!r}"
+        return "echo-mismatch", (f"client printed {_shown(stdout, size)}, expected "
+                                 f"{expected!r}")
     return "ok", None
 
 

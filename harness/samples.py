@@ -106,7 +106,7 @@ def load_sample(folder: Path, role: str) -> Sample:
     problem = name_problem(folder.name)
     if problem:
         raise ManifestError(f"{folder}: {problem}")
-    if not path.is_file():
+    if not os.path.lexists(path):  # (a link, a FIFO, a folder there: refused as it is read)
         raise ManifestError(f"{path}: missing (every sample folder needs a manifest.yaml)")
     doc = read_yaml(path, ManifestError, MAX_MANIFEST_BYTES)
     if not isinstance(doc, dict):
@@ -230,8 +230,109 @@ def missing_requirement(sample: Sample) -> Requirement | None:
     return None
 
 
+# shells whose `-c` argument is a script (by the program's name): placeholders in it are
+# never text of the script (docs/samples.md, "Placeholders in a shell script")
+SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "ksh93", "mksh", "pdksh", "ash",
+                    "yash", "posh", "busybox"})
+SHELL_OPTIONS_WITH_VALUE = frozenset({"-o", "+o", "-O", "+O"})
+
+
+def shell_script_index(argv: list[str]) -> int | None:
+    """Where in argv the script of a shell's -c is (`[sh, -c, SCRIPT, ...]`, `[bash, -e, -c,
+    SCRIPT]`, `[bash, -ec, SCRIPT]`, `[env, A=1, sh, -c, SCRIPT]`, `[busybox, sh, -c, ...]`);
+    None when argv runs no shell script."""
+    i = 0
+    if i < len(argv) and os.path.basename(argv[i]) == "env":  # env [-opts] [VAR=value] PROG
+        i += 1
+        while i < len(argv) and (argv[i].startswith("-") or "=" in argv[i]):
+            i += 1
+    if i >= len(argv) or os.path.basename(argv[i]) not in SHELLS:
+        return None
+    if os.path.basename(argv[i]) == "busybox":
+        i += 1
+        if i >= len(argv) or argv[i] not in SHELLS:
+            return None
+    i += 1
+    command = False
+    while i < len(argv):
+        item = argv[i]
+        if item == "--":
+            i += 1
+            break
+        if item in SHELL_OPTIONS_WITH_VALUE:
+            i += 2
+            continue
+        if len(item) > 1 and item[0] in "-+" and not item.startswith("--"):
+            command = command or (item[0] == "-" and "c" in item[1:])
+            i += 1
+            continue
+        if item.startswith("--"):  # bash's long options (--norc, --posix)
+            i += 1
+            continue
+        break
+    return i if command and i < len(argv) else None
+
+
+def _quoting(text: str) -> str:
+    """The quoting in force at the end of text, a piece of a POSIX shell script: "" (none),
+    "'" (single quotes) or '"' (double quotes)."""
+    state = ""
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if state == "'":
+            if c == "'":
+                state = ""
+        elif c == "\\":
+            i += 1  # the next character is quoted by the backslash
+        elif state == '"':
+            if c == '"':
+                state = ""
+        elif c in "'\"":
+            state = c
+        i += 1
+    return state
+
+
+def _script(script: str, values: dict[str, str], first: int) -> tuple[str, list[str]]:
+    """A shell script whose placeholders become references to positional parameters
+    (numbered from first), and the values to pass as those parameters. Each reference is
+    written for the quoting it stands in: "${N}" outside quotes, ${N} inside double quotes,
+    '"${N}"' inside single quotes (the quotes closed, then opened again): the shell takes
+    the value as one word, whatever it holds, and never reads it as script."""
+    import string
+
+    out: list[str] = []
+    params: list[str] = []
+    numbers: dict[str, int] = {}
+    for literal, name, _, _ in string.Formatter().parse(script):
+        out.append(literal)
+        if name is None:
+            continue
+        if name not in numbers:
+            numbers[name] = first + len(params)
+            params.append(values[name])
+        ref = f"${{{numbers[name]}}}"
+        quoting = _quoting("".join(out))
+        out.append(f'"{ref}"' if quoting == "" else ref if quoting == '"' else f"'\"{ref}\"'")
+    return "".join(out), params
+
+
 def expand(template: list[str], values: dict[str, str]) -> list[str]:
-    return [item.format_map(values) for item in template]
+    """argv from a template: each placeholder replaced by its value, an argv item of its
+    own or part of one; never interpreted by a shell. In the script of a shell's -c
+    (`[sh, -c, "exec ./prog {port} {message}"]`) a placeholder becomes a positional
+    parameter instead ("${1}"), its value passed after the script (_script)."""
+    at = shell_script_index(template)
+    if at is None or "{" not in template[at]:
+        return [item.format_map(values) for item in template]
+    before = [item.format_map(values) for item in template[:at]]
+    after = [item.format_map(values) for item in template[at + 1:]]
+    if not after:  # $0, the name the shell gives itself in its messages
+        shells = [os.path.basename(x) for x in before if os.path.basename(x) in SHELLS]
+        after = [shells[-1] if shells else "sh"]
+    script, params = _script(template[at], values, len(after))
+    return [*before, script, *after, *params]
 
 
 def base_values(sample: Sample, build_dir: Path | None) -> dict[str, str]:
@@ -258,10 +359,32 @@ class BuildError(HarnessError):
 
 
 def source_hash(sample: Sample) -> str:
+    """A hash of the sample's files, each read a piece at a time; a link counts as its text
+    and, when it leads to a regular file, that file's bytes. Anything else (a FIFO, a
+    device, a socket) is never opened: it would block, or never end."""
+    import stat
+
     h = hashlib.sha256()
-    for path in sorted(p for p in sample.folder.rglob("*") if p.is_file()):
-        h.update(str(path.relative_to(sample.folder)).encode() + b"\0")
-        h.update(path.read_bytes())
+    for path in sorted(sample.folder.rglob("*")):
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        name = str(path.relative_to(sample.folder)).encode()
+        if stat.S_ISLNK(st.st_mode):
+            h.update(name + b"\0->" + os.fsencode(os.readlink(path)) + b"\0")
+        elif stat.S_ISREG(st.st_mode):
+            h.update(name + b"\0")
+        else:
+            continue
+        try:  # (O_NONBLOCK: a link to a FIFO does not block the open; it is no regular file)
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:
+            continue  # a dangling link
+        with os.fdopen(fd, "rb") as f:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
     h.update(repr(sample.build).encode())
     return h.hexdigest()[:16]
 
@@ -292,12 +415,21 @@ def build(sample: Sample, cache: Path,
     cache = cache.resolve()
     cache.mkdir(parents=True, exist_ok=True)
     out = cache / f"{sample.role}-{sample.name}-{source_hash(sample)}"
-    with open(cache / f".{sample.role}-{sample.name}.lock", "w") as lock:
+    lock_path = cache / f".{sample.role}-{sample.name}.lock"
+    try:  # (never through a link planted there: the harness often runs as root)
+        lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                          0o666)
+    except OSError as e:
+        raise ManifestError(f"{lock_path}: cannot open the build's lock: {e.strerror}") \
+            from None
+    with os.fdopen(lock_fd, "r+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when closed, or when the process ends
-        if (out / ".built").exists():
+        if not out.is_symlink() and (out / ".built").exists():
             say(f"build {who}: up to date ({out.name})")
             return out
-        if out.exists():
+        if out.is_symlink():  # a link planted as the build folder: removed, never followed
+            out.unlink()
+        elif out.exists():
             shutil.rmtree(out)
         out.mkdir()
         start = time.monotonic()

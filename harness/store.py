@@ -7,10 +7,11 @@
     traces/report.md                          the last report
 
 Every file is checked field by field when it is read, against the types of the record it
-holds (harness/model.py), and an error names the file and the field. Writes are atomic: a
-reader never sees half a file. One harness writes a folder at a time (its `.lock`), and only
-into files and folders of its own: a symbolic link planted inside is refused or replaced,
-never written through.
+holds (harness/model.py), and an error names the file and the field; it is read only if it is
+a regular file, and never more of it than its limit (harness/safefile.py). Writes are atomic:
+a reader never sees half a file. One harness writes a folder at a time (its `.lock`), and
+only into files and folders of its own: a symbolic link planted inside is replaced, never
+written through, and refused when another user owns it.
 """
 
 from __future__ import annotations
@@ -81,12 +82,15 @@ def write_run_file(run_dir: Path, record: RunRecord) -> None:
 
 
 def _write(path: Path, text: str) -> None:
+    from harness.safefile import UnsafeFile
     from harness.tracefile import write_atomic
 
     try:
         write_atomic(path, text, follow=False)
     except OSError as e:
         raise StoreError(f"{path}: cannot write: {e.strerror}") from None
+    except UnsafeFile as e:  # a link of another user there
+        raise StoreError(str(e)) from None
 
 
 def trace_writer_in(run_dir: Path, role: str) -> Any:
@@ -211,7 +215,7 @@ class TracesFolder:
         self._make_root()
         path = self.root / LOCK_FILE
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
         except OSError as e:
             raise StoreError(f"{path}: cannot open the lock: {e.strerror}") from None
         try:
@@ -254,15 +258,20 @@ class TracesFolder:
                 raise StoreError(f"{path}: not a folder (remove it)")
         if not os.access(path, os.W_OK | os.X_OK):
             raise StoreError(f"{path}: not writable")
+        from harness.safefile import UnsafeFile, check_link
+
         for name in (RUN_FILE, WIRE_FILE, *TRACE_FILES.values()):
             for stale in (name, name + PARTIAL):
                 try:
+                    check_link(str(path / stale))  # another user's link: refused
                     os.unlink(path / stale)  # a link is removed, its target left alone
                 except FileNotFoundError:
                     pass
                 except IsADirectoryError:
                     raise StoreError(f"{path / stale}: a folder where the run writes a file "
                                      f"(remove it)") from None
+                except UnsafeFile as e:
+                    raise StoreError(str(e)) from None
         return path
 
 

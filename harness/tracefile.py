@@ -14,15 +14,22 @@ its last whole line, as a trace marked incomplete. YAML (`--format yaml`) is an 
 the same document in one piece, made from the stream at the end. Schema version 1 files (one
 YAML or JSON document) are still read.
 
+Files are opened, created and renamed through harness/safefile.py: a trace is read only from a
+regular file (never a link, a FIFO, a device), never past MAX_STREAM_BYTES whatever its size
+says, its first line whole however long; it is written never through another user's link,
+each batch of events unbuffered (what the tracer handed over survives a SIGKILL), and a write
+that fails ends the trace in one line, not in the tracer.
+
 Importing this module costs little: the tracer imports it; YAML and the model classes are
 imported only to read a file or to write YAML.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from harness.errors import HarnessError
 
@@ -33,8 +40,8 @@ if TYPE_CHECKING:
 
     from harness.model import Trace
 
-SCHEMA_VERSION = 3  # 3: socket ids from the tracer (`sock.id`, `ids`); 2: the stream
-READABLE_VERSIONS = (1, 2, 3)
+SCHEMA_VERSION = 4  # 4: socket inodes, `released`, io_uring operations; 3: socket ids from the tracer (`sock.id`, `ids`); 2: the stream
+READABLE_VERSIONS = (1, 2, 3, 4)
 FORMATS = ("jsonl", "json", "yaml")  # json: the JSON Lines stream too
 PARTIAL = ".partial"  # suffix of a trace still being written (or cut off by a crash)
 # the largest trace files read back: a sample's run writes some kilobytes; a stream of 64 MB is
@@ -79,70 +86,164 @@ def _encode_lines_stdlib(events: list[dict[str, Any]]) -> bytes:
 class TraceWriter:
     """Streams one trace to a file: `start(header)`, `write(events)` as often as needed,
     `finish(footer)`. The events are dicts as documented; the writer never holds more than
-    the batch it is given."""
+    the batch it is given: each batch goes to the file in one unbuffered write, so that what
+    the tracer handed over is on disk even if the harness is killed the next moment.
 
-    def __init__(self, path: Path | str, fmt: str | None = None, follow: bool = True):
-        # follow: a symlink at path has its target replaced (`harness trace -o LINK`), a
-        # device or a fifo (-o /dev/null) is written to directly; without follow (the traces
-        # folder) nothing but a new file at path is ever written
-        self.path = os.path.realpath(path) if follow else os.path.abspath(path)
+    A write that fails (a full disk, -o /dev/full) never raises into the tracer: the writer
+    keeps `error` (one line naming the file), removes its .partial file (nothing half
+    written), drops every later event, and calls on_error(error) once; the caller says it
+    and exits 2 (the traced command runs on to its end, untraced to a file)."""
+
+    def __init__(self, path: Path | str, fmt: str | None = None, follow: bool = True,
+                 on_error: Callable[[str], None] | None = None):
+        # follow: a symlink at path (the user's own) has its target replaced (`harness
+        # trace -o LINK`), a device or a fifo (-o /dev/null) is written to directly; without
+        # follow (the traces folder) nothing but a new file at path is ever written. A link
+        # of another user at path or at path.partial is refused (TraceFileError) here, before
+        # anything runs.
+        from harness.safefile import UnsafeFile, check_link, target
+
+        try:
+            self.path, self.direct = target(path, follow)
+            if not self.direct:
+                check_link(self.path + PARTIAL)
+        except UnsafeFile as e:
+            raise TraceFileError(str(e)) from None
         self.format = format_for(self.path, fmt)
         self.follow = follow
-        self.direct = follow and os.path.exists(self.path) and not os.path.isfile(self.path)
         self.partial = self.path if self.direct else self.path + PARTIAL
         self.file: Any = None
         self.count = 0  # events written
+        self.error: str | None = None  # why the trace could not be written: one line
+        self.reason: str | None = None  # the same without the file's name (strerror)
+        self.errno: int | None = None  # and its errno (EPIPE: the reader went away)
+        self._fd: int | None = None
+        if self.direct:  # a device or a FIFO, opened now: one that cannot be is refused
+            try:  # before anything runs (a FIFO no program reads, too: not waited for)
+                self._fd = os.open(self.partial, os.O_WRONLY | os.O_CLOEXEC | os.O_NOCTTY
+                                   | os.O_NONBLOCK)
+                os.set_blocking(self._fd, True)
+            except OSError as e:
+                why = "a FIFO that no program reads" if e.errno == errno.ENXIO else e.strerror
+                raise TraceFileError(f"{self.path}: cannot write the trace: {why}") from None
+        self.on_error = on_error
         # a short trace (a command's start: tens of events) is written with the standard
         # library's encoder, so that importing msgspec (some milliseconds) is paid only by
         # traces long enough to gain from it
         self._encode_lines: Any = None
 
     def start(self, header: dict[str, Any]) -> None:
-        if not self.direct:
-            os.makedirs(os.path.dirname(self.partial), exist_ok=True)
-        if self.follow:
-            self.file = open(self.partial, "wb")
-        else:  # a new file of its own: never through a link, never one that is there
-            self.file = os.fdopen(os.open(self.partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL
-                                          | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644), "wb")
+        from harness.safefile import UnsafeFile, create_new
+
+        try:
+            if self._fd is not None:  # a device or a FIFO, opened already
+                fd, self._fd = self._fd, None
+            else:
+                os.makedirs(os.path.dirname(self.partial), exist_ok=True)
+                # a new file of its own: never through a link, never one that is there
+                fd = create_new(self.partial)
+        except OSError as e:
+            self._fail(e)
+            return
+        except UnsafeFile as e:
+            self._fail(e)
+            return
+        self.file = os.fdopen(fd, "wb", buffering=0)
         self._line({"type": "header", "schema_version": SCHEMA_VERSION, **header})
 
+    def _put(self, data: bytes) -> None:
+        from harness.safefile import write_all
+
+        if self.file is None:
+            return
+        try:
+            write_all(self.file.fileno(), data)
+        except OSError as e:
+            self._fail(e)
+
+    def _fail(self, why: OSError | HarnessError) -> None:
+        """The trace cannot be written: keep why, leave nothing half written."""
+        if self.error is not None:
+            return
+        if isinstance(why, OSError):
+            self.reason = why.strerror or str(why)
+            self.errno = why.errno
+            self.error = f"{self.path}: cannot write the trace: {self.reason}"
+        else:
+            self.reason = self.error = str(why)
+        message = self.error
+        if self.file is not None:
+            try:
+                self.file.close()
+            except OSError:
+                pass
+            self.file = None
+        if not self.direct:
+            try:
+                os.unlink(self.partial)
+            except OSError:
+                pass
+        if self.on_error is not None:
+            self.on_error(message)
+
     def _line(self, doc: dict[str, Any]) -> None:
-        self.file.write(json.dumps(doc, ensure_ascii=True, separators=(",", ":")).encode())
-        self.file.write(b"\n")
+        self._put(json.dumps(doc, ensure_ascii=True, separators=(",", ":")).encode() + b"\n")
 
     def write(self, events: list[dict[str, Any]]) -> None:
-        if not events:
+        if not events or self.file is None:
             return
         if self._encode_lines is None and len(events) >= BIG_BATCH:
             self._encode_lines = _encoder().encode_lines
-        self.file.write((self._encode_lines or _encode_lines_stdlib)(events))
+        self._put((self._encode_lines or _encode_lines_stdlib)(events))
         self.count += len(events)
 
     def finish(self, footer: dict[str, Any]) -> None:
         """Write the footer and give the file its name (YAML: convert the stream)."""
         # (no fsync: the rename makes the file whole for any reader, a crash of the harness
         # leaves the .partial; only a crash of the machine could lose the end of a trace)
-        if self.file is None:  # never started (its command never ran), or finished already
+        if self.file is None:  # never started (its command never ran), failed, or finished
+            self._close_unused()
             return
         self._line({"type": "footer", **footer, "events": self.count})
-        self.file.close()
+        if self.file is None:  # the footer could not be written
+            return
+        try:
+            self.file.close()
+        except OSError as e:
+            self.file = None
+            self._fail(e)
+            return
         self.file = None
         if self.direct:
             return
-        if self.format == "yaml":
-            try:
-                write_chunks_atomic(self.path, yaml_chunks(read_stream(self.partial)),
-                                    fsync=False, follow=self.follow)
-            finally:
-                os.unlink(self.partial)
-        else:
-            os.replace(self.partial, self.path)
+        try:
+            if self.format == "yaml":
+                try:
+                    write_chunks_atomic(self.path, yaml_chunks(read_stream(self.partial,
+                                                                           limit=None)),
+                                        fsync=False, follow=False)
+                finally:
+                    os.unlink(self.partial)
+            else:
+                os.replace(self.partial, self.path)
+        except OSError as e:
+            self._fail(e)
+        except HarnessError as e:  # a link of another user planted at the name since
+            self._fail(e)
+
+    def _close_unused(self) -> None:
+        if self._fd is not None:  # a device opened for a command that never ran
+            os.close(self._fd)
+            self._fd = None
 
     def abandon(self) -> None:
         """Close without a footer: the .partial file stays, readable as incomplete."""
+        self._close_unused()
         if self.file is not None:
-            self.file.close()
+            try:
+                self.file.close()
+            except OSError:
+                pass
             self.file = None
 
 
@@ -163,9 +264,12 @@ def save(trace: Trace, path: Path | str, fmt: str | None = None) -> None:
         writer.write(events)
     except BaseException:
         writer.abandon()
-        os.unlink(writer.partial)
+        if not writer.direct:
+            os.unlink(writer.partial)
         raise
     writer.finish(footer)
+    if writer.error is not None:
+        raise TraceFileError(writer.error)
 
 
 def dumps(trace: Trace, fmt: str = "jsonl") -> str:
@@ -231,32 +335,12 @@ def write_chunks_atomic(path: Path | str, chunks: Iterable[str] | Iterable[bytes
                         fsync: bool = True, follow: bool = True, binary: bool = False) -> None:
     """Write text made piece by piece (never held whole) to path through a temporary file in
     the same folder and a rename, so that a reader never sees half a file and a crash leaves
-    no partial file behind. follow: a symlink at path has its target replaced, a device or a
-    fifo is written to directly; without follow, a link at path is replaced by the file."""
-    import tempfile
-    from pathlib import Path
+    no partial file behind. follow: a symlink at path (the user's own) has its target
+    replaced, a device or a fifo is written to directly; without follow, a link at path is
+    replaced by the file. A link of another user is refused (harness.safefile)."""
+    from harness.safefile import write_chunks_atomic as write
 
-    path = Path(os.path.realpath(path) if follow else os.path.abspath(path))
-    mode: dict[str, Any] = {"mode": "wb"} if binary else {"mode": "w", "encoding": "utf-8"}
-    if follow and path.exists() and not path.is_file():  # a device or a fifo: write to it
-        with open(path, **mode) as f:
-            f.writelines(chunks)
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, **mode) as f:
-            f.writelines(chunks)
-            if fsync:
-                f.flush()
-                os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    write(path, chunks, fsync=fsync, follow=follow, binary=binary)
 
 
 def write_atomic(path: Path | str, text: str, follow: bool = True) -> None:
@@ -266,15 +350,32 @@ def write_atomic(path: Path | str, text: str, follow: bool = True) -> None:
 
 # -- reading ------------------------------------------------------------------------------------
 
-def read_stream(path: Path | str) -> Iterator[dict[str, Any]]:
+TOO_LARGE = "a trace file may be to be read back (a sample's run writes a few kilobytes)"
+
+
+def _open(path: Path | str, limit: int) -> Any:
+    """A trace file opened for reading: a regular file, not a link, of which no more than
+    limit bytes are read (harness.safefile)."""
+    from harness.safefile import BoundedFile
+
+    return BoundedFile(path, limit, TraceFileError, TOO_LARGE)
+
+
+def _lines(f: Any, path: Path | str, first: int = 1) -> Iterator[dict[str, Any]]:
+    for n, line in enumerate(f, first):
+        if not line.endswith(b"\n"):
+            return  # cut off while it was being written
+        yield _decode_json(line, f"{path}: line {n}")
+
+
+def read_stream(path: Path | str, limit: int | None = MAX_STREAM_BYTES
+                ) -> Iterator[dict[str, Any]]:
     """The lines of a JSON Lines trace, decoded one at a time. A last line cut off (no
     newline: a crash in the middle of a write) ends the stream; a whole line that is not JSON
-    (an edit, a broken disk) is a TraceFileError naming the line."""
-    with open(path, "rb") as f:
-        for n, line in enumerate(f, 1):
-            if not line.endswith(b"\n"):
-                return  # cut off while it was being written
-            yield _decode_json(line, f"{path}: line {n}")
+    (an edit, a broken disk) is a TraceFileError naming the line. No more than limit bytes
+    are read (None: the writer's own file, converted to YAML, however long)."""
+    with _open(path, limit if limit is not None else 1 << 62) as f:
+        yield from _lines(f, path)
 
 
 def _decode_json(data: bytes, where: str) -> Any:
@@ -289,19 +390,25 @@ def _decode_json(data: bytes, where: str) -> Any:
         raise TraceFileError(f"{where}: not JSON: {e}") from None
 
 
-def _is_stream(head: bytes) -> bool | None:
-    """True: a stream (its first line is a header); None: lines of JSON whose first is no
-    header; False: anything else (a whole document, YAML or JSON)."""
-    first, newline, rest = head.partition(b"\n")
+def _is_header(first: bytes) -> bool | None:
+    """True: the first line of a stream (a header, read whole however long: a command of
+    many arguments makes it long); None: a line of JSON that is no header; False: anything
+    else (the start of a whole document, YAML or JSON)."""
     try:
         doc = json.loads(first)
     except (ValueError, RecursionError):
         return False
-    if isinstance(doc, dict) and doc.get("type") == "header":
-        return True
-    # JSON on the first line and more lines after it: a stream whose header is gone (a whole
-    # JSON document is on one line, or starts with a line that is not JSON alone: `{`)
-    return None if newline and rest.strip() else False
+    return True if isinstance(doc, dict) and doc.get("type") == "header" else None
+
+
+def _more_than_blanks(f: Any) -> bool:
+    """Whether the rest of f holds anything but white space (read in pieces)."""
+    while True:
+        chunk = f.read(1 << 16)
+        if not chunk:
+            return False
+        if chunk.strip():
+            return True
 
 
 def load(path: Path | str) -> Trace:
@@ -309,38 +416,49 @@ def load(path: Path | str) -> Trace:
     one cut off, reads as far as it goes and is marked incomplete), a YAML export, or a
     schema version 1 YAML or JSON document. Every field is checked against the format
     (docs/trace-format.md) before anything reads it: a file that does not hold a trace gives
-    a TraceFileError naming the file, the line or event, and the field."""
+    a TraceFileError naming the file, the line or event, and the field. The file must be a
+    regular file (a link, a FIFO or a device is refused), and no more than MAX_STREAM_BYTES
+    (a stream) or MAX_DOCUMENT_BYTES (a document) of it are ever read."""
     from pathlib import Path
 
     path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            head = f.read(1 << 16)
-    except OSError as e:
-        raise TraceFileError(f"{path}: cannot read: {e.strerror}") from None
-    stream = _is_stream(head)
-    if stream is None:
-        first = head.split(b"\n", 1)[0].decode(errors="replace")
-        raise TraceFileError(f"{path}: line 1: not a trace header (a stream's first line is "
-                             f'{{"type":"header","schema_version":...}}), got {first!r:.60}')
-    limit = MAX_STREAM_BYTES if stream else MAX_DOCUMENT_BYTES
-    if size > limit:
-        raise TraceFileError(f"{path}: {size / 1e6:.1f} MB, more than the {limit / 1e6:.0f} MB "
-                             f"a trace file may be to be read back (a sample's run writes a "
-                             f"few kilobytes)")
-    if stream:
-        return _load_stream(path)
-    if not head.lstrip().startswith(b"{"):
+    with _open(path, MAX_STREAM_BYTES) as f:
+        first = f.readline()
+        stream = _is_header(first)
+        if stream:
+            return _load_stream(path, _decode_json(first, f"{path}: line 1"), f)
+        if stream is None and first.endswith(b"\n") and _more_than_blanks(f):
+            # JSON on the first line and more lines after it: a stream whose header is gone
+            # (a whole JSON document is on one line, or starts with a line that is not JSON
+            # alone: `{`)
+            text = first.split(b"\n", 1)[0].decode(errors="replace")
+            raise TraceFileError(f"{path}: line 1: not a trace header (a stream's first line "
+                                 f'is {{"type":"header","schema_version":...}}), got '
+                                 f"{text!r:.60}")
+        size = os.fstat(f.file.fileno()).st_size
+        if size > MAX_DOCUMENT_BYTES:
+            from harness.safefile import too_large
+
+            raise TraceFileError(too_large(path, size, MAX_DOCUMENT_BYTES, TOO_LARGE))
+        if first.lstrip().startswith(b"{"):
+            f.file.seek(0)
+            data = f.file.read(MAX_DOCUMENT_BYTES + 1)
+            if len(data) > MAX_DOCUMENT_BYTES:
+                from harness.safefile import too_large
+
+                raise TraceFileError(too_large(path, len(data), MAX_DOCUMENT_BYTES,
+                                               TOO_LARGE))
+            doc: Any = _decode_json(data, f"{path}: not a valid trace file")
+        else:
+            doc = None
+    if doc is None:
         from harness.validate import ValidationError, load_yaml_text
 
         try:
-            doc: Any = load_yaml_text(path, limit)
+            doc = load_yaml_text(path, MAX_DOCUMENT_BYTES)
         except ValidationError as e:
             what = str(e).removeprefix(f"{path}: ")
             raise TraceFileError(f"{path}: not a valid trace file: {what}") from None
-    else:
-        doc = _decode_json(path.read_bytes(), f"{path}: not a valid trace file")
     if not isinstance(doc, dict):
         raise TraceFileError(f"{path}: not a valid trace file: top level is not a mapping")
     _check_version(path, doc.get("schema_version"))
@@ -395,14 +513,13 @@ def _trace(path: Path, doc: dict[str, Any], where: Iterable[tuple[str, str]]) ->
         raise TraceFileError(f"{path}: not a valid trace file: nested too deep") from None
 
 
-def _load_stream(path: Path) -> Trace:
-    lines = read_stream(path)
-    header = next(lines)
+def _load_stream(path: Path, header: dict[str, Any], f: Any) -> Trace:
+    """The rest of a stream whose header line was read from f."""
     _check_version(path, header.get("schema_version"))
     events: list[dict[str, Any]] = []
     numbers: list[int] = []
     footer: dict[str, Any] | None = None
-    for n, doc in enumerate(lines, 2):
+    for n, doc in enumerate(_lines(f, path, 2), 2):
         if not isinstance(doc, dict):
             raise TraceFileError(f"{path}: line {n}: not a JSON object, got {doc!r:.60}")
         if doc.get("type") == "footer":
@@ -420,5 +537,5 @@ def _load_stream(path: Path) -> Trace:
 def iter_events(path: Path | str) -> Iterable[dict[str, Any]]:
     """The event dicts of a JSON Lines trace, one at a time (constant memory)."""
     for doc in read_stream(path):
-        if doc.get("type") not in ("header", "footer"):
+        if isinstance(doc, dict) and doc.get("type") not in ("header", "footer"):
             yield doc

@@ -189,21 +189,19 @@ def expanded_size(doc: Any, limit: int = MAX_VALUES) -> int:
 
 
 def load_yaml_text(path: Path, max_bytes: int) -> Any:
-    """A YAML file, refused when larger than max_bytes, not UTF-8, not YAML, or expanding
-    past MAX_VALUES values."""
+    """A YAML file, refused when larger than max_bytes (no more than that is ever read), not
+    a regular file (a link, a FIFO, a device: harness.safefile), not UTF-8, not YAML, or
+    expanding past MAX_VALUES values."""
     import yaml
 
+    from harness.safefile import read_bytes
+
     path = Path(path)
+    data = read_bytes(path, max_bytes, ValidationError, "such a file may be")
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise ValidationError(f"{path}: {size / 1e6:.1f} MB, larger than the "
-                                  f"{max_bytes / 1e6:.1f} MB such a file may be")
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise ValidationError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
-    except OSError as e:
-        raise ValidationError(f"{path}: cannot read: {e.strerror}") from None
     try:
         doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as e:

@@ -31,14 +31,18 @@ FORMATS = tuple(RENDERERS)
 
 
 def render(report: Report, fmt: str, width: int | None = None) -> str:
-    """`width` fits the terminal tables to so many columns (None: one piece each)."""
+    """`width` fits the terminal tables to so many columns (None: one piece each). What a
+    terminal would obey in the text (from traces, a program's stderr) comes out escaped
+    (harness/escape.py)."""
     try:
         cls = RENDERERS[fmt]
     except KeyError:
         raise ValueError(f"unknown format {fmt!r} (formats: {', '.join(FORMATS)})") from None
+    from harness.escape import visible
+
     if cls in (TerminalRenderer, SummaryRenderer):
-        return cls(width).render(report)  # type: ignore[call-arg]
-    return cls().render(report)
+        return visible(cls(width).render(report))  # type: ignore[call-arg]
+    return visible(cls().render(report), json=cls is JsonRenderer)
 
 
 def write(report: Report, fmt: str, path: Path) -> None:

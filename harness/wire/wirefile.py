@@ -14,7 +14,6 @@ rename); read with every field checked, as trace files are.
 from __future__ import annotations
 
 import json
-import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from harness.wire.packets import NotAPacket, Packet, decode
 
 WIRE_VERSION = 1
 MAX_WIRE_BYTES = 16 << 20  # a run's capture is some kilobytes
+MAX_FRAME_LENGTH = (1 << 32) - 1  # a frame's whole length: what pcapng's field holds
 
 
 class WireFileError(HarnessError):
@@ -57,23 +57,19 @@ def write_wire(path: Path, port: int, protocol: str, frames: list[Frame], droppe
 
 
 def read_wire(path: Path) -> Wire:
+    from harness.safefile import BoundedFile
     from harness.validate import ValidationError, check_value
 
     path = Path(path)
-    try:
-        size = os.stat(path).st_size
-        if size > MAX_WIRE_BYTES:
-            raise WireFileError(f"{path}: {size / 1e6:.1f} MB, more than the "
-                                f"{MAX_WIRE_BYTES / 1e6:.0f} MB a wire file may be")
-        raw = path.read_bytes().splitlines()
-    except OSError as e:
-        raise WireFileError(f"{path}: cannot read: {e.strerror}") from None
     docs = []
-    for n, line in enumerate(raw, 1):
-        try:
-            docs.append(json.loads(line))
-        except (ValueError, RecursionError):
-            raise WireFileError(f"{path}: line {n}: not JSON") from None
+    with BoundedFile(path, MAX_WIRE_BYTES, WireFileError, "a wire file may be") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                docs.append(json.loads(line))
+            except (ValueError, RecursionError):
+                raise WireFileError(f"{path}: line {n}: not JSON") from None
     if not docs or not isinstance(docs[0], dict) or docs[0].get("type") != "header":
         raise WireFileError(f"{path}: line 1: not a wire header")
     header = docs[0]
@@ -86,6 +82,12 @@ def read_wire(path: Path) -> Wire:
         footer = docs[-1] if len(docs) > 1 and isinstance(docs[-1], dict) and \
             docs[-1].get("type") == "footer" else {"dropped": 0}
         check_value(footer.get("dropped", 0), int, f"{path}: footer", "dropped")
+        check_value(header.get("realtime_offset_ns", 0), int, f"{path}: line 1",
+                    "realtime_offset_ns")
+        offset = header.get("realtime_offset_ns", 0)
+        if not -(1 << 63) <= offset < 1 << 63:
+            raise WireFileError(f"{path}: line 1: field 'realtime_offset_ns' is {offset}, "
+                                f"not a clock offset")
         packets, undecoded = [], 0
         for n, doc in enumerate(docs[1:], 2):
             if isinstance(doc, dict) and doc.get("type") == "footer":
@@ -100,16 +102,23 @@ def read_wire(path: Path) -> Wire:
                 frame = bytes.fromhex(doc["frame"])
             except ValueError:
                 raise WireFileError(f"{where}: field 'frame' is not hex") from None
+            # what pcapng's 32-bit lengths and 64-bit times can hold
+            if not len(frame) <= doc["length"] <= MAX_FRAME_LENGTH:
+                raise WireFileError(f"{where}: field 'length' is {doc['length']}, not a "
+                                    f"frame's length (from {len(frame)}, the bytes kept, to "
+                                    f"{MAX_FRAME_LENGTH})")
+            if not 0 <= doc["ts_ns"] < 1 << 63 or not 0 <= doc["ts_ns"] + offset < 1 << 64:
+                raise WireFileError(f"{where}: field 'ts_ns' is {doc['ts_ns']}, not a time "
+                                    f"of the capture")
             try:
                 packets.append(decode(doc["ts_ns"], frame, doc["length"]))
             except (NotAPacket, IndexError, ValueError, struct.error):
                 undecoded += 1
     except ValidationError as e:
         raise WireFileError(str(e)) from None
-    offset = header.get("realtime_offset_ns", 0)
     return Wire(port=header["port"], protocol=header["protocol"], packets=tuple(packets),
                 dropped=footer.get("dropped", 0), undecoded=undecoded,
-                realtime_offset_ns=offset if isinstance(offset, int) else 0)
+                realtime_offset_ns=offset)
 
 
 __all__ = ["Wire", "WireFileError", "read_wire", "write_wire"]

@@ -261,7 +261,8 @@ def test_a_signal_during_a_build_kills_the_build_and_leaves_no_folder(samples, t
     assert err.strip().splitlines()[-1] == \
         "harness: stopped by SIGTERM while building the samples; nothing ran"
     assert_nothing_left(samples, traces)
-    assert not list((tmp_path / "build").glob("server-slow-build-*"))  # no half-built folder
+    # no half-built folder
+    assert not list((tmp_path / "sample-builds").glob("server-slow-build-*"))
 
 
 @pytest.mark.parametrize("signum, group, status", [
@@ -573,3 +574,203 @@ def test_a_full_disk_stops_the_matrix_in_one_line(samples, tmp_path) -> None:
         assert wait_for(lambda: not running(str(samples.root)), 5)
     finally:
         subprocess.run(["umount", "-l", str(small)], capture_output=True)
+
+
+# -- issue 18: hostile and oversized input, on real processes -------------------------------------
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a link of another user needs root to make")
+@pytest.mark.parametrize("planted", ["x.jsonl", "x.jsonl.partial"])
+def test_trace_o_refuses_a_link_another_user_planted(tmp_path, planted) -> None:
+    """As root, `harness trace -o /tmp/x.jsonl` where another user planted a link: refused in
+    one line before the command runs; the file the link points to is left as it was."""
+    shared = tmp_path / "tmp"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)
+    victim = tmp_path / "victim"
+    victim.write_text("nobody's\n")
+    os.chown(victim, 65534, 65534)
+    os.chmod(victim, 0o600)
+    (shared / planted).symlink_to(victim)
+    os.lchown(shared / planted, 65534, 65534)
+    marker = tmp_path / "ran"
+    r = subprocess.run([PYTHON, "-m", "harness", "trace", "-o", str(shared / "x.jsonl"), "--",
+                        "touch", str(marker)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and r.stderr == (
+        f"harness trace: {shared / planted}: a symbolic link owned by another user (uid "
+        f"65534); the harness neither writes through it nor replaces it (remove it, or write "
+        f"elsewhere)\n"), r.stderr
+    assert not marker.exists()
+    assert victim.read_text() == "nobody's\n" and victim.stat().st_uid == 65534
+    assert oct(victim.stat().st_mode & 0o777) == oct(0o600)
+
+
+SHELL_CLIENT = ("name: shell\nrole: client\nlanguage: sh\n"
+                "run: [sh, -c, 'exec \"$0\" prog.py {host} \"{port}\" {message}', '{python}']\n"
+                "scenarios: [tcp]\n")
+
+
+def test_a_message_in_a_shell_script_is_a_parameter_not_script(samples, tmp_path) -> None:
+    with_reference(samples)
+    samples.add("client", "shell", CLIENT, manifest=SHELL_CLIENT)
+    marker = tmp_path / "F"
+    message = f"x$(touch {marker})y'`touch {marker}`\"; touch {marker}"
+    traces = tmp_path / "traces"
+    code, out, err = finish(start(samples, traces, "--message", message, cwd=tmp_path))
+    assert code == 0, err
+    run = records(traces)["tcp/python-stdlib--shell"]
+    assert run["outcome"] == "ok" and run["client_stdout"] == message
+    assert not marker.exists()
+
+
+LOUD = CLIENT.replace("# AFTER", "sys.stdout.flush()\n    "
+                      "os.write(1, b'o' * 100_000_000)\n    "
+                      "os.write(2, b'e' * 100_000_000 + b'\\nthe last line\\n')"
+                      ).replace("import socket, sys", "import os, socket, sys")
+
+
+def test_a_client_that_prints_100_mb_makes_a_small_run_yaml_read_back(samples, tmp_path
+                                                                      ) -> None:
+    with_reference(samples)
+    samples.add("client", "loud", LOUD)
+    traces = tmp_path / "traces"
+    code, out, err = finish(start(samples, traces, "--no-wire", cwd=tmp_path))
+    assert code == 1, err
+    assert max(len(line) for line in err.splitlines()) < 300, "a line that long on stderr"
+    path = traces / "tcp/python-stdlib--loud/run.yaml"
+    assert path.stat().st_size < 20_000
+    run = records(traces)["tcp/python-stdlib--loud"]
+    assert run["outcome"] == "echo-mismatch"
+    assert run["detail"] == "client printed 100000014 bytes, expected 14" or \
+        run["detail"].startswith("client printed b'hello, socketsooo")
+    assert run["detail"].endswith("… (100.0 MB), expected b'hello, sockets'"), run["detail"]
+    assert run["client_stderr"].startswith("… (100.0 MB, the last 2.0 KB kept)\n")
+    assert run["client_stderr"].endswith("e\nthe last line\n")
+    assert run["client_stdout"].endswith("… (100.0 MB, the first 1.0 KB kept)")
+    r = subprocess.run([PYTHON, "-m", "harness", "compare", "--from", str(traces), "--width",
+                        "0"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "the last line" in (traces / "report.md").read_text(), \
+        r.stderr
+
+
+def test_a_long_message_and_a_long_command_line_are_read_back(samples, tmp_path) -> None:
+    """A --message of 66 KB makes the client's trace header (its argv) longer than 64 KiB;
+    so does any command of long arguments under `harness trace`: both read back."""
+    with_reference(samples)
+    traces = tmp_path / "traces"
+    code, out, err = finish(start(samples, traces, "--no-wire", "--message", "m" * 66_000,
+                                  cwd=tmp_path))
+    # (the reference server echoes one read of 4096 bytes: the run fails, as a run)
+    assert code == 1 and "Traceback" not in err, err
+    r = subprocess.run([PYTHON, "-m", "harness", "compare", "--from", str(traces), "--width",
+                        "0"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and r.stderr == f"report: {traces}/report.md\n", r.stderr
+    assert "trace incomplete" not in (traces / "report.md").read_text()
+    from harness import tracefile
+
+    path = tmp_path / "t.jsonl"
+    r = subprocess.run([PYTHON, "-m", "harness", "trace", "-o", str(path), "--", "/bin/true",
+                        "x" * 70_000], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    trace = tracefile.load(path)
+    assert trace.complete and trace.command == ["/bin/true", "x" * 70_000]
+
+
+def test_a_trace_to_a_full_device_is_one_line_and_the_command_runs_on(tmp_path) -> None:
+    marker = tmp_path / "ran"
+    r = subprocess.run([PYTHON, "-m", "harness", "trace", "-o", "/dev/full", "--", "sh",
+                        "-c", f"sleep 0.2; touch {marker}"], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 2
+    assert r.stderr == ("harness trace: /dev/full: cannot write the trace: No space left on "
+                        "device (the command runs on to its end, its trace lost)\n"), r.stderr
+    assert marker.exists()  # not killed for it
+
+
+def test_compare_into_a_closed_pipe_exits_quietly(tmp_path) -> None:
+    """`harness compare ... | head`: once the reader has gone, the harness writes nothing more
+    to it, finishes (report.md is written) and exits 141 (128 + SIGPIPE) without a word,
+    as `yes | head` does. (The pipe here is closed before the harness starts, so that its
+    first write finds it closed, whatever the timing.)"""
+    src = REPO / "tests" / "golden" / "sets" / "recorded-wire"
+    traces = tmp_path / "traces"
+    shutil.copytree(src, traces)
+    for args in (["--full"], ["--format", "json"], ["--wire"], []):
+        (traces / "report.md").unlink(missing_ok=True)
+        read, write = os.pipe()
+        os.close(read)
+        try:
+            r = subprocess.run([PYTHON, "-m", "harness", "compare", "--from", str(traces),
+                                *args], stdout=write, stderr=subprocess.PIPE, text=True,
+                               timeout=60)
+        finally:
+            os.close(write)
+        assert r.returncode == 141, (args, r.stderr)
+        assert r.stderr == f"report: {traces}/report.md\n", (args, r.stderr)  # no traceback
+        assert (traces / "report.md").stat().st_size > 10_000  # written all the same
+    r = subprocess.run(["bash", "-c", 'set -o pipefail; "$@" 2>&1 | head -1', "sh", PYTHON,
+                        "-m", "harness", "trace", "--", "sh", "-c",
+                        "for i in $(seq 3000); do echo; done >/dev/null"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 141 and len(r.stdout.splitlines()) == 1, r.stdout + r.stderr
+
+
+TICKER = """
+    import socket, time
+    s = socket.socket()
+    while True:
+        s.getsockname()  # one event every 10 ms
+        time.sleep(0.01)
+"""
+
+
+def timed_flush() -> bool:
+    from harness.tracer import core
+
+    return hasattr(core, "FLUSH_AFTER_NS")
+
+
+@pytest.mark.xfail(not timed_flush(), strict=True,
+                   reason="the tracer hands its events to the trace file only every 2048 "
+                          "(issue 18, item 6: a timed flush in harness/tracer/core.py)")
+def test_sigkill_to_harness_trace_loses_only_the_last_100_ms(tmp_path) -> None:
+    """SIGKILL to `harness trace -o` leaves FILE.partial holding every event but those of
+    the last 100 ms or so (measured: a few milliseconds with the timed flush)."""
+    import json
+    import textwrap
+
+    prog = tmp_path / "ticker.py"
+    prog.write_text(textwrap.dedent(TICKER))
+    out = tmp_path / "t.jsonl"
+    h = subprocess.Popen([PYTHON, "-m", "harness", "trace", "-o", str(out), "--", PYTHON,
+                          str(prog)], stdin=subprocess.DEVNULL, start_new_session=True)
+    time.sleep(1.5)
+    killed = time.monotonic_ns()  # (CLOCK_MONOTONIC: the clock of the events' ts_ns)
+    os.killpg(h.pid, signal.SIGKILL)
+    h.wait()
+    assert wait_for(lambda: not running(str(prog)), 5)
+    lines = (tmp_path / "t.jsonl.partial").read_bytes().splitlines(keepends=True)
+    events = [json.loads(line) for line in lines[1:] if line.endswith(b"\n")]
+    assert len(events) > 50
+    lost_ms = (killed - max(e["ts_ns"] for e in events)) / 1e6
+    assert lost_ms < 150, f"the last {lost_ms:.0f} ms of events lost"
+
+
+def test_files_get_the_users_umask(samples, tmp_path) -> None:
+    import stat
+
+    with_reference(samples)
+    traces = tmp_path / "traces"
+    h = subprocess.Popen(
+        [PYTHON, "-m", "harness", "compare", "--samples", str(samples.root), "--scenario",
+         "tcp", "--traces", str(traces), "--timeout", "4", "--width", "0"],
+        cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, start_new_session=True, umask=0o022)
+    code, out, err = finish(h)
+    assert code == 0, err
+    files = [p for p in traces.rglob("*") if p.is_file() and p.name != ".lock"]
+    names = {p.name for p in files}
+    assert {"report.md", "index.yaml", "run.yaml", "server.jsonl", "client.jsonl"} <= names
+    if os.geteuid() == 0:  # the wire view is captured
+        assert {"wire.jsonl", "wire.pcapng"} <= names
+    assert {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in files} == \
+        {p.name: oct(0o644) for p in files}

@@ -5,6 +5,7 @@ naming the file and the field, in bounded time and memory; never a traceback."""
 from __future__ import annotations
 
 import json
+import os
 import resource
 import time
 from collections.abc import Callable
@@ -98,7 +99,7 @@ CASES = {
     "the header gone": (edit_event(1, lambda d: {"seq": 0}),
                         "server.jsonl: line 1: not a trace header"),
     "schema version from the future": (edit_event(1, lambda d: d.update(schema_version=9)),
-                                       "schema_version is 9, this harness reads 1, 2 and 3"),
+                                       "schema_version is 9, this harness reads 1, 2, 3 and 4"),
     "a line that is not JSON": (lambda root: (root / RUN / "server.jsonl").write_text(
         (root / RUN / "server.jsonl").read_text().replace('"seq":3', '"seq":3,,', 1)),
         "server.jsonl: line 4: not JSON"),
@@ -245,3 +246,355 @@ def test_verify_of_a_name_that_climbs_out_writes_nothing(tmp_path: Path, capsys,
     err = capsys.readouterr().err
     assert status == 2 and err.startswith("harness: no sample named '../../escape'"), err
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["work"]
+
+
+# -- issue 18: hostile and oversized input -------------------------------------------------------
+# (each item of the issue, in order; README's "When things go wrong" says what is guaranteed)
+
+REPO = Path(__file__).resolve().parents[2]
+WIRE_SET = REPO / "tests" / "golden" / "sets" / "recorded-wire"
+
+
+def relink(name: str, target: str) -> Callable[[Path], None]:
+    def apply(root: Path) -> None:
+        (root / name).unlink()
+        (root / name).symlink_to(target)
+    return apply
+
+
+def fifo(name: str) -> Callable[[Path], None]:
+    def apply(root: Path) -> None:
+        (root / name).unlink()
+        os.mkfifo(root / name)
+    return apply
+
+
+# 1. reading is bounded: no link, no FIFO, no device is read; never more than the limit
+NOT_REGULAR = {
+    "a trace that links to /dev/zero": (relink(f"{RUN}/server.jsonl", "/dev/zero"),
+                                        f"{RUN}/server.jsonl: a symbolic link; the harness "
+                                        f"reads only regular files"),
+    "a trace that is a FIFO": (fifo(f"{RUN}/server.jsonl"),
+                               f"{RUN}/server.jsonl: a FIFO, not a regular file"),
+    "run.yaml a link to /dev/zero": (relink(f"{RUN}/run.yaml", "/dev/zero"),
+                                     f"{RUN}/run.yaml: a symbolic link"),
+    "run.yaml a FIFO": (fifo(f"{RUN}/run.yaml"), f"{RUN}/run.yaml: a FIFO, not a regular file"),
+    "index.yaml a FIFO": (fifo("index.yaml"), "index.yaml: a FIFO, not a regular file"),
+    "index.yaml a link to /dev/urandom": (relink("index.yaml", "/dev/urandom"),
+                                          "index.yaml: a symbolic link"),
+}
+
+
+@pytest.mark.parametrize("case", list(NOT_REGULAR))
+def test_a_file_that_is_no_regular_file_is_refused_at_once(tmp_path: Path, capsys,
+                                                           case: str) -> None:
+    root = one_run_set(tmp_path / "traces")
+    change, message = NOT_REGULAR[case]
+    change(root)
+    start = time.monotonic()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    status, err = compare_from(root, capsys)
+    assert status == 2 and err.count("\n") == 1 and err.startswith("harness: "), err
+    assert message in err, err
+    assert time.monotonic() - start < 10
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000
+
+
+def test_no_more_than_the_limit_is_read_whatever_the_size_says(tmp_path: Path) -> None:
+    """/proc files say 0 bytes and hold more: the bytes read are counted, not fstat's."""
+    from harness.safefile import BoundedFile, UnsafeFile, read_bytes
+
+    assert os.stat("/proc/self/maps").st_size == 0
+    with pytest.raises(UnsafeFile, match=r"/proc/self/maps: 0\.0 MB, more than the 0 KB "
+                                         r"such a file may be \(it grew while it was read\)"):
+        read_bytes("/proc/self/maps", 100)
+    with BoundedFile("/proc/self/maps", 1 << 20) as f:  # within the limit: read whole
+        assert f.read().count(b"\n") > 3
+    manifest = tmp_path / "servers" / "s"
+    manifest.mkdir(parents=True)
+    (manifest / "manifest.yaml").symlink_to("/dev/zero")
+    with pytest.raises(ManifestError, match="manifest.yaml: a symbolic link"):
+        load_sample(manifest, "server")
+
+
+# 2. writing never follows a planted link (another user's: refused; the user's own: used)
+
+def plant_link(path: Path, target: Path, uid: int) -> None:
+    path.symlink_to(target)
+    os.lchown(path, uid, uid)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a link of another user needs root to make")
+@pytest.mark.parametrize("planted", ["x.jsonl", "x.jsonl.partial"])
+def test_a_link_of_another_user_is_neither_written_through_nor_replaced(tmp_path: Path,
+                                                                        planted: str) -> None:
+    from harness import tracefile
+    from harness.tracefile import TraceFileError
+
+    shared = tmp_path / "tmp"
+    shared.mkdir(mode=0o1777)
+    os.chmod(shared, 0o1777)  # as /tmp: sticky, anyone writes
+    victim = tmp_path / "victim"
+    victim.write_text("nobody's\n")
+    os.chmod(victim, 0o600)
+    os.chown(victim, 65534, 65534)
+    plant_link(shared / planted, victim, 65534)
+    with pytest.raises(TraceFileError) as e:
+        tracefile.TraceWriter(shared / "x.jsonl")
+    assert str(e.value) == (f"{shared / planted}: a symbolic link owned by another user (uid "
+                            f"65534); the harness neither writes through it nor replaces it "
+                            f"(remove it, or write elsewhere)")
+    from harness.safefile import UnsafeFile
+
+    with pytest.raises(UnsafeFile):
+        tracefile.write_atomic(shared / planted, "x", follow=False)
+    assert victim.read_text() == "nobody's\n" and victim.stat().st_uid == 65534
+    assert (shared / planted).is_symlink()
+    # nor another user's file there (what fs.protected_regular refuses to open, even to root)
+    theirs = shared / "theirs.jsonl"
+    theirs.write_text("theirs\n")
+    os.chown(theirs, 65534, 65534)
+    with pytest.raises(TraceFileError, match="theirs.jsonl: a file of another user \\(uid "
+                                             "65534\\) in a folder anyone may write"):
+        tracefile.TraceWriter(theirs)
+    assert theirs.read_text() == "theirs\n"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a link of another user needs root to make")
+def test_a_link_of_another_user_in_a_run_folder_is_refused(tmp_path: Path) -> None:
+    from harness.store import StoreError, TracesFolder
+
+    store = TracesFolder(tmp_path / "traces")
+    folder = store.prepare_run(RUN)
+    victim = tmp_path / "victim"
+    victim.write_text("keep\n")
+    plant_link(folder / "run.yaml", victim, 65534)
+    os.chown(folder, 0, 0)
+    with pytest.raises(StoreError, match=r"run\.yaml: a symbolic link owned by another user"):
+        store.prepare_run(RUN)
+    with pytest.raises(StoreError, match=r"run\.yaml: a symbolic link owned by another user"):
+        store.write_run(RUN, ft.run_record("c", "c"))
+    assert victim.read_text() == "keep\n"
+
+
+def test_a_link_of_ones_own_is_followed_by_trace_o_and_replaced_in_the_traces_folder(
+        tmp_path: Path) -> None:
+    from harness import tracefile
+
+    target = tmp_path / "real.jsonl"
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+    tracefile.save(ft.c_server(), link)  # -o LINK: its target gets the trace
+    assert link.is_symlink() and tracefile.load(target).complete
+    tracefile.write_atomic(link, "replaced\n", follow=False)  # the traces folder's way
+    assert not link.is_symlink() and link.read_text() == "replaced\n"
+    assert tracefile.load(target).complete
+
+
+# 3. no shell injection through placeholders
+
+@pytest.mark.parametrize("template, expected", [
+    (["sh", "-c", "printf %s {message}"], "x$(touch F)y'\"`touch F`"),
+    (["/bin/bash", "-ec", "printf '%s|' \"in {message}\" '{message}' {port}"],
+     "in x$(touch F)y'\"`touch F`|x$(touch F)y'\"`touch F`|8080|"),
+    (["env", "A=1", "dash", "-c", "printf %s:%s \"$1\" {message}", "me", "first"],
+     "first:x$(touch F)y'\"`touch F`"),
+    (["sh", "-c", "printf %s {{braces}} {port}"], "{braces}8080"),
+])
+def test_placeholders_in_a_shell_script_are_parameters_never_script(tmp_path: Path, template,
+                                                                    expected) -> None:
+    import subprocess
+
+    from harness.samples import expand
+
+    argv = expand(template, {"message": "x$(touch F)y'\"`touch F`", "port": "8080"})
+    assert "touch" not in argv[template.index(next(t for t in template if "{" in t and
+                                                   t.startswith(("printf", "exec")))) ]
+    r = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=10)
+    assert r.stdout == expected, (argv, r.stderr)
+    assert not (tmp_path / "F").exists()
+
+
+def test_a_placeholder_outside_a_shell_script_is_an_argv_item_as_before() -> None:
+    from harness.samples import expand
+
+    assert expand(["{python}", "-c", "x", "{message}"], {"python": "py", "message": "$(x)"}) \
+        == ["py", "-c", "x", "$(x)"]
+    assert expand(["prog", "--opt={port}"], {"port": "1"}) == ["prog", "--opt=1"]
+
+
+# 4. the harness reads everything it wrote: bounded tails, a header line read whole
+
+def test_a_header_line_longer_than_64_kib_is_read_whole(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from harness import tracefile
+
+    trace = replace(ft.c_server(), command=["/bin/true", "x" * 70_000, "y" * 70_000])
+    path = tmp_path / "t.jsonl"
+    tracefile.save(trace, path)
+    assert len(path.read_bytes().split(b"\n", 1)[0]) > 140_000
+    assert tracefile.load(path) == trace
+    partial = tmp_path / "cut.jsonl.partial"  # and a stream cut inside its long header
+    partial.write_bytes(path.read_bytes()[:100_000])
+    with pytest.raises(tracefile.TraceFileError, match="cut.jsonl.partial: not a valid trace"):
+        tracefile.load(partial)
+
+
+def test_what_a_run_keeps_of_huge_outputs_is_bounded_and_says_where_it_was_cut(
+        tmp_path: Path) -> None:
+    from harness import runner
+
+    err = tmp_path / "err"
+    with open(err, "wb") as f:  # 100 MB of stderr in one line (sparse: costs nothing)
+        f.seek(100_000_000 - 6)
+        f.write(b"\nlast\n")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    tail = runner._tail(err)
+    assert tail.startswith("… (100.0 MB, the last 2.0 KB kept)\n") and tail.endswith("last\n")
+    assert len(tail) < 2100
+    out = tmp_path / "out"
+    out.write_bytes(b"A" * 5_000_000)
+    head, size = runner._stdout(out, b"hello")
+    assert size == 5_000_000 and len(head) == runner.STDOUT_KEPT + 1
+    assert runner._kept_stdout(head, size).endswith("… (5.0 MB, the first 1.0 KB kept)")
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 50_000
+
+    class Root:
+        exec_error = None
+        timed_out = False
+        exit_status = 0
+        procs: list = []
+
+    record = ft.run_record("c", "c", client_exit=0, server_exit=0)
+    outcome, detail = runner.judge(record, Root(), Root(), [], runner.RunOptions(),
+                                   head, b"hello", size)
+    assert outcome == "echo-mismatch"
+    assert detail == f"client printed {b'A' * 60!r}… (5.0 MB), expected b'hello'"
+
+
+@pytest.mark.parametrize("message, problem", [
+    ("x" * 66_000, None),
+    ("x" * 131_072, "--message: 131,072 bytes, more than the 131,071 one argument of a "
+                    "program may be"),
+    ("a\0b", "--message: holds a NUL byte"),
+    ("\udcff", "--message: not UTF-8 text"),
+])
+def test_a_message_no_program_could_be_given_is_refused_before_anything_runs(
+        tmp_path: Path, capsys, message: str, problem: str | None) -> None:
+    from harness.runner import message_problem
+
+    assert message_problem(message) == problem or problem in message_problem(message)
+    if problem is None:
+        return
+    status = cli.main(["compare", "--samples", str(tmp_path), "--traces",
+                       str(tmp_path / "traces"), "--message", message])
+    err = capsys.readouterr().err
+    assert status == 2 and err.startswith(f"harness: {problem}") and err.count("\n") == 1
+    assert not (tmp_path / "traces").exists()
+
+
+# 5. one line, never a traceback
+
+def test_a_trace_that_cannot_be_written_is_one_line_and_raises_nothing_into_the_tracer(
+        tmp_path: Path) -> None:
+    from harness import tracefile
+
+    said = []
+    w = tracefile.TraceWriter("/dev/full", on_error=said.append)
+    w.start({"command": ["x"]})
+    w.write([{"seq": 1}])
+    w.finish({"exit_status": 0, "processes": []})
+    assert said == ["/dev/full: cannot write the trace: No space left on device"]
+    assert w.error == said[0] and w.reason == "No space left on device"
+    with pytest.raises(tracefile.TraceFileError, match="^/dev/full: cannot write the trace: "
+                                                       "No space left on device$"):
+        tracefile.save(ft.c_server(), "/dev/full")
+    os.mkfifo(tmp_path / "fifo")  # no program reads it: refused before anything runs
+    with pytest.raises(tracefile.TraceFileError, match="fifo: cannot write the trace: a FIFO "
+                                                       "that no program reads$"):
+        tracefile.TraceWriter(tmp_path / "fifo")
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("length", 2 ** 62, "field 'length' is 4611686018427387904, not a frame's length"),
+    ("length", -1, "field 'length' is -1, not a frame's length"),
+    ("ts_ns", 2 ** 64, "field 'ts_ns' is 18446744073709551616, not a time of the capture"),
+    ("frame", "zz", "field 'frame' is not hex"),
+])
+def test_a_wire_record_out_of_range_is_one_line_naming_the_file_and_field(
+        tmp_path: Path, capsys, field: str, value: object, message: str) -> None:
+    import shutil
+
+    root = tmp_path / "traces"
+    shutil.copytree(WIRE_SET, root)
+    wire = root / "tcp/c--c/wire.jsonl"
+    lines = wire.read_text().splitlines()
+    doc = json.loads(lines[2])
+    doc[field] = value
+    lines[2] = json.dumps(doc)
+    wire.write_text("\n".join(lines) + "\n")
+    status, err = compare_from(root, capsys)
+    assert status == 2 and err.count("\n") == 1, err
+    assert err == f"harness: {wire}: line 3: {message}\n" or \
+        err.startswith(f"harness: {wire}: line 3: {message}"), err
+
+
+# 7. what a terminal would obey is escaped, in the report and on the terminal
+
+ESC = "\x1b]0;owned\x07\x1b[2J\x1b[31m"
+
+
+def test_terminal_escapes_from_traces_and_runs_are_written_escaped(tmp_path: Path,
+                                                                   capsys) -> None:
+    root = tmp_path / "traces"
+    failed = ft.run_record("c", "c", 40302, outcome="client-failed",
+                           detail=f"client exited with status 1 {ESC}",
+                           server_trace="server.jsonl", client_trace="client.jsonl",
+                           client_stderr=f"boom {ESC}\r\u202egnp.exe\n```\nafter the fence\n")
+    ft.write_trace_set(root, [ft.pair_run("python-stdlib", 40301, server_trace="server.jsonl",
+                                          client_trace="client.jsonl"),
+                              ft.PlannedRun(failed, ft.c_server(40302), ft.c_client(40302))])
+    trace = root / "tcp/c--c/server.jsonl"  # a hand-edited trace: data the tracer would escape
+    trace.write_text(trace.read_text().replace('"data":"hello"', json.dumps({"data": ESC})[1:-1]))
+    for fmt in ("terminal", "markdown", "json"):
+        status = cli.main(["compare", "--from", str(root), "--width", "0", "--format", fmt,
+                           "--full"])
+        out, err = capsys.readouterr()
+        assert status == 1, err
+        for text in (out, err, (root / "report.md").read_text()):
+            assert "\x1b" not in text and "\r" not in text and "\u202e" not in text
+        assert "\\x1b]0;owned\\x07\\x1b[2J" in out or "\\u001b]0;owned" in out, out
+    report = (root / "report.md").read_text()
+    assert "  boom \\x1b]0;owned\\x07\\x1b[2J\\x1b[31m\n  \\u202egnp.exe\n" in report
+    assert 'data="\\x1b]0;owned\\x07\\x1b[2J' in report  # (cut at 24 characters)
+    # the program's ``` does not end the block it is shown in
+    assert "\n````text\n" in report and "\n  ```\n  after the fence\n````\n" in report
+
+
+# 9. files get the user's umask
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_every_file_written_gets_the_users_umask(tmp_path: Path, capsys, umask: int,
+                                                 mode: int) -> None:
+    import shutil
+    import stat
+
+    from harness import tracefile
+
+    old = os.umask(umask)
+    try:
+        root = tmp_path / "traces"
+        shutil.copytree(WIRE_SET, root)
+        os.umask(umask)
+        status, err = compare_from(root, capsys)
+        assert status in (0, 1), err
+        tracefile.save(ft.c_server(), tmp_path / "t.jsonl")
+        tracefile.save(ft.c_server(), tmp_path / "t.yaml")
+        tracefile.write_atomic(tmp_path / "r.yaml", "x\n", follow=False)
+    finally:
+        os.umask(old)
+    written = [root / "report.md", root / "tcp/c--c/wire.pcapng", tmp_path / "t.jsonl",
+               tmp_path / "t.yaml", tmp_path / "r.yaml"]
+    for path in written:
+        assert stat.S_IMODE(path.stat().st_mode) == mode, path
