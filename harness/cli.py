@@ -11,7 +11,22 @@ import os
 import sys
 
 from harness import DEFAULT_REFERENCE as REFERENCE
-from harness.errors import HarnessError
+from harness.errors import SIGPIPE_STATUS, HarnessError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
+def _count(text: str) -> int:
+    """A byte count: 0 or more."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {n}")
+    return n
 
 
 def _trace_arguments(t: argparse.ArgumentParser) -> None:
@@ -22,8 +37,24 @@ def _trace_arguments(t: argparse.ArgumentParser) -> None:
                    "or .yml name, else jsonl")
     t.add_argument("--no-seccomp", action="store_true",
                    help="stop at every syscall instead of installing a seccomp filter")
-    t.add_argument("--data", type=int, default=64, metavar="N",
-                   help="bytes of each data buffer to record (default 64)")
+    t.add_argument("-s", "--data", type=_count, default=64, metavar="N",
+                   help="bytes of each data buffer to record (default 64), as strace's -s")
+    t.add_argument("-p", "--attach", type=int, metavar="PID",
+                   help="trace the running process PID (every thread, and what it starts from "
+                   "now on); Ctrl-C detaches and leaves it running")
+    t.add_argument("-e", dest="expr", metavar="trace=SET", action="append",
+                   help="which calls to show or write, as strace's -e trace=: names and classes "
+                   "(%%network, %%desc, %%process, %%uring), comma-separated, `!` first to "
+                   "show all but those (repeatable)")
+    t.add_argument("-c", dest="summary", action="store_true",
+                   help="print a summary of the calls at the end (calls, errors, time per "
+                   "syscall), as strace -c; with -o the events are written too")
+    t.add_argument("-tt", dest="tt", action="store_true",
+                   help="start each line with the time of day, in microseconds")
+    t.add_argument("-r", dest="relative", action="store_true",
+                   help="start each line with the time since the previous line")
+    t.add_argument("-T", dest="timing", action="store_true",
+                   help="end each line with the time spent in the call <seconds>")
     t.add_argument("command", nargs=argparse.REMAINDER, help="-- PROG [ARGS...]")
 
 
@@ -60,15 +91,18 @@ def _matrix_arguments(p: argparse.ArgumentParser) -> None:
                    "this, so that a make stopped by a signal it does not pass on stops "
                    "the harness too")
     p.add_argument("--status-line", action="store_true",
-                   help="end with a line `harness CMD: exit status N` on stdout (make "
-                   "reports any failing command as its own status 2)")
+                   help="end with a line `harness CMD: exit status N` on stdout (on stderr "
+                   "with --format json; make reports any failing command as its own status 2)")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The command line; `only="trace"` builds just that subcommand (its start is what a
     traced command waits for: the others' arguments cost milliseconds to set up)."""
+    from harness import __version__
+
     p = argparse.ArgumentParser(prog="harness", description=(
         "Trace the socket syscalls of equivalent programs and compare them."))
+    p.add_argument("--version", action="version", version=f"harness {__version__}")
     sub = p.add_subparsers(dest="cmd", required=True)
     _trace_arguments(sub.add_parser("trace", help="run a command under the tracer",
                                     description="Run PROG under the socket-syscall tracer."))
@@ -110,9 +144,74 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return p
 
 
+class _Closable:
+    """sys.stdout or sys.stderr, which may be a pipe whose reader has gone (`harness compare
+    | head`): the first write that finds it closed points the descriptor at /dev/null and
+    notes it; the command goes on quietly (the report is still written) and exits
+    SIGPIPE_STATUS, as a program killed by SIGPIPE would be seen."""
+
+    closed = False  # some output's reader went away
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+    def _gone(self) -> None:
+        _Closable.closed = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._gone()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._gone()
+            try:
+                self._stream.flush()  # (what was buffered goes to /dev/null)
+            except OSError:
+                pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; its exit status. Its output may go to a pipe whose reader goes away
+    (`harness compare | head`): then it goes on quietly and exits 141 (_Closable)."""
+    streams = sys.stdout, sys.stderr
+    _Closable.closed = False
+    sys.stdout, sys.stderr = _Closable(sys.stdout), _Closable(sys.stderr)
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        sys.stdout, sys.stderr = streams
+    return SIGPIPE_STATUS if _Closable.closed else code
+
+
+def _main(argv: list[str] | None) -> int:
     given = sys.argv[1:] if argv is None else argv
-    args = build_parser("trace" if given[:1] == ["trace"] else None).parse_args(argv)
+    if given[:1] == ["trace"]:
+        # its own parser: a wrong option is told with `harness trace`'s usage, and one before
+        # the program's name is never taken for the program's
+        t = argparse.ArgumentParser(prog="harness trace",
+                                    description="Run PROG under the socket-syscall tracer.")
+        _trace_arguments(t)
+        args = t.parse_args(given[1:])
+        args.cmd = "trace"
+    else:
+        args = build_parser().parse_args(given)
     if getattr(args, "command", None) and args.command[0] == "--":
         args.command = args.command[1:]
     from harness import commands
@@ -120,10 +219,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = int(getattr(commands, f"cmd_{args.cmd}")(args))
     except HarnessError as e:
-        print(f"harness{' trace' if args.cmd == 'trace' else ''}: {e}", file=sys.stderr)
+        from harness.escape import visible
+
+        # (one line, whatever the file or the field it names holds)
+        print(f"harness{' trace' if args.cmd == 'trace' else ''}: "
+              f"{visible(str(e), lines=False)}", file=sys.stderr)
         code = e.exit_status
     if getattr(args, "status_line", False):
-        print(f"harness {args.cmd}: exit status {code}", flush=True)
+        # with --format json, stdout is one JSON document: the line goes to stderr
+        out = sys.stderr if getattr(args, "format", None) == "json" else sys.stdout
+        print(f"harness {args.cmd}: exit status {code}", file=out, flush=True)
     return code
 
 

@@ -1,8 +1,11 @@
 """The results for machines: one JSON document of typed values, no sentences.
 
-What each value means is in the dataclasses of harness/analysis.py, harness/compare.py and
-harness/normalize/attributes.py; the statuses and kinds are their enums' values. A question
-such as "which samples wait in epoll?" is a lookup in `attributes.readiness`.
+Its shape is documented in docs/json-report.md, with the paths users ask for and jq examples;
+`schema_version` (SCHEMA_VERSION) is raised whenever a field is renamed, removed or changes
+its meaning (a new field is added without raising it). What each value means is also in the
+dataclasses of harness/analysis.py, harness/compare.py and harness/normalize/attributes.py; the
+statuses and kinds are their enums' values. A question such as "which samples wait in epoll?"
+is a lookup in `attributes.readiness`.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from typing import Any
 from harness.analysis import Analysis, Cell, RoleTable, RunResult, SampleResult, exit_code
 from harness.compare import Verdict
 from harness.normalize.steps import Step, format_call
+
+SCHEMA_VERSION = 1  # docs/json-report.md
 
 
 def plain(value: Any) -> Any:
@@ -55,20 +60,21 @@ def sample_doc(result: SampleResult) -> dict[str, Any]:
 
 
 def wire_doc(run: RunResult) -> dict[str, Any] | None:
-    """The run's packets: times in ns from the first, who sent each, its TCP fields, the
-    call it comes from, the states it led to."""
+    """The run's packets: their frame numbers in wire.pcapng, times in ns from the first, who
+    sent each, its TCP fields, the call it comes from, the states it led to."""
     view = run.wire
     if view is None:
         return None
     t0 = view.packets[0].packet.ts_ns if view.packets else 0
     return {"protocol": view.protocol, "dropped": view.dropped, "note": view.note,
-            "packets": [{"t_ns": w.packet.ts_ns - t0, "sender": w.sender,
+            "packets": [{"frame": n, "t_ns": w.packet.ts_ns - t0, "sender": w.sender,
                          "flags": list(w.packet.flags), "length": w.packet.length,
                          "seq": w.relative_seq, "ack": w.relative_ack,
                          "window": w.packet.window,
                          "call": w.call.label if w.call else None,
                          "acks": w.acks.label if w.acks else None,
-                         "states": [list(s) for s in w.states]} for w in view.packets]}
+                         "states": [list(s) for s in w.states]}
+                        for n, w in enumerate(view.packets, 1)]}
 
 
 def cell_doc(c: Cell | None) -> dict[str, Any] | None:
@@ -111,6 +117,7 @@ class JsonRenderer:
 
     def render(self, analysis: Analysis) -> str:
         doc = {
+            "schema_version": SCHEMA_VERSION,
             "reference": analysis.reference, "level": analysis.level,
             "started_at": analysis.started_at, "exit_code": exit_code(analysis),
             "grid": grid_doc(analysis),

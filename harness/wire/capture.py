@@ -5,6 +5,11 @@ packets until the run is over: nothing reads the socket while the tracer runs, s
 never changes what is traced. Loopback shows each packet twice, as it leaves and as it
 arrives; the outgoing copy is dropped.
 
+The filter keeps the first SNAPLEN bytes of each frame (its return value: the kernel cuts the
+frame there before queueing it), so what recvmsg returns, and what MSG_TRUNC would report, is
+the cut frame. The frame's whole length is the kernel's (PACKET_AUXDATA's tp_len, the length before
+the filter cut it), else the IP header's (IPv4 total length, IPv6 payload length + 40).
+
 Needs CAP_NET_RAW (root): without it `open_capture` says why, and the run is traced all the
 same.
 """
@@ -24,9 +29,12 @@ SO_TIMESTAMPNS = 35
 SO_RCVBUFFORCE = 33
 SOL_PACKET = 263
 PACKET_STATISTICS = 6
+PACKET_AUXDATA = 8  # struct tpacket_auxdata with each frame: tp_len, its length before the cut
 PACKET_OUTGOING = 4
 SNAPLEN = 256  # bytes of each frame kept: every header, and the start of the payload
 RCVBUF = 16 << 20  # a run's packets wait here until it ends (tcp-session: some 100)
+# room for both control messages: the timestamp (struct timespec) and tpacket_auxdata
+ANCILLARY = socket.CMSG_SPACE(16) + socket.CMSG_SPACE(20)
 
 # classic BPF opcodes, as the seccomp filter's (harness/tracer/kernel.py)
 LD_H_ABS, LD_B_ABS, LD_H_IND = kernel.BPF_LD_H_ABS, kernel.BPF_LD_B_ABS, kernel.BPF_LD_H_IND
@@ -82,7 +90,7 @@ class Frame:
 
     ts_ns: int  # CLOCK_MONOTONIC nanoseconds (the kernel's time, on the tracer's clock)
     data: bytes  # the first SNAPLEN bytes
-    length: int  # its whole length
+    length: int  # its whole length (as it was on the wire, not the bytes kept)
 
 
 class Capture:
@@ -99,19 +107,19 @@ class Capture:
         frames = []
         while True:
             try:
-                data, ancillary, flags, addr = self.sock.recvmsg(SNAPLEN, 64, socket.MSG_TRUNC)
+                data, ancillary, _flags, addr = self.sock.recvmsg(SNAPLEN, ANCILLARY)
             except (BlockingIOError, InterruptedError):
                 break
             if addr[2] == PACKET_OUTGOING:  # loopback's first copy of the packet
                 continue
-            ts = None
+            ts = original = None
             for level, kind, value in ancillary:
                 if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
                     sec, nsec = struct.unpack("=qq", value[:16])
                     ts = sec * 1_000_000_000 + nsec - self.offset_ns
-            length = len(data)
-            if flags & socket.MSG_TRUNC:
-                length = _whole_length(data, length)
+                elif level == SOL_PACKET and kind == PACKET_AUXDATA and len(value) >= 8:
+                    original = struct.unpack_from("=I", value, 4)[0]  # tp_len
+            length = max(len(data), original or whole_length(data))
             frames.append(Frame(ts_ns=ts if ts is not None else time.monotonic_ns(),
                                 data=data, length=length))
         stats = self.sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8)
@@ -122,13 +130,15 @@ class Capture:
         self.sock.close()
 
 
-def _whole_length(data: bytes, captured: int) -> int:
-    """A truncated frame's length, from its IP header."""
+def whole_length(data: bytes) -> int:
+    """A frame's whole length as its IP header gives it (the cut frame's own length when the
+    header does not say: another protocol, or an IPv4 total length of 0, a GSO packet's)."""
     if len(data) >= 18 and data[12:14] == b"\x08\x00":
-        return 14 + struct.unpack("!H", data[16:18])[0]
+        total = struct.unpack_from("!H", data, 16)[0]
+        return max(len(data), 14 + total) if total else len(data)
     if len(data) >= 20 and data[12:14] == b"\x86\xdd":
-        return 14 + 40 + struct.unpack("!H", data[18:20])[0]
-    return captured
+        return max(len(data), 14 + 40 + struct.unpack_from("!H", data, 18)[0])
+    return len(data)
 
 
 def _realtime_to_monotonic() -> int:
@@ -162,6 +172,7 @@ def open_capture(port: int, kind: str) -> Capture | str:
         except OSError:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
         sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        sock.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
         sock.bind(("lo", ETH_P_ALL))
     except OSError as e:
         sock.close()
@@ -169,4 +180,4 @@ def open_capture(port: int, kind: str) -> Capture | str:
     return Capture(sock, port)
 
 
-__all__ = ["Capture", "Frame", "open_capture"]
+__all__ = ["Capture", "Frame", "open_capture", "whole_length"]

@@ -32,15 +32,19 @@ class Packet:
     seq: int = 0  # TCP: absolute sequence number
     ack: int = 0  # TCP: absolute acknowledgement number
     window: int = 0  # TCP: the advertised window (unscaled)
-    frame: bytes = b""  # the frame as captured (for pcapng)
-    frame_length: int = 0  # the frame's whole length
+    frame: bytes = b""  # the frame as captured: its first snaplen bytes (for pcapng)
+    frame_length: int = 0  # the frame's whole length, as it was on the wire (pcapng's
+    # original length); more than len(frame) when the capture cut it
 
     def has(self, flag: str) -> bool:
         return flag in self.flags
 
 
 def decode(ts_ns: int, frame: bytes, length: int | None = None) -> Packet:
-    """One frame (captured bytes; `length` its whole length when it was cut)."""
+    """One frame (captured bytes; `length` its whole length when it was cut). A `length` no
+    more than the bytes captured is taken from the IP header when that says more: a capture
+    that recorded the cut length (wire.jsonl files written before the harness read the
+    kernel's) reads with the frame's whole length all the same."""
     length = len(frame) if length is None else length
     if len(frame) < ETH_HEADER + 20:
         raise NotAPacket("frame too short")
@@ -49,6 +53,9 @@ def decode(ts_ns: int, frame: bytes, length: int | None = None) -> Packet:
     if ethertype == 0x0800:
         ihl = (frame[at] & 0x0F) * 4
         total = struct.unpack_from("!H", frame, at + 2)[0]
+        whole = ETH_HEADER + total
+        if total == 0:  # a GSO packet's (BIG TCP): the frame's length says it
+            total = whole = length - ETH_HEADER
         proto = frame[at + 9]
         src = str(ipaddress.IPv4Address(frame[at + 12:at + 16]))
         dst = str(ipaddress.IPv4Address(frame[at + 16:at + 20]))
@@ -61,9 +68,12 @@ def decode(ts_ns: int, frame: bytes, length: int | None = None) -> Packet:
         proto = frame[at + 6]
         src = str(ipaddress.IPv6Address(frame[at + 8:at + 24]))
         dst = str(ipaddress.IPv6Address(frame[at + 24:at + 40]))
+        whole = ETH_HEADER + 40 + ip_payload
         at += 40
     else:
         raise NotAPacket(f"ethertype {ethertype:#06x}")
+    if length <= len(frame):
+        length = max(length, whole)
     if proto == 6:
         if len(frame) < at + 20:
             raise NotAPacket("TCP header cut")

@@ -1,6 +1,10 @@
 """A run's packets as a pcapng file that Wireshark and tcpdump open: one section, the loopback
 interface (Ethernet framing, nanosecond timestamps), one Enhanced Packet Block per packet whose
-comment names the call it comes from and the TCP states it leads to."""
+comment names the call it comes from and the TCP states it leads to. A block holds the bytes
+captured (the frame's first snaplen bytes, the interface's snaplen) and the frame's whole
+length as its original length, as tcpdump's `-s` writes them: Wireshark shows a long segment
+as cut short by the capture, not as a malformed one. Frame N of the file is packet N of the
+run's view: the number the timeline and the Mermaid diagram give it."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ LINKTYPE_ETHERNET = 1
 OPT_ENDOFOPT, OPT_COMMENT = 0, 1
 SHB_USERAPPL = 4
 IF_NAME, IF_TSRESOL = 2, 9
+MAX_COMMENT = 4096  # bytes of a packet's comment (an option's length is 16 bits)
 
 
 def _option(code: int, value: bytes) -> bytes:
@@ -47,7 +52,8 @@ def pcapng_bytes(view: WireView, snaplen: int = 256) -> bytes:
         body = struct.pack("=IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, len(data),
                            p.frame_length or len(data))
         body += data + b"\0" * (-len(data) % 4)
-        body += _option(OPT_COMMENT, comment(w).encode()) + _option(OPT_ENDOFOPT, b"")
+        note = comment(w)[:MAX_COMMENT // 4].encode()  # (UTF-8: 4 bytes a character at most)
+        body += _option(OPT_COMMENT, note) + _option(OPT_ENDOFOPT, b"")
         out.append(_block(6, body))
     return b"".join(out)
 

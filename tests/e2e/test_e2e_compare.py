@@ -158,3 +158,24 @@ def test_ctrl_c_stops_the_matrix_and_leaves_no_process(samples: SampleTree, tmp_
     assert "interrupted" in err
     time.sleep(0.2)
     assert not running(str(marker))
+
+
+def test_compare_where_there_are_no_samples_says_so_and_writes_nothing(tmp_path) -> None:
+    """Run in a folder without servers/ or clients/ (and no --samples): one line saying how
+    to point it at samples; no traces folder, no report, no build folder."""
+    for cmd in (["compare"], ["compare", "--samples", "."]):
+        r = subprocess.run([PYTHON, "-m", "harness", *cmd], cwd=tmp_path, capture_output=True,
+                           text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)})
+        assert r.returncode == 2, r.stderr
+        assert r.stderr == (f"harness: no samples in . (no servers/ or clients/ folder): run "
+                            f"it in the project's folder, or give --samples DIR\n")
+        assert list(tmp_path.iterdir()) == []
+
+
+def test_the_samples_builds_have_a_folder_of_their_own() -> None:
+    """`build/` is where Python's packaging puts its own (pip wheel .): the samples' builds
+    go elsewhere."""
+    from harness.commands import BUILD_CACHE
+
+    assert BUILD_CACHE == "sample-builds"
+    assert "sample-builds/" in (REPO / ".gitignore").read_text().splitlines()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import shutil
 import stat
@@ -140,7 +141,7 @@ def test_cli_writes_trace_files(cbin, scratch, out, option, fmt):
     text = path.read_text()
     assert text.lstrip().startswith("{") == (fmt == "json")
     t = tracefile.load(path)  # by its suffix; JSON in a .yaml file reads as YAML
-    assert t.schema_version == 3 and t.complete
+    assert t.schema_version == tracefile.SCHEMA_VERSION and t.complete
     assert t.command == [cbin["forksrv"]]
     assert t.cwd == str(scratch)
     assert (t.tracer.mode, t.tracer.data_bytes, t.tracer.fallback_reason) == ("seccomp", 64, None)
@@ -178,3 +179,102 @@ def test_trace_imports_only_the_tracer(scratch):
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["0"]
     assert tracefile.load(scratch / "t.jsonl").complete
+
+
+# -- the strace user's options ---------------------------------------------------------------
+
+def test_version_and_a_wrong_option_say_so_in_the_trace_usage(scratch):
+    r = harness_cli(["--version"], cwd=scratch)
+    assert r.returncode == 0 and re.fullmatch(r"harness \d+\.\d+\.\d+\n", r.stdout)
+    r = harness_cli(["trace", "--bogus", "--", "true"], cwd=scratch)
+    assert r.returncode == 2 and r.stderr.startswith("usage: harness trace ")
+    assert "unrecognized arguments: --bogus" in r.stderr
+    for bad in (["--data", "-1"], ["-s", "-1"], ["-s", "x"]):
+        r = harness_cli(["trace", *bad, "--", "true"], cwd=scratch)
+        assert r.returncode == 2 and "must be 0 or more" in r.stderr or "not a number" in \
+            r.stderr, r.stderr
+
+
+def test_e_trace_selects_by_name_class_and_negation(cbin, scratch):
+    """strace's -e trace=: names, %network / %desc / %process classes, `!` for all but."""
+    def shown(expr: str) -> set[str]:
+        r = harness_cli(["trace", "-e", expr, "--", cbin["fds"], scratch / "file"], cwd=scratch)
+        assert r.returncode == 0, r.stderr
+        return {m.group(1) for m in re.finditer(r"^\[\d+\] (?:\+\+\+ )?(\w+)\(", r.stderr,
+                                               re.M)}
+    (scratch / "file").write_text("x" * 100)
+    assert shown("trace=socketpair,close") == {"socketpair", "close"}
+    net = shown("trace=%network")
+    assert "socketpair" in net and not net & {"close", "dup", "dup2", "read", "write", "execve"}
+    assert shown("%process") <= {"execve", "exit", "fork", "clone", "vfork"}
+    assert "execve" in shown("%process")
+    negated = shown("!%desc")
+    assert "socketpair" in negated and "execve" in negated and "close" not in negated
+    r = harness_cli(["trace", "-e", "trace=nosuchcall", "--", "true"], cwd=scratch)
+    assert r.returncode == 2 and "'nosuchcall' is no syscall" in one_line(r.stderr)
+
+
+def test_c_summarizes_and_t_options_time_the_lines(cbin, scratch):
+    r = harness_cli(["trace", "-c", "--", cbin["tcp_flags"]], cwd=scratch)
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.splitlines()
+    head = lines.index("% time     seconds  usecs/call     calls    errors syscall")
+    rows = {line.split()[-1]: line.split() for line in lines[head + 2:-2]}
+    assert "socket" in rows and lines[-1].split()[-1] == "total"
+    assert int(lines[-1].split()[3]) == sum(int(r_[3]) for r_ in rows.values())
+    assert not any(line.startswith("[") for line in lines)  # the table, not the events
+    r = harness_cli(["trace", "-tt", "-T", "-e", "trace=socket", "--", cbin["tcp_flags"]],
+                    cwd=scratch)
+    first = r.stderr.splitlines()[0]
+    assert re.match(r"\d\d:\d\d:\d\d\.\d{6} \[\d+\] socket\(", first), first
+    assert re.search(r" <\d+\.\d{6}>$", first), first
+    r = harness_cli(["trace", "-r", "-e", "trace=socket", "--", cbin["tcp_flags"]],
+                    cwd=scratch)
+    stamps = [float(line.split()[0]) for line in r.stderr.splitlines()]
+    assert stamps[0] == 0.0 and all(s >= 0 for s in stamps)
+
+
+def test_e_and_t_apply_to_the_trace_file(cbin, scratch):
+    out = scratch / "t.jsonl"
+    r = harness_cli(["trace", "-T", "-e", "trace=%network", "-o", out, "--", cbin["tcp_flags"]],
+                    cwd=scratch)
+    assert r.returncode == 0, r.stderr
+    t = tracefile.load(out)
+    assert t.events and {e.syscall for e in t.events} <= {
+        "socket", "bind", "listen", "accept", "accept4", "connect", "getsockname",
+        "getpeername", "setsockopt", "getsockopt", "sendto", "recvfrom", "sendmsg", "recvmsg",
+        "shutdown", "socketpair", "sendmmsg", "recvmmsg"}
+    assert all(isinstance(e.dur_ns, int) and e.dur_ns >= 0 for e in t.events)
+
+
+def test_a_python_shim_is_traced_as_the_interpreter_it_runs(scratch):
+    """pyenv's `python3` is a shell script in a `shims` folder that execs the interpreter:
+    `harness trace -- python3 ...` traces the interpreter alone, and says so; another shim is
+    traced as it is, and said to be one."""
+    shims = scratch / "shims"
+    shims.mkdir()
+    real = os.path.realpath(PYTHON)
+    for name in ("python3", "mytool"):
+        (shims / name).write_text(f'#!/bin/sh\nexec "{real}" "$@"\n')
+        (shims / name).chmod(0o755)
+    out = scratch / "t.jsonl"
+    env = dict(os.environ, PATH=f"{shims}:{os.environ['PATH']}")
+    for name, resolved in (("python3", True), ("mytool", False)):
+        r = subprocess.run([PYTHON, "-m", "harness", "trace", "-o", str(out), "--", name, "-c",
+                            "import socket; socket.socket().close()"], cwd=REPO, env=env,
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        assert r.stderr.startswith(f"harness trace: {name} is a shim ({shims / name})")
+        t = tracefile.load(out)
+        exes = [p.exe for p in t.processes]
+        if resolved:
+            assert "tracing the interpreter it runs" in r.stderr and exes == [real]
+        else:
+            assert "its own fork and exec are traced too" in r.stderr
+
+
+def test_a_name_lookup_is_marked_in_the_trace_output(scratch):
+    prog = ("import socket\ns = socket.socket(socket.AF_UNIX)\ntry:\n"
+            "    s.connect('/var/run/nscd/socket')\nexcept OSError:\n    pass\n")
+    r = harness_cli(["trace", "-e", "trace=connect", "--", PYTHON, "-c", prog], cwd=scratch)
+    assert "(a name lookup: nscd, unrelated)" in r.stderr, r.stderr
