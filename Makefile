@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@# compat: the editable install is a plain path in a .pth file; the default one imports
 	@# an import hook at every interpreter start (9 ms of each `harness trace`)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]' \
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]' \
 		--config-settings editable_mode=compat
 	@touch $(STAMP)
 
@@ -30,8 +30,8 @@ verify: $(STAMP)
 
 # The samples' optional toolchains, on a Debian-like machine (a sample whose toolchain is
 # missing is skipped, with the install hint of its manifest): C, PHP, Go, Ruby, Node.js, a JDK,
-# Rust. As root, or through sudo.
-DEPS_PACKAGES := gcc php-cli golang-go ruby nodejs default-jdk-headless rustc
+# Rust, and liburing for the io_uring habit programs. As root, or through sudo.
+DEPS_PACKAGES := gcc php-cli golang-go ruby nodejs default-jdk-headless rustc liburing-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
 	@command -v apt-get >/dev/null || { echo "make deps: no apt-get on this machine; install" \
@@ -56,4 +56,4 @@ bench: $(STAMP)
 	$(PY) -m harness bench $(ARGS)
 
 clean:
-	rm -rf $(VENV) build traces/*/ traces/report.md traces/index.yaml traces/.lock
+	rm -rf $(VENV) build sample-builds traces/*/ traces/report.md traces/index.yaml traces/.lock
