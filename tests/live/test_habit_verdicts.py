@@ -64,3 +64,11 @@ def test_each_habit_gets_its_verdict(report, name):
     rows = dict(attribute_rows(r.normalized.attributes))
     for row, text in (e.get("shows") or {}).items():
         assert text in rows.get(row, ""), (row, rows.get(row))
+
+
+def test_every_note_shown_for_the_corpus_holds_of_its_run(report):
+    """The notes audit (tests/unit/test_notes_audit.py) on the habit corpus's live runs."""
+    sys.path.insert(0, str(REPO / "tests" / "unit"))
+    from test_notes_audit import audit
+
+    audit(report)

@@ -444,6 +444,12 @@ def _holds(sel: DifferenceSelector, facts: StepFacts, step: Step) -> bool:
 
 
 def test_every_note_shown_holds_of_its_run(recorded: Analysis) -> None:
+    audit(recorded)
+
+
+def audit(recorded: Analysis) -> None:
+    """Each note the analysis shows holds of its run: checked against the facts its selector
+    names (tests/live/test_habit_verdicts.py runs it on the habit corpus too)."""
     k = default_knowledge()
     for sc in recorded.scenarios:
         for table in sc.tables:
