@@ -16,7 +16,7 @@ from harness.errors import HarnessError
 
 DEFAULT_SYSCALLS = Path(__file__).parents[1] / "syscalls.yaml"
 ROW_KEYS = ("trace", "is", "as", "api", "fds", "pass", "transfer", "entry", "entry_when", "nr",
-            "does", "count")
+            "does", "count", "forgets")
 EFFECTS = ("bind", "listen", "connect", "shutdown", "send", "receive", "release", "wait",
            "register")
 COUNTS = ("bytes", "msgs")

@@ -309,11 +309,6 @@ class Tracer:
             nr for nr, name in self.names.items()
             if self.classes[name] in ("net", "readiness", "epoll_new", "new_fd")
             and name not in self.syscalls.read_at_entry)
-        # calls that close the file an fd argument held (its index): the tracer's answer
-        # "no socket" for that fd number is forgotten
-        self.replaces_fd = {"close": 0, "dup2": 1, "dup3": 1}
-        # which way a call that can carry fds (SCM_RIGHTS) moves them
-        self.classes_of = {"recvmsg": "recv", "sendmsg": "send"}
         self.tasks: dict[int, Task] = {}
         self.procs: dict[int, Proc] = {}
         self.roots: list[Root] = []
@@ -775,7 +770,7 @@ class Tracer:
                 if fd >= 0 and fd not in proc.notsock and self._resolve(proc, fd) is not None:
                     break
             else:
-                replaced = self.replaces_fd.get(name)
+                replaced = self.syscalls.forgets.get(name)
                 if replaced is not None:  # its number may next be a socket's
                     proc.notsock.discard(signed32(peek(task.tid, self.pt.arg_offsets[replaced])))
                 return
@@ -882,7 +877,7 @@ class Tracer:
                 sock = st.identity(fd)
             rights = args.get("rights")
             if rights and ok:  # fds passed over a unix socket (SCM_RIGHTS)
-                if self.classes_of.get(name) == "recv":  # new fds for the receiver
+                if self.syscalls.moves.get(name) == "receive":  # new fds for the receiver
                     fds = tuple(fd for fd in rights if self._resolve(proc, fd) is not None)
                     for fd in fds:  # the copy in flight has arrived
                         socks[fd].inflight = max(0, socks[fd].inflight - 1)

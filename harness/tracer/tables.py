@@ -152,13 +152,14 @@ class SyscallSet:
     """The syscalls the tracer stops at: number -> name, name -> class."""
 
     __slots__ = ("names", "classes", "read_at_entry", "fd_args", "pass_when", "transfers",
-                 "entry_when")
+                 "entry_when", "forgets", "moves")
 
     def __init__(self, names: dict[int, str], classes: dict[str, str],
                  read_at_entry: frozenset[str], fd_args: dict[str, tuple[int, ...]],
                  pass_when: dict[str, tuple[tuple[int, int], ...]],
                  transfers: frozenset[str] = frozenset(),
-                 entry_when: dict[str, int] | None = None):
+                 entry_when: dict[str, int] | None = None,
+                 forgets: dict[str, int] | None = None, moves: dict[str, str] | None = None):
         self.names = names  # syscall number -> name, only for traced syscalls
         self.classes = classes  # name -> class (net, io, fd, desc, readiness, epoll_new)
         self.read_at_entry = read_at_entry  # names whose arguments are read at entry
@@ -171,6 +172,8 @@ class SyscallSet:
         # name -> argument: read at entry only when that argument is not 0 (the filter marks
         # such a stop with ENTRY_FLAG in its data)
         self.entry_when = entry_when or {}
+        self.forgets = forgets or {}  # name -> the argument whose fd number it closes
+        self.moves = moves or {}  # name -> "send" or "receive": which way it moves bytes
 
     @property
     def numbers(self) -> list[int]:
@@ -235,8 +238,14 @@ def load_syscalls() -> SyscallSet:
                 raise _fail(f"syscalls.{name}.entry_when: an argument index 0..5 of a traced "
                             "call without `pass`")
             entry_when[name] = arg
+    forgets = {name: row["forgets"] for name, row in rows.items() if "forgets" in row}
+    bad = [n for n, i in forgets.items() if i not in fd_args.get(n, ())]
+    if bad:
+        raise _fail(f"syscalls.{bad[0]}.forgets: one of its fd arguments' indexes")
+    moves = {name: way for name, row in rows.items()
+             for way in ("send", "receive") if way in (row.get("does") or {})}
     return SyscallSet(names={by_name[n]: n for n in classes}, classes=classes,
                       read_at_entry=frozenset(n for n, r in rows.items() if r.get("entry")),
                       fd_args=fd_args, pass_when=pass_when,
                       transfers=frozenset(n for n, r in rows.items() if r.get("transfer")),
-                      entry_when=entry_when)
+                      entry_when=entry_when, forgets=forgets, moves=moves)
