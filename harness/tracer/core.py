@@ -487,12 +487,19 @@ class Tracer:
         """Let an attached process run on untraced: each of its threads is stopped
         (PTRACE_INTERRUPT) and detached, a signal it was about to get delivered."""
         tids = [t.tid for t in self.tasks.values() if t.proc.root is root]
+        pending = set()
         for tid in tids:
-            try:
-                self.pt.resume(kernel.PTRACE_INTERRUPT, tid)
+            try:  # a thread in a stop already (the loop was stopped before it ran on) goes now
+                self.pt.resume(kernel.PTRACE_DETACH, tid)
+                self.tasks.pop(tid, None)
+                continue
             except OSError:
                 pass
-        pending = set(tids)
+            try:  # a running one is stopped first
+                self.pt.resume(kernel.PTRACE_INTERRUPT, tid)
+                pending.add(tid)
+            except OSError:
+                pass
         while pending:
             try:
                 tid, status = os.waitpid(-1, kernel.WALL)
