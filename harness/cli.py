@@ -1,4 +1,4 @@
-"""Command line: `harness {trace,compare,verify,bench} ...` (or `python -m harness`).
+"""Command line: `harness {trace,compare,verify,diff,new,bench} ...` (or `python -m harness`).
 
 This module only builds the arguments and dispatches to harness/commands.py. A HarnessError
 (harness/errors.py) is caught here, once: its one-line message and its exit status.
@@ -95,6 +95,60 @@ def _matrix_arguments(p: argparse.ArgumentParser) -> None:
                    "with --format json; make reports any failing command as its own status 2)")
 
 
+DIFF_USAGE = ("harness diff [options] A B\n       harness diff [options] A -- CMD [ARGS...]\n"
+              "       harness diff [options] --run 'CMD ARGS' --run 'CMD ARGS'\n"
+              "       harness diff [options] --client 'CMD {port}' --run 'SERVER {port}' "
+              "--run 'SERVER {port}'")
+DIFF_DESCRIPTION = (
+    "Normalize two traces and compare them, step by step, with compare's tables, attributes "
+    "and notes; A is the base. A side is a trace file (harness trace -o FILE), a run folder "
+    "(traces/<scenario>/<server>--<client>/), a command given with --run (split as a shell "
+    "would, run without one), or the command after --, run here under the tracer. Of a lone "
+    "trace the run's facts (role, address, scenario, message size) are read from its calls "
+    "(the address its listening socket was bound to, or the one it connected to); the options "
+    "below give them instead. Exit status: 0 the same, 1 not, 2 a side that cannot be used.")
+
+
+def _diff_arguments(d: argparse.ArgumentParser) -> None:
+    from harness.diff import DEFAULT_TIMEOUT
+
+    d.add_argument("sides", nargs="*", metavar="A B", help="trace files or run folders")
+    d.add_argument("--run", action="append", metavar="'CMD ARGS'",
+                   help="a side that is a command, run here under the tracer (repeatable; "
+                   "the sides are taken in the order given, the command after -- last)")
+    d.add_argument("--client", metavar="'CMD ARGS'",
+                   help="a client to run against each command side once it listens (or binds "
+                   "a datagram socket to a port): both are traced, both roles compared; the "
+                   "command is stopped once its client is done. `{port}` in the arguments of "
+                   "a command side and its client is a free port, one per side")
+    d.add_argument("--role", choices=("server", "client"),
+                   help="compare this role (default: what both sides have; a lone trace is a "
+                   "server if it listened, else a client)")
+    d.add_argument("--scenario", metavar="NAME", help="a lone trace's scenario (default: from "
+                   "its socket: unix, udp, tcp6, else tcp); tcp-session gives its sizes")
+    d.add_argument("--host", help="a lone trace's address (default: the one it bound or "
+                   "connected to)")
+    d.add_argument("--port", type=int, help="a lone trace's port (default: the one it bound or "
+                   "connected to)")
+    d.add_argument("--path", help="a lone trace's unix socket path")
+    d.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
+                   help=f"seconds a command may run before it is killed (default "
+                   f"{DEFAULT_TIMEOUT:g})")
+    d.add_argument("--no-seccomp", action="store_true", help="trace without seccomp filter")
+    d.add_argument("--format", choices=("terminal", "markdown", "json"), default="terminal")
+    d.add_argument("--level", choices=("raw", "socket", "canonical"), default="canonical",
+                   help="normalization level of the tables (default canonical)")
+    d.add_argument("--width", type=int, default=None, metavar="N",
+                   help="fit terminal tables to N columns (0: no limit)")
+
+
+def _diff_parser() -> argparse.ArgumentParser:
+    d = argparse.ArgumentParser(prog="harness diff", usage=DIFF_USAGE,
+                                description=DIFF_DESCRIPTION, allow_abbrev=False)
+    _diff_arguments(d)
+    return d
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The command line; `only="trace"` builds just that subcommand (its start is what a
     traced command waits for: the others' arguments cost milliseconds to set up)."""
@@ -133,6 +187,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     n.add_argument("--samples", default=".", metavar="DIR",
                    help="the folder holding servers/ and clients/ (default .)")
     n.add_argument("--list", action="store_true", help="list the languages with a template")
+    _diff_arguments(sub.add_parser("diff", help="compare two traces (files, run folders or "
+                                   "commands)", usage=DIFF_USAGE, description=DIFF_DESCRIPTION))
     b = sub.add_parser("bench", help="tracing cost against strace (a benchmark)")
     b.add_argument("--runs", type=int, default=5, help="runs per configuration (default 5)")
     b.add_argument("--n", type=int, default=20000, help="round trips of the long run")
@@ -210,6 +266,12 @@ def _main(argv: list[str] | None) -> int:
         _trace_arguments(t)
         args = t.parse_args(given[1:])
         args.cmd = "trace"
+    elif given[:1] == ["diff"]:
+        # its own parser: what follows the first `--` is a command, run as side B
+        rest = given[1:]
+        cut = rest.index("--") if "--" in rest else len(rest)
+        args = _diff_parser().parse_args(rest[:cut])
+        args.cmd, args.command, args.tokens = "diff", rest[cut + 1:], rest[:cut]
     else:
         args = build_parser().parse_args(given)
     if getattr(args, "command", None) and args.command[0] == "--":
@@ -222,7 +284,7 @@ def _main(argv: list[str] | None) -> int:
         from harness.escape import visible
 
         # (one line, whatever the file or the field it names holds)
-        print(f"harness{' trace' if args.cmd == 'trace' else ''}: "
+        print(f"harness{' ' + args.cmd if args.cmd in ('trace', 'diff') else ''}: "
               f"{visible(str(e), lines=False)}", file=sys.stderr)
         code = e.exit_status
     if getattr(args, "status_line", False):

@@ -382,6 +382,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from harness.store import TracesFolder
 
     if args.from_dir:
+        from harness.diff import not_a_traces_folder
+
+        problem = not_a_traces_folder(args.from_dir)  # (and nothing written there)
+        if problem:
+            raise BadArguments(problem)
         folder = TracesFolder(args.from_dir)
         if not folder.root.is_dir():  # nothing to lock: the report says there is no folder
             return _report(folder.root, args, None)
@@ -427,6 +432,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
         with TracesFolder(args.traces).locked():
             _run(p, args, doing)
             return _report(Path(args.traces), args, args.sample)
+
+
+# -- diff -------------------------------------------------------------------------------------
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from harness.diff import main
+
+    with _stoppable(args):
+        return main(args)
 
 
 # -- new --------------------------------------------------------------------------------------
