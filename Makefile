@@ -31,7 +31,8 @@ verify: $(STAMP)
 # The samples' optional toolchains, on a Debian-like machine (a sample whose toolchain is
 # missing is skipped, with the install hint of its manifest): C, PHP, Go, Ruby, Node.js, a JDK,
 # Rust, and liburing for the io_uring habit programs. As root, or through sudo.
-DEPS_PACKAGES := gcc php-cli golang-go ruby nodejs default-jdk-headless rustc liburing-dev
+DEPS_PACKAGES := gcc php-cli golang-go ruby nodejs default-jdk-headless rustc liburing-dev \
+	iputils-ping
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
 	@command -v apt-get >/dev/null || { echo "make deps: no apt-get on this machine; install" \

@@ -54,6 +54,7 @@ class GridStatus(StrEnum):
     NOT_IMPLEMENTED = "n/a"  # its manifest does not list the scenario
     SKIPPED = "skipped"  # its toolchain is missing here
     NOT_RUN = "not run"  # it implements the scenario but has no run in this folder
+    KERNEL = "kernel"  # the kernel is the server (icmp-echo): no program ran
 
 
 # -- what an analysis holds ----------------------------------------------------------------------
@@ -276,6 +277,8 @@ class _Side:
 
 
 def _verdict(side: _Side, ref: _Side | None, reference: str) -> Verdict:
+    if side.normalized is None and kernel_side(side.record, side.role):
+        return Verdict(status=Status.KERNEL)
     if side.normalized is None:
         return Verdict(status=NO_TRACE, why=NoTrace(trace_file=side.trace_file,
                                                     run_outcome=side.record.outcome,
@@ -287,6 +290,13 @@ def _verdict(side: _Side, ref: _Side | None, reference: str) -> Verdict:
     if side is ref:
         return Verdict(status=REFERENCE)
     return compare(ref.normalized.steps, side.normalized.steps)
+
+
+def kernel_side(record: RunRecord, role: str) -> bool:
+    """The server side of a run the kernel served (icmp-echo): no program, no trace."""
+    from harness.scenario import KERNEL
+
+    return role == "server" and record.server == KERNEL and record.server_trace is None
 
 
 def _home(sides: list[_Side], sample: str) -> _Side:
@@ -399,6 +409,12 @@ def verdict_grid(scenarios: Sequence[ScenarioResult], index: MatrixIndex,
             for result in table.samples:
                 homes[(result.sample, table.role, sc.name)] = result
                 seen.append((result.sample, table.role))
+        for run in sc.runs:  # the kernel's side of a run it served has no table of its own
+            key = (run.server.sample, "server", sc.name)
+            if run.server.verdict.status == Status.KERNEL and (
+                    key not in homes or run.client.sample == reference):
+                homes[key] = run.server  # shown by the reference client's run
+                seen.append((run.server.sample, "server"))
     for role in ROLES:
         seen += [(name, role) for name in index.implements.get(role, {})]
     seen += [(s.name, s.role) for s in [*index.skipped, *index.failed] if s.role in ROLES]
@@ -468,7 +484,8 @@ def analyze(traces_dir: Path, reference: str | None = None, level: str = "canoni
                     else None,
                     wire_facts=view.facts.get(role) if view is not None else None)
             columns = [results[id(_home(of_role, sample))]
-                       for sample in dict.fromkeys(s.sample for s in of_role)]
+                       for sample in dict.fromkeys(s.sample for s in of_role
+                                                   if not kernel_side(s.record, role))]
             if columns:
                 book = books.get(name, role) if books is not None else None
                 tables.append(_table(name, role, reference, columns, book, rules))

@@ -146,6 +146,7 @@ class Status(StrEnum):
     REFERENCE = "reference"  # it is the reference
     NO_TRACE = "no trace"  # its trace file is missing: nothing to compare
     NO_REFERENCE = "no reference"  # the reference has no trace (or no run) to compare with
+    KERNEL = "kernel"  # the kernel answered (icmp-echo): no server program, nothing to compare
 
 
 IDENTICAL, DIFFERS, REFERENCE, NO_TRACE, NO_REFERENCE = (
@@ -182,7 +183,7 @@ class Verdict:
 
     @property
     def matches(self) -> bool:
-        return self.status in (IDENTICAL, REFERENCE)
+        return self.status in (IDENTICAL, REFERENCE, Status.KERNEL)
 
     @property
     def first_step(self) -> int | None:

@@ -58,6 +58,7 @@ ROW_FACTS: dict[str, frozenset[str]] = {
     "readiness calls": frozenset(),
     "listen backlog": frozenset({"backlog_max"}),
     "address family": frozenset({"family", "mapped"}),
+    "address": frozenset({"named"}),
     "socket type": frozenset({"socket_type"}),
     "addressing": frozenset({"addressing"}),
     "socket options": frozenset({"option", "enabled"}),
@@ -88,6 +89,7 @@ FACT_VALUES: dict[str, tuple[str, ...]] = {
     "uses": ("SOCK_NONBLOCK", "FIONBIO", "O_NONBLOCK", "MSG_DONTWAIT", "switch",
              "around connect", "signal-driven", "io_uring", "SQPOLL"),
     "origin": ("socket", "socketpair", "accept", "unknown"),
+    "named": ("run", "every interface", "host name", "loopback", "other"),
 }
 
 
@@ -138,6 +140,7 @@ class AttributeSelector:
     backlog_max: bool | None = None  # listen backlog: the largest the kernel allows
     family: str = ""  # address family; unrelated sockets
     mapped: bool | None = None  # address family: IPv4 through v4-mapped IPv6 addresses
+    named: str = ""  # address: what an address bound or connected to is (FACT_VALUES)
     socket_type: str = ""  # socket type; unrelated sockets
     addressing: str = ""  # addressing: how a datagram socket names its peer
     option: str = ""  # socket options: the option's name (SO_KEEPALIVE)

@@ -110,11 +110,31 @@ def plan(roots: list[Path], *, scenarios: list[str] | None, reference: str, cros
                                 samples.items() if name in shown}
                          for role, samples in found.items()}
     for scenario in wanted:
+        if known_scenarios[scenario].kernel_served:  # the kernel answers every client
+            kernel = kernel_server(known_scenarios[scenario])
+            users = [c for c in dict.fromkeys(c for _, c in names)
+                     if c in clients and clients[c].implements(scenario)]
+            result.pairs += [Pair(known_scenarios[scenario], kernel, clients[c])
+                             for c in users]
+            if users:
+                result.implements.setdefault("server", {}).setdefault(
+                    kernel.name, []).append(scenario)
+            continue
         for s, c in names:
             if s in servers and c in clients and servers[s].implements(scenario) \
                     and clients[c].implements(scenario):
                 result.pairs.append(Pair(known_scenarios[scenario], servers[s], clients[c]))
     return result
+
+
+def kernel_server(scenario: Scenario) -> Sample:
+    """The server side of a scenario the kernel serves (icmp-echo): no program, shown as
+    `kernel` in the grid; the runner starts no server for it and records no server trace."""
+    from harness.scenario import KERNEL
+
+    return Sample(name=KERNEL, role="server", folder=Path("/"), language="Linux kernel",
+                  api="the kernel's own answer (no server program)", run=["true"],
+                  scenarios=[scenario.name])
 
 
 def stopped_record(pair: Pair, out_dir: Path, options: RunOptions,

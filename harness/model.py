@@ -272,6 +272,20 @@ class RunRecord:
     expected_len: int | None = None  # bytes the client had to print (when not the message)
     wire_trace: str | None = None  # the run's captured packets (wire.jsonl), when there are
     wire_note: str | None = None  # why there is no capture, or what is missing from it
+    # what the client had to print (its manifest's `expect`): echo | any | text
+    expect: str = "echo"
+    expect_text: str | None = None  # expect text: that text
+    # where the port came from when the harness did not pick it: server (its manifest's
+    # `port: N`), client (the client's), learned (`port: own`: the server's traced listen,
+    # or bind for UDP); None: a free port the harness picked and passed as {port}
+    port_from: str | None = None
+    # the server serves forever (a `while True: accept` loop): the harness stopped it once its
+    # client was done, blocked in accept (or, `serves: forever`, waiting for the next peer)
+    server_stopped: bool = False
+    # the addresses this machine's host name resolved to when the run was made
+    # (socket.gethostname(): 127.0.1.1 on Debian and Ubuntu): a bind or a connect to one of
+    # them is "the host name's address"
+    host_addresses: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -46,6 +46,17 @@ class Sample:
     build: list[list[str]] = field(default_factory=list)  # argv templates run once
     description: str = ""
     env: dict[str, str] = field(default_factory=dict)  # added to the environment
+    # a client: what it must print (Expect: the echo, a fixed text, anything); per scenario
+    # when its `scenarios` entry says
+    expect: Expect = field(default_factory=lambda: Expect())
+    scenario_expects: dict[str, Expect] = field(default_factory=dict)
+    # a server's own port: a number it binds whatever the harness passes, or OWN_PORT (it
+    # chooses, the harness learns it from the traced bind/listen); None: the harness picks
+    # a free one and passes it as {port}. A client's: the port it connects to, whatever it
+    # is passed (the run uses it when its server has none of its own)
+    port: int | str | None = None
+    scenario_ports: dict[str, int | str] = field(default_factory=dict)
+    serves: str = "once"  # a server: once (exits after its client) | forever (accept loop)
 
     @property
     def manifest(self) -> Path:
@@ -58,9 +69,36 @@ class Sample:
         """The argv template for one scenario (its own, else the sample's)."""
         return self.scenario_runs.get(scenario, self.run)
 
+    def expect_for(self, scenario: str) -> Expect:
+        """What a client must print in one scenario (its own, else the sample's)."""
+        return self.scenario_expects.get(scenario, self.expect)
+
+    def port_for(self, scenario: str) -> int | str | None:
+        """Its own port in one scenario (its own, else the sample's), or None."""
+        return self.scenario_ports.get(scenario, self.port)
+
+
+EXPECT_KINDS = ("echo", "any", "text")
+OWN_PORT = "own"  # `port: own`: the server chooses its port; the harness learns it
+SERVES = ("once", "forever")
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a client must print for its run to be ok (docs/samples.md, `expect`): `echo`
+    (what the scenario sent: the message, or tcp-session's messages), `any` (anything, the
+    client's exit status 0 is enough), or `text` (exactly that text, UTF-8, or that text
+    and one line end: a `print` adds one)."""
+
+    kind: str = "echo"  # one of EXPECT_KINDS
+    text: str = ""
+
 
 MANIFEST_FIELDS = ("name", "role", "language", "api", "description", "requires", "build",
-                   "run", "scenarios", "env")
+                   "run", "scenarios", "env", "expect", "port", "serves")
+SCENARIO_FIELDS = ("run", "expect", "port")  # what a `scenarios` entry may override
+# the fields only one role has
+ROLE_FIELDS = {"expect": "client", "serves": "server"}
 MAX_MANIFEST_BYTES = 1 << 20
 # a sample's name is its folder's: it names run folders (scenario/SERVER--CLIENT), build
 # folders and `make verify SAMPLE=...`, so it is plain, and never holds the pair separator
@@ -123,8 +161,13 @@ def load_sample(folder: Path, role: str) -> Sample:
     if doc["role"] != role:
         raise ManifestError(f"{path}: field 'role' is {doc['role']!r:.60}, expected {role!r} "
                             f"for a folder under {role}s/")
+    for key, only in ROLE_FIELDS.items():
+        if key in doc and role != only:
+            raise ManifestError(f"{path}: field '{key}' is a {only}'s (this is a {role})")
     run = _str_list(doc["run"], path, "run")
     scenario_runs: dict[str, list[str]] = {}
+    scenario_expects: dict[str, Expect] = {}
+    scenario_ports: dict[str, int | str] = {}
     if isinstance(doc["scenarios"], dict):
         scenarios = [str(k) for k in doc["scenarios"]]
         for name, override in doc["scenarios"].items():
@@ -134,11 +177,18 @@ def load_sample(folder: Path, role: str) -> Sample:
                 raise ManifestError(f"{path}: field 'scenarios.{name}' must be a mapping "
                                     f"(with 'run'), got {override!r:.60}")
             for key in override:
-                if key != "run":
-                    raise _unknown_field(path, key, ("run",), f"scenarios.{name}.")
+                mine = tuple(k for k in SCENARIO_FIELDS if ROLE_FIELDS.get(k, role) == role)
+                if key not in mine:
+                    raise _unknown_field(path, key, mine, f"scenarios.{name}.")
             if "run" in override:
                 scenario_runs[str(name)] = _str_list(override["run"], path,
                                                      f"scenarios.{name}.run")
+            if "expect" in override:
+                scenario_expects[str(name)] = _expect(override["expect"], path,
+                                                      f"scenarios.{name}.expect")
+            if "port" in override:
+                scenario_ports[str(name)] = _port(override["port"], path,
+                                                  f"scenarios.{name}.port", role)
         if not scenarios:
             raise ManifestError(f"{path}: field 'scenarios' is empty")
     else:
@@ -171,6 +221,10 @@ def load_sample(folder: Path, role: str) -> Sample:
                 not isinstance(value, (str, int, float)) or isinstance(value, bool):
             raise ManifestError(f"{path}: field 'env.{key}' must be a variable name with a "
                                 f"text value, got {value!r:.60}")
+    serves = doc.get("serves", "once")
+    if serves not in SERVES:
+        raise ManifestError(f"{path}: field 'serves' must be one of {', '.join(SERVES)}, got "
+                            f"{serves!r:.60}")
     every_run = run + [x for argv in scenario_runs.values() for x in argv]
     for item in every_run + [x for step in build for x in step]:
         _check_placeholders(item, path)
@@ -179,7 +233,37 @@ def load_sample(folder: Path, role: str) -> Sample:
                   run=run, scenarios=scenarios, scenario_runs=scenario_runs,
                   requires=requires, build=build,
                   description=_text(doc, "description", path, "").strip(),
-                  env={str(k): str(v) for k, v in env.items()})
+                  env={str(k): str(v) for k, v in env.items()},
+                  expect=_expect(doc.get("expect", "echo"), path, "expect"),
+                  scenario_expects=scenario_expects,
+                  port=_port(doc["port"], path, "port", role) if "port" in doc else None,
+                  scenario_ports=scenario_ports, serves=serves)
+
+
+def _expect(value: Any, path: Path, key: str) -> Expect:
+    """`echo`, `any`, or `{text: TEXT}`."""
+    if value in ("echo", "any"):
+        return Expect(kind=value)
+    if isinstance(value, dict) and set(value) == {"text"} and isinstance(value["text"], str):
+        if "\0" in value["text"]:
+            raise ManifestError(f"{path}: field '{key}.text' holds a NUL byte")
+        return Expect(kind="text", text=value["text"])
+    if isinstance(value, dict) and set(value) - {"text"}:
+        raise _unknown_field(path, sorted(map(str, set(value) - {"text"}))[0], ("text",),
+                             f"{key}.")
+    raise ManifestError(f"{path}: field '{key}' must be echo, any, or {{text: TEXT}} (what the "
+                        f"client prints), got {value!r:.60}")
+
+
+def _port(value: Any, path: Path, key: str, role: str) -> int | str:
+    """A port number (1-65535), or, for a server, `own`."""
+    if value == OWN_PORT and role == "server":
+        return OWN_PORT
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536:
+        return value
+    what = "a port number (1-65535)" + (" or own (the server chooses it)"
+                                        if role == "server" else "")
+    raise ManifestError(f"{path}: field '{key}' must be {what}, got {value!r:.60}")
 
 
 def _check_placeholders(item: str, path: Path) -> None:

@@ -16,7 +16,11 @@ from harness.errors import HarnessError
 SCENARIOS_FILE = Path(__file__).with_name("scenarios.yaml")
 READY_CALLS = ("listen", "bind")
 PORT_KINDS = ("tcp", "udp")
-RUN_FIELDS = ("host", "port", "path", "ready", "sizes")
+RUN_FIELDS = ("host", "port", "path", "ready", "sizes", "server", "client_host")
+# who answers the client: a server sample (the default), or the kernel itself (icmp-echo: the
+# kernel answers an ICMP echo request; only the clients run, the server side has no trace)
+SERVER_KINDS = ("program", "kernel")
+KERNEL = "kernel"  # the name a kernel-served scenario's server side is shown by
 # the placeholders a run fills in (a sample's own: python, src, build, are harness/samples.py's)
 PLACEHOLDERS = ("host", "port", "message", "path", "sizes", "scenario")
 
@@ -30,11 +34,25 @@ class Scenario:
     """How one scenario is run."""
 
     name: str  # tcp, tcp-session, udp, unix, tcp6
-    ready: str  # server syscall that signals readiness: listen | bind
+    ready: str  # server syscall that signals readiness: listen | bind ("" for the kernel)
     host: str | None = None  # {host}; None: the scenario has none (unix)
     port: str | None = None  # tcp | udp: kind of free port to pick; None: no port
     path: bool = False  # a fresh socket path in a per-run folder is passed as {path}
     sizes: tuple[int, ...] = ()  # tcp-session: the message sizes, passed as {sizes}
+    server: str = "program"  # program | kernel: who answers the client
+    # the client's {host} when it is not the run's host: the address it sends to
+    # (udp-broadcast: loopback's broadcast address; the run's address stays `host`, which
+    # the server's socket, bound to 0.0.0.0, is reached on)
+    client_host: str | None = None
+
+    def client_placeholders(self) -> dict[str, str]:
+        """What the client's placeholders have that the server's have not."""
+        return {"host": self.client_host} if self.client_host else {}
+
+    @property
+    def kernel_served(self) -> bool:
+        """The kernel answers the client (no server program runs)."""
+        return self.server == KERNEL
 
     def expected_output(self, message: str) -> bytes:
         """What the client must print."""
@@ -64,8 +82,15 @@ def parse_run(name: str, spec: Any, where: str) -> Scenario:
         from harness.validate import unknown_field
 
         raise ScenarioError(unknown_field(at, unknown[0], RUN_FIELDS))
-    ready = spec.get("ready")
-    if ready not in READY_CALLS:
+    server = spec.get("server", "program")
+    if server not in SERVER_KINDS:
+        raise ScenarioError(f"{at}.server: expected one of {', '.join(SERVER_KINDS)}, "
+                            f"got {server!r}")
+    ready = spec.get("ready", "" if server == KERNEL else None)
+    if server == KERNEL and ready:
+        raise ScenarioError(f"{at}.ready: a scenario the kernel serves has no server to wait "
+                            f"for (no 'ready')")
+    if server != KERNEL and ready not in READY_CALLS:
         raise ScenarioError(f"{at}.ready: expected one of {', '.join(READY_CALLS)}, "
                             f"got {ready!r}")
     host = spec.get("host")
@@ -84,8 +109,15 @@ def parse_run(name: str, spec: Any, where: str) -> Scenario:
                             f"got {sizes!r}")
     if host is None and not path:
         raise ScenarioError(f"{at}: a scenario needs a host or a path")
+    client_host = spec.get("client_host")
+    if client_host is not None and (not isinstance(client_host, str) or host is None):
+        raise ScenarioError(f"{at}.client_host: expected an address (with a 'host'), got "
+                            f"{client_host!r}")
+    if server == KERNEL and (host is None or port is not None or path):
+        raise ScenarioError(f"{at}: a scenario the kernel serves needs a host and no port "
+                            f"or path")
     return Scenario(name=name, ready=ready, host=host, port=port, path=path,
-                    sizes=tuple(sizes))
+                    sizes=tuple(sizes), server=server, client_host=client_host)
 
 
 def load_scenarios(path: Path | None = None) -> dict[str, Scenario]:

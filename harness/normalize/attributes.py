@@ -17,7 +17,7 @@ from typing import Any
 
 import os
 
-from harness.model import Trace
+from harness.model import RunRecord, Trace
 from harness.normalize.kinds import has_effect, transfer_direction
 from harness.normalize.sockets import SocketDescription, addresses_sent_to
 from harness.normalize.steps import Step
@@ -141,6 +141,26 @@ class DatagramSocket:
     addressing: Addressing
 
 
+class AddressKind(StrEnum):
+    """What the address an echo socket binds or connects to is, beside the run's."""
+
+    RUN = "run"  # the run's address (its host, or its socket path)
+    EVERY_INTERFACE = "every interface"  # 0.0.0.0, [::]: a bind of every address
+    HOST_NAME = "host name"  # what the host name resolves to (127.0.1.1 on Debian)
+    LOOPBACK = "loopback"  # another loopback address (127.0.0.0/8)
+    OTHER = "other"  # another address of this machine
+
+
+@dataclass(frozen=True, slots=True)
+class NamedAddress:
+    """An address an echo socket was bound or connected to on the run's port."""
+
+    socket: str  # listener, sock ...
+    call: str  # bind | connect
+    kind: AddressKind
+    address: str  # the address as it was named, without its port (0.0.0.0, ::, 127.0.1.1)
+
+
 @dataclass(frozen=True, slots=True)
 class Attributes:
     """What a sample's canonical sequence leaves out."""
@@ -163,6 +183,9 @@ class Attributes:
     echo_calls: int  # calls on the echo sockets (the socket view's length)
     unrelated: tuple[UnrelatedSocket, ...]  # other socket activity, by kind of socket
     uring: UringUse | None = None  # the echo's io_uring operations, when it made any
+    # the addresses the echo's sockets bound or connected to, each once (empty without the
+    # run, or for a datagram client that only sends to its peer)
+    addresses: tuple[NamedAddress, ...] = ()
 
 
 def declare_own_options(attrs: Attributes, own: Iterable[str]) -> Attributes:
@@ -393,10 +416,60 @@ def uring_use(steps: Sequence[Step], trace: Trace) -> UringUse | None:
     return UringUse(operations=len(ops), enters=enters, unseen_rings=unseen)
 
 
+def address_kind(addr: Mapping[str, Any], run: RunRecord) -> tuple[AddressKind, str]:
+    """What an address an echo socket named is: the run's, every interface, the host name's
+    (RunRecord.host_addresses), another loopback address, another address; and the
+    address as named (no port)."""
+    from harness.normalize.sockets import WILDCARDS, _same_ip
+
+    if "path" in addr or "abstract" in addr:
+        return AddressKind.RUN, str(addr.get("path", addr.get("abstract")))
+    named = str(addr.get("v4mapped") or addr.get("address") or "")
+    if _same_ip(named, run.host):
+        return AddressKind.RUN, named
+    if named in WILDCARDS:
+        return AddressKind.EVERY_INTERFACE, named
+    if any(_same_ip(named, a) for a in run.host_addresses):
+        return AddressKind.HOST_NAME, named
+    import ipaddress
+
+    try:
+        loopback = ipaddress.ip_address(named).is_loopback
+    except ValueError:
+        loopback = False
+    return (AddressKind.LOOPBACK if loopback else AddressKind.OTHER), named
+
+
+def named_addresses(steps: Sequence[Step], table: SyscallTable,
+                    run: RunRecord | None) -> tuple[NamedAddress, ...]:
+    """The addresses on the run's port (or its path) the echo's sockets were bound or
+    connected to (calls that succeeded, or a connect under way), each once, in order."""
+    if run is None:
+        return ()
+    found: dict[NamedAddress, None] = {}
+    for s in steps:
+        addr = s.args.get("addr")
+        if s.errno not in (None, "EINPROGRESS") or not isinstance(addr, dict) or not s.fd \
+                or "," in s.fd:  # (a non-blocking connect is under way)
+            continue
+        call = "bind" if table.does(s.syscall, "bind") else \
+            "connect" if table.does(s.syscall, "connect") else None
+        if call is None:
+            continue
+        ports = ("PORT", run.port, 0) if run.port_from == "learned" and call == "bind" \
+            else ("PORT", run.port)  # (`port: own`: a bind of port 0, the kernel chose)
+        if "path" not in addr and "abstract" not in addr and addr.get("port") not in ports:
+            continue  # a port of its own (a UDP client's bind to 0.0.0.0:0): not the run's
+        kind, named = address_kind(addr, run)
+        found[NamedAddress(socket=s.fd, call=call, kind=kind, address=named)] = None
+    return tuple(found)
+
+
 def derive_attributes(steps: Sequence[Step], aside: Sequence[Step], trace: Trace,
                       table: SyscallTable,
                       tallies: Mapping[str, Sequence[Step]] | None = None,
-                      tally_details: Mapping[str, Sequence[str]] | None = None) -> Attributes:
+                      tally_details: Mapping[str, Sequence[str]] | None = None,
+                      run: RunRecord | None = None) -> Attributes:
     """The attributes of one trace, from its socket view, what was set aside, and what the
     canonical rules folded away and counted (tallies: name -> steps)."""
     ready, ready_calls = readiness(steps, table)
@@ -423,5 +496,5 @@ def derive_attributes(steps: Sequence[Step], aside: Sequence[Step], trace: Trace
         threads=sum(max(len(p.threads), 1) for p in trace.processes),
         processes=len(trace.processes), socket_threads=len({s.tid for s in calls}),
         echo_calls=len(calls), unrelated=unrelated_sockets(aside),
-        uring=uring_use(steps, trace))
+        uring=uring_use(steps, trace), addresses=named_addresses(steps, table, run))
 

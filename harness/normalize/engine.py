@@ -83,7 +83,8 @@ def normalize(trace: Trace, run: RunRecord, role: str, level: str = "canonical",
         if rule.params.get("tally"):
             name = rule.params["tally"]
             details[name] = details.get(name, ()) + tuple(rule.params["tally_detail"])
-    attributes = derive_attributes(socket_view, aside, trace, rules.syscalls, tallies, details)
+    attributes = derive_attributes(socket_view, aside, trace, rules.syscalls, tallies, details,
+                                   run)
     if level == "raw":
         steps = raw
     elif level == "socket":

@@ -244,7 +244,8 @@ def echo_sockets(steps: Steps, rule: Rule, ctx: Context) -> Steps:
     from harness.normalize import sockets as sk
 
     walk = sk.walk_sockets(ctx.trace, ctx.syscalls)
-    roles = sk.echo_roles(walk, ctx.run.host, ctx.run.port, ctx.run.path)
+    roles = sk.echo_roles(walk, ctx.run.host, ctx.run.port, ctx.run.path,
+                          ctx.run.host_addresses, learned=ctx.run.port_from == "learned")
     names = sk.symbolic_names(walk, roles, rule.params["names"], rule.params["other"])
     port, path = ctx.run.port, ctx.run.path
 
@@ -512,6 +513,38 @@ def fold_v4mapped(steps: Steps, rule: Rule, ctx: Context) -> Steps:
         args = _map_addresses(s.args, fold)
         if mapped:
             s = replace(s, args=args, marks=s.marks + (mark,))
+        out.append(s)
+    return tuple(out)
+
+
+def fold_local_address(steps: Steps, rule: Rule, ctx: Context) -> Steps:
+    """A bind or a connect on the run's port that names another address of this machine than
+    the run's host is the run's address's step: a bind of every interface (0.0.0.0, [::]),
+    of the host name's address (127.0.1.1 on Debian) or of another loopback address, and a
+    connect to a loopback address or the host name's. Its address becomes the run's, and
+    its dialect shows the address it named (bind(0.0.0.0:PORT)); the "address" attribute
+    says what that address is."""
+    from harness.normalize import sockets as sk
+
+    host, run_port = ctx.run.host, rule.params["run_port"]
+    when = _when(rule, ctx)
+    if ctx.run.path or not host or not sk._is_ip(host):
+        return steps
+    # a server that chose its own port (`port: own`) may bind port 0: the kernel's choice
+    # is the run's port
+    ports = (run_port, 0) if ctx.run.port_from == "learned" else (run_port,)
+    out = []
+    for s in steps:
+        addr = s.args.get("addr")
+        bind = ctx.syscalls.does(s.syscall, "bind")
+        if when(s) and isinstance(addr, dict) and "address" in addr \
+                and (addr.get("port") == run_port or bind and addr.get("port") in ports) \
+                and (not sk._same_ip(addr["address"], host) or addr.get("port") != run_port) \
+                and (bind or sk.this_machine(addr["address"], ctx.run.host_addresses)):
+            run_addr = {"family": "AF_INET6" if ":" in host else "AF_INET", "address": host,
+                        "port": run_port}
+            s = replace(s, args={**s.args, "addr": run_addr},
+                        marks=s.marks + (format_addr(addr),))
         out.append(s)
     return tuple(out)
 
@@ -872,6 +905,8 @@ KINDS: dict[str, Kind] = {
     "qualify": Kind(qualify, {"arg": Param(p_str, required=True), "hide": Param(p_values),
                               "show": Param(p_bool, default=False), "when": _WHEN}),
     "fold_v4mapped": Kind(fold_v4mapped, {"mark": Param(p_str, default="v4-mapped")}),
+    "fold_local_address": Kind(fold_local_address, {"run_port": Param(p_str, default="PORT"),
+                                                    "when": _WHEN}),
     "fold_pending_connect": Kind(fold_pending_connect, {
         "pending": Param(p_names, default=("EINPROGRESS",)),
         "check": _WHEN_REQUIRED, "until": _WHEN, "extra": Param(p_str, default="SO_ERROR")}),

@@ -11,13 +11,17 @@ The echo sockets are found from the run's address (its host and port, or for the
 its socket path): the stream socket bound to it (the listener), the sockets accepted from that
 listener (connections), the socket connected to it (the client's), and for datagrams the socket
 bound to it (the UDP server's) or sending to it (the UDP client's: any send that names it, each
-message of a sendmmsg too).
+message of a sendmmsg too). A program may name another address of this machine than the run's
+host: a socket bound to the run's port is the run's whatever address it binds (every interface,
+0.0.0.0 or [::]; the host name's address, 127.0.1.1 on Debian; another loopback address: a
+bind can only name this machine's addresses), and one connected or sending to the run's port on
+a loopback address or the host name's is the run's too (`this_machine`).
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +52,9 @@ class SocketInfo:
     listening: bool = False  # listen was called on it
     sent_to: tuple[Address, ...] = ()  # addresses given to sendto/sendmsg, each once
     transfers: int = 0  # calls that moved data into or out of it (or tried to)
+    # its local address as the tracer last knew it (a listener bound to port 0, or never
+    # bound: the port the kernel gave it)
+    local: Address | None = None
 
     @property
     def datagram(self) -> bool:
@@ -154,6 +161,8 @@ class _Gather:
             fd = ev.args.get(arg) if arg is not None else None
             return names.get(fd) if isinstance(fd, int) else None
 
+        if ev.sock is not None and ev.sock.local and ev.sock.fd in names:
+            sockets[names[ev.sock.fd]]["local"] = ev.sock.local
         if (t := target("bind")) is not None:
             sockets[t]["bound"] = ev.args.get("addr")
         if (t := target("connect")) is not None:
@@ -341,28 +350,47 @@ def _same_ip(a: Any, b: str) -> bool:
         return False
 
 
+def this_machine(address: Any, local: Iterable[str] = ()) -> bool:
+    """A loopback address (127.0.0.0/8, ::1), or one of `local`, the addresses the host
+    name resolved to when the run was made (RunRecord.host_addresses): never a wildcard."""
+    try:
+        ip = ipaddress.ip_address(str(address))
+    except ValueError:
+        return False
+    return ip.is_loopback or any(_same_ip(address, a) for a in local)
+
+
 def address_matches(addr: Any, host: str, port: int, path: str | None = None,
-                    bound: bool = False) -> bool:
+                    bound: bool = False, local: Iterable[str] = ()) -> bool:
     """Whether a decoded address is the run's: its socket path when the run has one (unix),
-    else its host and port (a v4-mapped IPv6 address counts as its IPv4). A wildcard address
-    counts only as a bound one (`bound`): a server bound to 0.0.0.0 takes the run's
-    connections, but a socket connected to [::]:PORT (glibc's address-sorting probe) does not
-    talk to the run's address."""
+    else its port and its host (a v4-mapped IPv6 address counts as its IPv4). A bound
+    address (`bound`) is the run's on its port whatever its address: a bind can only name an
+    address of this machine, or every one (0.0.0.0, [::]), and a server bound to 0.0.0.0 or
+    to the host name's address (127.0.1.1) is the run's server. Any other is the run's when it
+    names this machine (a loopback address, or one of `local`: the host name's addresses);
+    never a wildcard: a socket connected to [::]:PORT (glibc's address-sorting probe) does
+    not talk to the run's address."""
     if not isinstance(addr, dict):
         return False
     if path:
         return addr.get("family") == "AF_UNIX" and addr.get("path") == path
-    if not port or addr.get("port") != port:
+    if not port:  # a run without a port (icmp-echo): a raw or ICMP socket sends to the host
+        return _is_ip(host) and not addr.get("port") and _same_ip(addr.get("address"), host)
+    if addr.get("port") != port:
         return False
     if not _is_ip(host):  # a host name: only the port can be checked
         return True
     address = addr.get("address")
-    return (_same_ip(address, host) or _same_ip(addr.get("v4mapped"), host)
-            or (bound and address in WILDCARDS))
+    if _same_ip(address, host) or _same_ip(addr.get("v4mapped"), host):
+        return True
+    if bound:
+        return address is not None or addr.get("v4mapped") is not None
+    return this_machine(addr.get("v4mapped") or address, local)
 
 
 def echo_roles(walk: SocketWalk, host: str, port: int,
-               path: str | None = None) -> dict[int, str]:
+               path: str | None = None, local: Iterable[str] = (),
+               learned: bool = False) -> dict[int, str]:
     """socket id -> listener | conn | sock, for the echo's sockets: the one bound to the run's
     address (a listener, or for datagrams the UDP server's only socket, `sock` like the
     client's), the connections accepted from a listener, and the sockets connected or
@@ -375,11 +403,24 @@ def echo_roles(walk: SocketWalk, host: str, port: int,
     roles: dict[int, str] = {}
 
     def matches(addr: Any, bound: bool = False) -> bool:
-        return address_matches(addr, host, port, path, bound=bound)
+        return address_matches(addr, host, port, path, bound=bound, local=local)
 
     for s in walk.sockets:
-        if matches(s.bound, bound=True):
+        # (a server that chose its port, `port: own`, bound port 0 or never bound: the port
+        # its listener, or its datagram socket, got is the run's)
+        if matches(s.bound, bound=True) or (
+                s.origin != "accept" and (s.listening or (s.datagram and s.bound is not None))
+                and matches(s.local, bound=True)):
             roles[s.id] = "sock" if s.datagram else "listener"
+    if learned and not roles:
+        # the run's port was the one the kernel gave a server that bound port 0 (`port:
+        # own`), which its trace may not hold: its first listener, or datagram socket bound
+        # to port 0, is the run's
+        first = next((s for s in walk.sockets if s.origin != "accept" and (
+            s.listening or (s.datagram and isinstance(s.bound, dict)
+                            and s.bound.get("port") == 0))), None)
+        if first is not None:
+            roles[first.id] = "sock" if first.datagram else "listener"
     for s in walk.sockets:
         if s.id in roles:
             continue

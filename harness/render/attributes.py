@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from harness.normalize.attributes import (Addressing, Attributes, CallCount, ConnectionEnd,
-                                          EndStep, IOModel, ReadinessUse, SocketOption,
-                                          Switch, UnrelatedSocket, UringUse)
+from harness.normalize.attributes import (AddressKind, Addressing, Attributes, CallCount,
+                                          ConnectionEnd, EndStep, IOModel, NamedAddress,
+                                          ReadinessUse, SocketOption, Switch,
+                                          UnrelatedSocket, UringUse)
 from harness.normalize.sockets import SocketDescription
 from harness.normalize.steps import format_value
 
@@ -95,6 +96,32 @@ def families(attrs: Attributes) -> str:
     return ", ".join(found) or "—"
 
 
+ADDRESS_KINDS = {AddressKind.RUN: "the run's address",
+                 AddressKind.EVERY_INTERFACE: "every interface ({})",
+                 AddressKind.HOST_NAME: "the host name's address {}",
+                 AddressKind.LOOPBACK: "another loopback address {}",
+                 AddressKind.OTHER: "another address of this machine, {}"}
+
+
+def address(n: NamedAddress) -> str:
+    """`binds every interface (0.0.0.0)`, `connects to the host name's address 127.0.1.1`,
+    `the run's address` (bound or connected to)."""
+    if n.kind == AddressKind.RUN:
+        return "the run's address"
+    shown = f"[{n.address}]" if ":" in n.address else n.address
+    verb = "binds" if n.call == "bind" else "connects to"
+    return f"{verb} {ADDRESS_KINDS[n.kind].format(shown)}"
+
+
+def addresses(a: Attributes) -> str:
+    """The addresses other than the run's that the echo's sockets bound or connected to,
+    else `the run's address` (what they all named; `—` without echo calls)."""
+    other = [address(n) for n in a.addresses if n.kind != AddressKind.RUN]
+    if other:
+        return "; ".join(dict.fromkeys(other))
+    return "the run's address" if a.echo_calls else "—"
+
+
 def _per_socket(styles: dict[str, str]) -> str:
     """One style for all the sockets, else each socket's."""
     if not styles:
@@ -179,6 +206,7 @@ def attribute_rows(a: Attributes) -> list[tuple[str, str]]:
         ("readiness calls", str(a.readiness_calls)),
         ("listen backlog", ", ".join(map(str, a.backlogs)) or "—"),
         ("address family", families(a)),
+        ("address", addresses(a)),
         ("socket type", ", ".join(a.socket_types) or "—"),
         ("addressing", _per_socket({d.socket: ADDRESSING[d.addressing] for d in a.datagrams})),
         ("socket options", options(a.options)),
@@ -210,9 +238,10 @@ def wire_rows(side: WireSide | None) -> list[tuple[str, str]]:
     connection to close."""
     if side is None:
         return [(label, "—") for label in WIRE_ROWS]
-    if side.protocol == "udp":
+    if side.protocol in ("udp", "icmp"):  # no connection; ICMP: the messages it sent
         return [(WIRE_ROWS[0], "—"), (WIRE_ROWS[1], "—"), (WIRE_ROWS[2], "—"),
-                (WIRE_ROWS[3], _count(side.data_segments, "datagram")), (WIRE_ROWS[4], "—")]
+                (WIRE_ROWS[3], _count(side.data_segments, "datagram" if side.protocol
+                                      == "udp" else "ICMP message")), (WIRE_ROWS[4], "—")]
     after = "—" if side.half_close is None else (
         f"{side.half_close} bytes received" if side.half_close else "none")
     return [(WIRE_ROWS[0], f"yes, {side.closes_first}" if side.closes_first else "no"),

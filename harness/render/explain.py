@@ -88,6 +88,7 @@ def explain(analysis: Analysis, sample: str) -> str:
                        f"{words.verdict_summary(home.verdict)}")
             out.append(f"  reference: {table.reference} {table.role}")
             out += [f"  {line}" for line in words.run_failure(home.record)]
+            out += [f"  {line}" for line in words.run_stopped(home.record, table.role)]
             if home.normalized is not None and ref is not None and ref.normalized is not None \
                     and home is not ref:
                 out += _steps_table(table.reference, sample, home, ref)

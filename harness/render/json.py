@@ -73,7 +73,10 @@ def wire_doc(run: RunResult) -> dict[str, Any] | None:
                          "window": w.packet.window,
                          "call": w.call.label if w.call else None,
                          "acks": w.acks.label if w.acks else None,
-                         "states": [list(s) for s in w.states]}
+                         "states": [list(s) for s in w.states],
+                         "icmp": {"type": w.packet.icmp_type, "code": w.packet.icmp_code,
+                                  "id": w.packet.ident, "seq": w.packet.icmp_seq}
+                         if w.packet.proto == "icmp" else None}
                         for n, w in enumerate(view.packets, 1)]}
 
 

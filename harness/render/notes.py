@@ -16,7 +16,7 @@ from typing import Any
 from harness.analysis import RoleTable, SampleResult
 from harness.compare import MISSING, MOVED, Difference
 from harness.knowledge import RACE_ROWS, Knowledge, Note, StepFacts, default_knowledge
-from harness.normalize.attributes import Addressing, Attributes, EndStep
+from harness.normalize.attributes import AddressKind, Addressing, Attributes, EndStep
 from harness.normalize.steps import Step
 from harness.render import words
 
@@ -24,7 +24,8 @@ from harness.render import words
 NO_NOTE = "what this call does: see its manual page"
 
 # each scenario's transport (the tcp6 scenario is TCP too)
-TRANSPORTS = {"tcp": "tcp", "tcp6": "tcp", "tcp-session": "tcp", "udp": "udp", "unix": "unix"}
+TRANSPORTS = {"tcp": "tcp", "tcp6": "tcp", "tcp-session": "tcp", "udp": "udp", "unix": "unix",
+              "udp-broadcast": "udp", "icmp-echo": "icmp"}
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,8 @@ def row_items(result: SampleResult) -> dict[str, list[dict[str, Any]]]:
                            for b in a.backlogs],
         "address family": [{"family": f, "mapped": a.v4_mapped} for f in a.families]
         or ([{"family": "AF_INET6", "mapped": True}] if a.v4_mapped else []),
+        "address": [{"named": str(n.kind)} for n in a.addresses
+                    if n.kind != AddressKind.RUN],
         "socket type": [{"socket_type": t} for t in a.socket_types],
         "addressing": [{"addressing": ADDRESSINGS[d.addressing]} for d in a.datagrams],
         "socket options": [{"option": o.name, "enabled": _on(o.value)} for o in a.options

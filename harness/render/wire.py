@@ -7,16 +7,20 @@ from __future__ import annotations
 
 from harness.analysis import RunResult
 from harness.wire.correlate import Call, WirePacket, WireView
-from harness.wire.packets import flags_text
+from harness.wire.packets import flags_text, icmp_text
 
 ARROW = {"client": "→", "server": "←"}
 
 
 def packet_what(w: WirePacket) -> str:
-    """`SYN`, `PSH-ACK 14 bytes`, `FIN-ACK`, `datagram 14 bytes`."""
+    """`SYN`, `PSH-ACK 14 bytes`, `FIN-ACK`, `datagram 14 bytes`, `datagram 14 bytes to
+    127.255.255.255 (broadcast)`, `echo request id 4242 seq 1, 14 bytes`."""
     p = w.packet
+    if p.proto == "icmp":
+        return icmp_text(p) + (f", {p.length} bytes" if p.length else "")
     what = "datagram" if p.proto == "udp" else flags_text(p)
-    return what + (f" {p.length} bytes" if p.length else "")
+    what += f" {p.length} bytes" if p.length else ""
+    return what + (f" to {p.dst[0]} (broadcast)" if p.broadcast else "")
 
 
 def packet_text(w: WirePacket) -> str:

@@ -136,6 +136,15 @@ def stderr_tail(text: str, lines: int = STDERR_TAIL_LINES) -> list[str]:
     return [line for line in text.rstrip("\n").splitlines()[-lines:]] if text.strip() else []
 
 
+def run_stopped(record: RunRecord, role: str) -> list[str]:
+    """A server that serves forever, stopped by the harness once its client was done (not a
+    failure: its last accept never returned)."""
+    if role != "server" or not record.server_stopped:
+        return []
+    return ["serves forever: stopped by the harness once its client was done, waiting for "
+            "the next peer"]
+
+
 def run_failure(record: RunRecord) -> list[str]:
     """What went wrong in a run, as lines: outcome and detail, then the stderr tails."""
     if record.ok:

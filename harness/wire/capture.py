@@ -1,7 +1,9 @@
 """Capturing one run's packets: an AF_PACKET socket bound to the loopback interface, with a
 classic BPF filter that keeps the TCP or UDP packets to or from the run's port (IPv4 and
-IPv6), kernel timestamps (SO_TIMESTAMPNS) and a receive buffer large enough to hold a run's
-packets until the run is over: nothing reads the socket while the tracer runs, so capturing
+IPv6; a UDP datagram to a broadcast address has the port all the same), or for a scenario
+without a port (icmp-echo) the ICMP packets to or from the run's host; kernel timestamps
+(SO_TIMESTAMPNS) and a receive buffer large enough to hold a run's packets until the run is
+over: nothing reads the socket while the tracer runs, so capturing
 never changes what is traced. Loopback shows each packet twice, as it leaves and as it
 arrives; the outgoing copy is dropped.
 
@@ -38,6 +40,8 @@ ANCILLARY = socket.CMSG_SPACE(16) + socket.CMSG_SPACE(20)
 
 # classic BPF opcodes, as the seccomp filter's (harness/tracer/kernel.py)
 LD_H_ABS, LD_B_ABS, LD_H_IND = kernel.BPF_LD_H_ABS, kernel.BPF_LD_B_ABS, kernel.BPF_LD_H_IND
+LD_W_ABS = kernel.BPF_LD_W_ABS
+IPPROTO_ICMP = 1
 LDX_MSH, JEQ, JSET, RET = kernel.BPF_LDX_MSH, kernel.BPF_JEQ_K, kernel.BPF_JSET_K, kernel.BPF_RET_K
 
 
@@ -82,6 +86,24 @@ def _filter(port: int, protocols: tuple[int, ...]) -> bytes:
     for i, (_, opcode, jt, jf, k) in enumerate(code):
         out += struct.pack("=HBBI", opcode, offset(i, jt), offset(i, jf), k)
     return out
+
+
+def _icmp_filter(host: str) -> bytes:
+    """The BPF program of a scenario without a port: Ethernet framing (lo), IPv4, ICMP, the
+    host as source or destination. The run's own packets are told from others (a ping
+    elsewhere on the machine) by their identifier, when the view is made."""
+    address = struct.unpack("!I", socket.inet_aton(host))[0]
+    code = [(LD_H_ABS, 0, 0, 12),
+            (JEQ, 0, 7, 0x0800),  # IPv4, else drop
+            (LD_B_ABS, 0, 0, 23),
+            (JEQ, 0, 5, IPPROTO_ICMP),  # ICMP, else drop
+            (LD_W_ABS, 0, 0, 26),
+            (JEQ, 2, 0, address),  # from the host: keep
+            (LD_W_ABS, 0, 0, 30),
+            (JEQ, 0, 1, address),  # to the host: keep, else drop
+            (RET, 0, 0, SNAPLEN),
+            (RET, 0, 0, 0)]
+    return b"".join(struct.pack("=HBBI", op, jt, jf, k) for op, jt, jf, k in code)
 
 
 @dataclass
@@ -154,9 +176,15 @@ def _realtime_to_monotonic() -> int:
     return best[1]
 
 
-def open_capture(port: int, kind: str) -> Capture | str:
-    """A capture of the run's packets on lo, or why there can be none."""
+def open_capture(port: int, kind: str, host: str = "") -> Capture | str:
+    """A capture of the run's packets on lo, or why there can be none. kind: tcp, udp, or
+    icmp (the ICMP packets to or from host: a scenario without a port)."""
     protocols = (17,) if kind == "udp" else (6,)
+    if kind == "icmp":
+        try:
+            socket.inet_aton(host)
+        except OSError:
+            return f"unavailable: ICMP is captured for an IPv4 host, not {host!r}"
     try:
         # protocol 0: it receives nothing until bound, after its filter is in place
         sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW | socket.SOCK_CLOEXEC, 0)
@@ -165,7 +193,8 @@ def open_capture(port: int, kind: str) -> Capture | str:
     except OSError as e:
         return f"unavailable: no packet socket here ({e.strerror})"
     try:
-        fprog, _program = kernel.sock_fprog(_filter(port, protocols))
+        program = _icmp_filter(host) if kind == "icmp" else _filter(port, protocols)
+        fprog, _program = kernel.sock_fprog(program)
         sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
         try:
             sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF)

@@ -13,7 +13,10 @@ Each packet is given the call it comes from, by what TCP says rather than by tim
   still under way when the FIN went out;
 - an RST is the release of the socket (a close with unread data, SO_LINGER 0), or, once the
   sender's FIN has gone, the kernel's answer to a segment for a closed socket;
-- a UDP datagram is its sender's send of the same rank.
+- a UDP datagram is its sender's send of the same rank;
+- an ICMP echo request (icmp-echo, a scenario without a port) is the client's send of the
+  same rank, its echo reply the kernel's answer to it (the kernel is the server); a reply
+  whose identifier and sequence no request of the run had is another program's, left out.
 What cannot be tied to a call says so (`no call of the trace`). Pure ACKs are the receiving
 kernel's, no call's. The TCP states of both ends are followed from
 what was seen (SYN_SENT, SYN_RECV, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING,
@@ -27,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from harness.normalize.steps import Step
-from harness.wire.packets import Packet
+from harness.wire.packets import ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, Packet
 from harness.wire.wirefile import Wire
 
 ROLES = ("client", "server")
@@ -213,7 +216,25 @@ def correlate(wire: Wire, steps: Mapping[str, Sequence[Step]],
     synack = {role: False for role in ROLES}
     three = {role: False for role in ROLES}
     acked_fin = {role: False for role in ROLES}  # it acknowledged the peer's FIN
+    requests: set[tuple[int, int]] = set()  # ICMP: (identifier, sequence) of each request
     for p in wire.packets:
+        if p.proto == "icmp":  # the client's requests, the kernel's (the server's) replies
+            if p.icmp_type == ICMP_ECHO_REPLY and (p.ident, p.icmp_seq) not in requests:
+                continue  # an answer to another program's ping
+            sender = "client" if p.icmp_type == ICMP_ECHO_REQUEST else "server"
+            counts[sender][1] += 1
+            if p.length:
+                counts[sender][0] += 1
+            if sender == "client":
+                requests.add((p.ident, p.icmp_seq))
+                call = _nth(calls[sender], SENDS, datagrams[sender]) or \
+                    _untied(sender, p, "no send of the trace")
+                datagrams[sender] += 1
+            else:
+                call = _untied(sender, p, "kernel, for the echo request"
+                               if p.icmp_type == ICMP_ECHO_REPLY else "kernel")
+            packets.append(WirePacket(packet=p, sender=sender, call=call))
+            continue
         sender = "server" if p.src[1] == wire.port else "client"
         counts[sender][1] += 1
         if p.length:

@@ -1,7 +1,9 @@
 """Frames as the loopback interface gives them (an Ethernet header of zeros) decoded into TCP
-segments and UDP datagrams: addresses, ports, TCP flags, sequence and acknowledgement numbers,
-window, payload length and its first bytes. A small struct decoder: IPv4 and IPv6 (no
-extension headers, which loopback traffic does not carry), TCP with options, UDP."""
+segments, UDP datagrams (to a broadcast address too: the address is kept as it was sent) and
+ICMP messages: addresses, ports, TCP flags, sequence and acknowledgement numbers, window,
+payload length and its first bytes; an ICMP message's type, code, identifier and sequence
+number. A small struct decoder: IPv4 and IPv6 (no extension headers, which loopback traffic
+does not carry), TCP with options, UDP, ICMP (IPv4)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,10 @@ import struct
 from dataclasses import dataclass
 
 ETH_HEADER = 14
+# ICMP types shown by name (RFC 792); the others by number
+ICMP_TYPES = {0: "echo reply", 3: "destination unreachable", 5: "redirect", 8: "echo request",
+              11: "time exceeded", 12: "parameter problem"}
+ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST = 0, 8
 TCP_FLAGS = (("FIN", 0x01), ("SYN", 0x02), ("RST", 0x04), ("PSH", 0x08), ("ACK", 0x10),
              ("URG", 0x20), ("ECE", 0x40), ("CWR", 0x80))
 
@@ -20,11 +26,11 @@ class NotAPacket(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Packet:
-    """One TCP segment or UDP datagram."""
+    """One TCP segment, UDP datagram or ICMP message."""
 
     ts_ns: int  # CLOCK_MONOTONIC nanoseconds when it arrived
-    proto: str  # tcp | udp
-    src: tuple[str, int]  # address, port
+    proto: str  # tcp | udp | icmp
+    src: tuple[str, int]  # address, port (ICMP: 0)
     dst: tuple[str, int]
     length: int  # payload bytes (the whole payload, not only what was captured)
     payload: bytes = b""  # its first bytes, as captured
@@ -35,6 +41,18 @@ class Packet:
     frame: bytes = b""  # the frame as captured: its first snaplen bytes (for pcapng)
     frame_length: int = 0  # the frame's whole length, as it was on the wire (pcapng's
     # original length); more than len(frame) when the capture cut it
+    icmp_type: int | None = None  # ICMP: 8 echo request, 0 echo reply, ...
+    icmp_code: int = 0  # ICMP
+    ident: int = 0  # ICMP echo: the identifier (a raw socket's program chose it; an ICMP
+    # datagram socket's kernel gave its socket's)
+    icmp_seq: int = 0  # ICMP echo: the sequence number
+
+    @property
+    def broadcast(self) -> bool:
+        """Sent to an IPv4 broadcast address (the limited 255.255.255.255, or a subnet's
+        whose host part is all ones: loopback's 127.255.255.255)."""
+        return self.proto != "tcp" and (self.dst[0] == "255.255.255.255"
+                                        or self.dst[0] == "127.255.255.255")
 
     def has(self, flag: str) -> bool:
         return flag in self.flags
@@ -90,6 +108,14 @@ def decode(ts_ns: int, frame: bytes, length: int | None = None) -> Packet:
         return Packet(ts_ns=ts_ns, proto="udp", src=(src, sport), dst=(dst, dport),
                       length=ulen - 8, payload=frame[at + 8:at + 8 + 64], frame=frame,
                       frame_length=length)
+    if proto == 1 and ethertype == 0x0800:
+        if len(frame) < at + 8:
+            raise NotAPacket("ICMP header cut")
+        kind, code, _sum, ident, seq = struct.unpack_from("!BBHHH", frame, at)
+        return Packet(ts_ns=ts_ns, proto="icmp", src=(src, 0), dst=(dst, 0),
+                      length=ip_payload - 8, payload=frame[at + 8:at + 8 + 64], frame=frame,
+                      frame_length=length, icmp_type=kind, icmp_code=code, ident=ident,
+                      icmp_seq=seq)
     raise NotAPacket(f"IP protocol {proto}")
 
 
@@ -99,4 +125,14 @@ def flags_text(p: Packet) -> str:
     return "-".join(f for f in order if p.has(f)) or "none"
 
 
-__all__ = ["NotAPacket", "Packet", "decode", "flags_text"]
+def icmp_text(p: Packet) -> str:
+    """`echo request id 4242 seq 1`, `echo reply id 4242 seq 1`, `destination unreachable
+    (code 3)`."""
+    name = ICMP_TYPES.get(p.icmp_type or 0, f"ICMP type {p.icmp_type}") \
+        if p.icmp_type is not None else "ICMP"
+    if p.icmp_type in (ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST):
+        return f"{name} id {p.ident} seq {p.icmp_seq}"
+    return f"{name} (code {p.icmp_code})" if p.icmp_code else name
+
+
+__all__ = ["NotAPacket", "Packet", "decode", "flags_text", "icmp_text"]

@@ -156,8 +156,8 @@ def test_the_matrix_reports_each_failure_and_exits_one(fault_matrix) -> None:
                                       "it started kept running (killed)"),
         "tcp/python-stdlib--hangs": ("timeout", "client did not finish within 4 s (killed)"),
         "tcp/python-stdlib--exits-4": ("client-failed", "client exited with status 4"),
-        "tcp/python-stdlib--wrong-echo": ("echo-mismatch", "client printed b'HELLO, SOCKETS', "
-                                          "expected b'hello, sockets'"),
+        "tcp/python-stdlib--wrong-echo": ("echo-mismatch", "client printed 'HELLO, SOCKETS', "
+                                          "expected 'hello, sockets'"),
         "tcp/ghost--python-stdlib": ("error", "server: no-such-program-here: command not "
                                      "found"),
     }
@@ -641,8 +641,8 @@ def test_a_client_that_prints_100_mb_makes_a_small_run_yaml_read_back(samples, t
     run = records(traces)["tcp/python-stdlib--loud"]
     assert run["outcome"] == "echo-mismatch"
     assert run["detail"] == "client printed 100000014 bytes, expected 14" or \
-        run["detail"].startswith("client printed b'hello, socketsooo")
-    assert run["detail"].endswith("… (100.0 MB), expected b'hello, sockets'"), run["detail"]
+        run["detail"].startswith("client printed 'hello, socketsooo")
+    assert run["detail"].endswith("… (100.0 MB), expected 'hello, sockets'"), run["detail"]
     assert run["client_stderr"].startswith("… (100.0 MB, the last 2.0 KB kept)\n")
     assert run["client_stderr"].endswith("e\nthe last line\n")
     assert run["client_stdout"].endswith("… (100.0 MB, the first 1.0 KB kept)")

@@ -73,7 +73,7 @@ def test_a_wrong_echo_is_a_failed_run(samples, tmp_path):
     samples.add("client", "shout", GOOD_CLIENT.replace(".decode())", ".decode().upper())"))
     record = run(samples, "python-stdlib", "shout", tmp_path, message="hello")
     assert record.outcome == "echo-mismatch"
-    assert record.detail == "client printed b'HELLO', expected b'hello'"
+    assert record.detail == "client printed 'HELLO', expected 'hello'"
 
 
 def test_a_program_that_does_not_exist_is_a_clear_error(samples, tmp_path):

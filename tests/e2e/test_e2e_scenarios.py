@@ -3,6 +3,8 @@ negative controls of each scenario reported as different where they deviate."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import yaml
 
@@ -10,7 +12,9 @@ from harness.model import RunRecord
 from harness.analysis import analyze as build_report
 from harness.render.explain import explain
 
-SCENARIOS = ["tcp", "tcp-session", "udp", "unix", "tcp6"]
+SCENARIOS = ["tcp", "tcp-session", "udp", "unix", "tcp6", "udp-broadcast", "icmp-echo"]
+# the scenarios with a server program (icmp-echo's server is the kernel)
+SERVED = [s for s in SCENARIOS if s != "icmp-echo"]
 
 
 def verdicts(traces, sample: str) -> dict[tuple[str, str], str]:
@@ -29,8 +33,11 @@ def verdicts(traces, sample: str) -> dict[tuple[str, str], str]:
 @pytest.mark.parametrize("sample", ["python-stdlib", "c"])
 def test_each_scenario_runs_and_echoes(matrix, scenario, sample):
     traces, _ = matrix
+    if scenario == "icmp-echo" and os.geteuid() != 0:
+        pytest.skip("a raw ICMP socket needs CAP_NET_RAW (root)")
+    server = "kernel" if scenario == "icmp-echo" else sample
     record = RunRecord.from_dict(yaml.safe_load(
-        (traces / scenario / f"{sample}--{sample}" / "run.yaml").read_text()))
+        (traces / scenario / f"{server}--{sample}" / "run.yaml").read_text()))
     assert record.outcome == "ok", record
     if scenario == "unix":
         assert record.path and record.port == 0
@@ -44,14 +51,16 @@ def test_the_reference_follows_the_textbook_in_every_scenario(matrix):
     traces, r = matrix
     report = (traces / "report.md").read_text()
     for scenario in SCENARIOS:
-        block = report.split(f"\n## {scenario}: servers\n", 1)[1].split("\n## ", 1)[0]
+        role = "servers" if scenario in SERVED else "clients"
+        block = report.split(f"\n## {scenario}: {role}\n", 1)[1].split("\n## ", 1)[0]
         assert "python-stdlib (reference) against the textbook: identical" in block, scenario
 
 
 def test_c_matches_the_reference_in_every_scenario(matrix):
     traces, _ = matrix
     got = verdicts(traces, "c")
-    assert sorted(got) == sorted((s, role) for s in SCENARIOS for role in ("server", "client"))
+    assert sorted(got) == sorted([(s, role) for s in SERVED for role in ("server", "client")]
+                                 + [("icmp-echo", "client")])
     assert set(got.values()) == {"identical"}, got
 
 
@@ -80,4 +89,4 @@ def test_the_verdict_grid_shows_not_implemented_as_na(matrix):
     grid = r.stdout.split("\nVerdicts\n", 1)[1].split("\n\n\n", 1)[0]
     row = next(line for line in grid.splitlines() if line.startswith("udp-no-wait"))
     assert row.split()[2:] == ["n/a", "n/a", "failed", "(echo-mismatch);", "differs",
-                               "(step", "3)", "n/a", "n/a"]
+                               "(step", "3)", "n/a", "n/a", "n/a", "n/a"]

@@ -196,8 +196,12 @@ GOOD = {"name": "s", "role": "server", "language": "Python",
 
 @pytest.mark.parametrize("change, message", [
     ({"scenario": ["tcp"]}, "unknown field 'scenario' (fields: name, role, language, api, "
-                            "description, requires, build, run, scenarios, env); did you mean "
-                            "'scenarios'?"),
+                            "description, requires, build, run, scenarios, env, expect, "
+                            "port, serves); did you mean 'scenarios'?"),
+    ({"expect": "any"}, "field 'expect' is a client's (this is a server)"),
+    ({"port": 70000}, "field 'port' must be a port number (1-65535) or own"),
+    ({"serves": "always"}, "field 'serves' must be one of once, forever"),
+    ({"scenarios": {"tcp": {"port": "mine"}}}, "field 'scenarios.tcp.port' must be a port"),
     ({"run": "python server.py"}, "field 'run' must be a non-empty list of strings, got "
                                   "'python server.py'"),
     ({"run": ["{python}", "{prot}"]}, "unknown placeholder {prot} in '{prot}'"),
@@ -470,7 +474,7 @@ def test_what_a_run_keeps_of_huge_outputs_is_bounded_and_says_where_it_was_cut(
     outcome, detail = runner.judge(record, Root(), Root(), [], runner.RunOptions(),
                                    head, b"hello", size)
     assert outcome == "echo-mismatch"
-    assert detail == f"client printed {b'A' * 60!r}… (5.0 MB), expected b'hello'"
+    assert detail == f"client printed {'A' * 60!r}… (5.0 MB), expected 'hello'"
 
 
 @pytest.mark.parametrize("message, problem", [

@@ -53,6 +53,7 @@ def test_every_kind_has_a_test_here() -> None:
     tested = {"echo_sockets", "mask_ports", "mark_eof", "drop", "alias", "strip_flags",
               "show_arg", "qualify", "fold_v4mapped", "fold_pending_connect", "merge_transfers",
               "mask_paths", "fold_interleaved", "alias_by_end", "mark_unfinished",
+              "fold_local_address",
               # tested in test_effects.py, on hand-built traces of the habits they serve
               "drop_retried", "fold_references", "split_messages", "fold_into_creator"}
     assert set(KINDS) == tested
@@ -340,6 +341,36 @@ def test_fold_v4mapped_makes_the_address_ipv4() -> None:
     assert out[1].dialect == "bind"
 
 
+# -- fold_local_address ------------------------------------------------------------------------
+
+def test_fold_local_address_makes_another_address_of_this_machine_the_runs() -> None:
+    """On the run's port: a bind of every interface or of the host name's address, a connect
+    to another loopback address, is the run's address's step; its dialect shows the address
+    named. A connect to a wildcard, or to an address elsewhere, and another port, stay."""
+    run = run_record("s", "s", host_addresses=["127.0.1.1", "10.1.2.3"])
+    ctx = context(run=run)
+    steps = (step("bind", "listener", {"addr": inet("0.0.0.0", "PORT")}),  # type: ignore
+             step("bind", "listener", {"addr": inet6("::", "PORT")}),  # type: ignore
+             step("bind", "listener", {"addr": inet("127.0.1.1", "PORT")}),  # type: ignore
+             step("connect", "sock", {"addr": inet("127.0.0.2", "PORT")}),  # type: ignore
+             step("connect", "sock", {"addr": inet("10.1.2.3", "PORT")}),  # type: ignore
+             step("connect", "sock", {"addr": inet("0.0.0.0", "PORT")}),  # type: ignore
+             step("connect", "sock", {"addr": inet("192.0.2.1", "PORT")}),  # type: ignore
+             step("bind", "listener", {"addr": inet("0.0.0.0", "*")}),  # type: ignore
+             step("bind", "listener", {"addr": inet(HOST, "PORT")}))  # type: ignore
+    out = apply("fold_local_address", steps, ctx, when={"name": ["bind", "connect"]})
+    assert [s.args["addr"]["address"] for s in out] == [
+        HOST, HOST, HOST, HOST, HOST, "0.0.0.0", "192.0.2.1", "0.0.0.0", HOST]
+    assert [s.dialect for s in out[:5]] == [
+        "bind(0.0.0.0:PORT)", "bind([::]:PORT)", "bind(127.0.1.1:PORT)",
+        "connect(127.0.0.2:PORT)", "connect(10.1.2.3:PORT)"]
+    assert out[1].args["addr"] == inet(HOST, "PORT")  # type: ignore[arg-type]
+    assert [s.dialect for s in out[5:]] == ["connect", "connect", "bind", "bind"]
+    # a unix run has no host to fold into
+    unix_run = run_record("s", "s", scenario="unix")
+    assert apply("fold_local_address", steps[:1], context(run=unix_run)) == steps[:1]
+
+
 # -- fold_pending_connect ----------------------------------------------------------------------
 
 PENDING = dict(check={"syscall": "getsockopt", "args": {"optname": "SO_ERROR"}},
@@ -518,7 +549,9 @@ def test_echo_sockets_udp_client_by_sendto_or_connect() -> None:
 
 
 def test_echo_sockets_tcp6_matches_any_spelling_of_the_address() -> None:
-    for address in (HOST6, "0:0:0:0:0:0:0:1", "::"):
+    """Any address a socket binds on the run's port is the run's listener's (issue 19: a bind
+    names an address of this machine, or every one); another port is not the run's."""
+    for address in (HOST6, "0:0:0:0:0:0:0:1", "::", "::2"):
         b = TraceBuilder()
         b.socket(3, domain="AF_INET6")
         b.bind(3, inet6(address))
@@ -527,7 +560,7 @@ def test_echo_sockets_tcp6_matches_any_spelling_of_the_address() -> None:
                 if not aside] == ["listener", "listener"]
     b = TraceBuilder()
     b.socket(3, domain="AF_INET6")
-    b.bind(3, inet6("::2"))
+    b.bind(3, inet6(HOST6, PORT + 1))
     assert all(aside for *_x, aside in kept(b.build(), run_record("s", "s", scenario="tcp6")))
 
 

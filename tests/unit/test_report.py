@@ -230,7 +230,7 @@ def test_grid_rows_samples_columns_scenarios(tmp_path: Path) -> None:
     assert set(grid[("python-stdlib", "server")].values()) == {"reference"}
     assert grid[("c", "server")] == {"tcp": "identical", "tcp-session": "identical",
                                      "udp": "identical", "unix": "n/a",
-                                     "tcp6": "differs (step 2)"}
+                                     "tcp6": "identical"}  # bind([::]:PORT): every interface
     assert grid[("c", "client")]["udp"] == "differs (step 2)"  # connect + send
     assert grid[("batch", "client")] == {"tcp": "n/a", "tcp-session": "differs (step 4)",
                                          "udp": "n/a", "unix": "n/a", "tcp6": "n/a"}

@@ -12,7 +12,8 @@ from harness.scenario import SCENARIOS_FILE, ScenarioError, load_scenarios
 
 def test_the_packaged_scenarios() -> None:
     s = load_scenarios()
-    assert list(s) == ["tcp", "tcp-session", "udp", "unix", "tcp6"]
+    assert list(s) == ["tcp", "tcp-session", "udp", "unix", "tcp6", "udp-broadcast",
+                       "icmp-echo"]
     assert (s["tcp"].host, s["tcp"].port, s["tcp"].ready) == ("127.0.0.1", "tcp", "listen")
     assert s["udp"].ready == "bind" and s["unix"].path and s["unix"].host is None
     assert s["tcp-session"].sizes == (14, 1000, 100000)
