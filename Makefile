@@ -40,15 +40,20 @@ deps:
 	$(SUDO) apt-get update
 	$(SUDO) apt-get install -y --no-install-recommends $(DEPS_PACKAGES)
 
-# A new sample's folders, from a template: make new NAME=my-echo LANG=python. (LANG is also
-# the locale's variable: only a LANG given on make's command line names the language.)
+# A new sample's folders, from a template: make new NAME=my-echo LANG=python, for the tcp
+# scenario unless SCENARIO names others (SCENARIO="tcp udp"). FROM=path wraps a program that
+# exists instead of writing a skeleton (ROLE=server or ROLE=client when its file name does not
+# say). (LANG is also the locale's variable: only a LANG given on make's command line names
+# the language.)
 NEW_LANGUAGE := $(if $(filter command line,$(origin LANG)),$(LANG))
 new: $(STAMP)
 	@test -n "$(NAME)" -a -n "$(NEW_LANGUAGE)" || { \
-		echo "usage: make new NAME=name LANG=language (languages: .venv/bin/harness new --list)"; \
+		echo "usage: make new NAME=name LANG=language [SCENARIO=tcp] [FROM=program [ROLE=server]]" \
+			"(languages: .venv/bin/harness new --list)"; \
 		exit 2; }
 	@env LANG=C.UTF-8 $(PY) -m harness new $(NAME) --language $(NEW_LANGUAGE) \
-		$(if $(SCENARIO),--scenario $(SCENARIO)) $(ARGS)
+		$(foreach s,$(SCENARIO),--scenario $(s)) $(if $(FROM),--from $(FROM)) \
+		$(if $(ROLE),--role $(ROLE)) $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest -q $(ARGS)

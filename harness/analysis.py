@@ -170,9 +170,12 @@ class GridCell:
 class GridRow:
     """One sample (of one role) across the scenarios."""
 
-    sample: str  # sample name
+    sample: str  # sample name (a pair's row: "NAME with PARTNER")
     role: str  # server | client
     cells: tuple[GridCell, ...]  # one per scenario of the grid, in its order
+    # the other side's sample, in a row of the sample's runs with a partner other than the one
+    # of its own row (compare --cross: every pair is shown); None in a sample's own row
+    partner: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,7 +404,8 @@ def _grid_cell(result: SampleResult | None, sample: str, role: str, scenario: st
 def verdict_grid(scenarios: Sequence[ScenarioResult], index: MatrixIndex,
                  reference: str) -> VerdictGrid:
     """Rows every sample seen (in a run, in the index's `implements`, skipped or failed), the
-    reference first; columns the scenarios. A sample is shown by its own pair's run."""
+    reference first; columns the scenarios. A sample is shown by its own pair's run (else
+    its first), and its runs with other partners (--cross) in a row each, after its own."""
     homes: dict[tuple[str, str, str], SampleResult] = {}
     seen: list[tuple[str, str]] = []
     for sc in scenarios:
@@ -423,11 +427,32 @@ def verdict_grid(scenarios: Sequence[ScenarioResult], index: MatrixIndex,
     known = set(seen)
     skipped = {(s.name, s.role) for s in index.skipped}
     failed = {(f.name, f.role) for f in index.failed}
-    rows = [GridRow(sample=name, role=role,
-                    cells=tuple(_grid_cell(homes.get((name, role, sc.name)), name, role,
-                                           sc.name, index.implements, skipped, failed)
-                                for sc in scenarios))
-            for name in names for role in ROLES if (name, role) in known]
+    # the runs of a sample with another partner than its own row's (--cross runs every pair;
+    # each side of a run is shown once, so the reference's runs with a sample are in that
+    # sample's rows)
+    others: dict[tuple[str, str], dict[str, dict[str, SampleResult]]] = {}
+    for sc in scenarios:
+        for run in sc.runs:
+            for role in ROLES:
+                side, other = run.side(role), run.side("client" if role == "server" else "server")
+                home = homes.get((side.sample, role, sc.name))
+                if side.sample == reference or home is None or home.run == run.folder \
+                        or side.verdict.status == Status.KERNEL:
+                    continue
+                others.setdefault((side.sample, role), {}).setdefault(
+                    other.sample, {})[sc.name] = side
+    rows = []
+    for name in names:
+        for role in ROLES:
+            if (name, role) not in known:
+                continue
+            rows.append(GridRow(sample=name, role=role, cells=tuple(
+                _grid_cell(homes.get((name, role, sc.name)), name, role, sc.name,
+                           index.implements, skipped, failed) for sc in scenarios)))
+            for partner, results in others.get((name, role), {}).items():
+                rows.append(GridRow(sample=f"{name} with {partner}", role=role, cells=tuple(
+                    _grid_cell(results.get(sc.name), name, role, sc.name, index.implements,
+                               skipped, failed) for sc in scenarios), partner=partner))
     return VerdictGrid(scenarios=tuple(sc.name for sc in scenarios), rows=tuple(rows))
 
 

@@ -176,14 +176,19 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     _matrix_arguments(v)
     n = sub.add_parser("new", help="make a new sample's folders from a template",
                        description="Write servers/NAME and clients/NAME: a manifest and a "
-                       "program skeleton per scenario, to fill in; then `make verify "
-                       "SAMPLE=NAME`.")
+                       "program skeleton per scenario asked (tcp unless --scenario says), to "
+                       "fill in; or, with --from PATH, a program that exists, copied unchanged "
+                       "with a manifest that runs it as it is. Then `make verify SAMPLE=NAME`.")
     n.add_argument("name", nargs="?", help="the sample's name (its folders' name)")
     n.add_argument("--language", "-l", help="a language with a template (--list), or any "
                    "other for a manifest alone")
     n.add_argument("--scenario", action="append", metavar="NAME",
-                   help="only this scenario's programs (repeatable; default: every scenario)")
-    n.add_argument("--role", choices=("server", "client", "both"), default="both")
+                   help="this scenario's programs (repeatable; default: tcp alone)")
+    n.add_argument("--role", choices=("server", "client", "both"), default=None,
+                   help="the roles to make (default both; with --from: the one its file name "
+                   "says, server or client)")
+    n.add_argument("--from", dest="from_program", metavar="PATH",
+                   help="wrap this program, copied unchanged, instead of writing a skeleton")
     n.add_argument("--samples", default=".", metavar="DIR",
                    help="the folder holding servers/ and clients/ (default .)")
     n.add_argument("--list", action="store_true", help="list the languages with a template")

@@ -448,7 +448,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_new(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from harness.scaffold import languages, new_sample
+    from harness.scaffold import languages, new_sample, wrap_program
 
     if args.list:
         print("languages with a template: " + ", ".join(languages()))
@@ -456,18 +456,29 @@ def cmd_new(args: argparse.Namespace) -> int:
     if not args.name or not args.language:
         raise BadArguments("usage: harness new NAME --language LANG (languages: "
                            f"{', '.join(languages())}, or any other for a manifest alone)")
-    roles = ("server", "client") if args.role == "both" else (args.role,)
-    made = new_sample(Path(args.samples), args.name, args.language, roles, args.scenario)
-    for folder in made.folders:
-        print(f"made {folder}/")
-    if made.known:
-        print("fill in the TODOs of:")
-        for path in made.programs:
-            print(f"  {path}")
+    if args.from_program:
+        if args.role == "both":
+            raise BadArguments("harness new --from wraps one program: --role server or "
+                               "--role client")
+        made = wrap_program(Path(args.samples), args.name, args.language,
+                            Path(args.from_program), args.role, args.scenario)
+        print(f"made {made.folders[0]}/ with {made.programs[0].name}, copied unchanged")
+        print(f"it runs with no arguments: read {made.folders[0]}/manifest.yaml, and give it "
+              "{host} {port} {message} there if it takes them")
     else:
-        print(f"no template for {args.language!r} (templates: {', '.join(languages())}): "
-              f"write the programs and fill in the manifests' requires, build and run")
-    only = f" SCENARIO={args.scenario[0]}" if args.scenario and len(args.scenario) == 1 else ""
+        roles = ("server", "client") if args.role in (None, "both") else (args.role,)
+        made = new_sample(Path(args.samples), args.name, args.language, roles, args.scenario)
+        for folder in made.folders:
+            print(f"made {folder}/")
+        if made.known:
+            print("fill in the TODOs of:")
+            for path in made.programs:
+                print(f"  {path}")
+        else:
+            print(f"no template for {args.language!r} (templates: {', '.join(languages())}): "
+                  f"write the programs and fill in the manifests' requires, build and run")
+    asked = list(dict.fromkeys(args.scenario or ["tcp"]))
+    only = f" SCENARIO={asked[0]}" if len(asked) == 1 else ""
     print(f"then: make verify SAMPLE={args.name}{only}")
     return 0
 

@@ -50,7 +50,8 @@ def plan(roots: list[Path], *, scenarios: list[str] | None, reference: str, cros
     """Discover samples, skip those whose toolchain is missing, build the rest, pair them.
 
     Default pairing: each server with the client of the same name; a sample with no partner of
-    its name pairs with the reference's. `cross`: every client with every server. `only`: the
+    its name pairs with the reference's, and so does one whose partner lacks a scenario it has
+    (in that scenario). `cross`: every client with every server. `only`: the
     named sample's pair(s) plus the reference pair, for `verify`."""
     found = discover(*roots, names=None if only is None else {only, reference})
     result = Plan()
@@ -120,9 +121,18 @@ def plan(roots: list[Path], *, scenarios: list[str] | None, reference: str, cros
                 result.implements.setdefault("server", {}).setdefault(
                     kernel.name, []).append(scenario)
             continue
+        done: set[tuple[str, str]] = set()
         for s, c in names:
-            if s in servers and c in clients and servers[s].implements(scenario) \
-                    and clients[c].implements(scenario):
+            if not cross and s == c:  # its own partner lacks the scenario: the reference's
+                if s in servers and c in clients and servers[s].implements(scenario) \
+                        and not clients[c].implements(scenario):
+                    c = reference
+                elif s in servers and c in clients and clients[c].implements(scenario) \
+                        and not servers[s].implements(scenario):
+                    s = reference
+            if (s, c) not in done and s in servers and c in clients \
+                    and servers[s].implements(scenario) and clients[c].implements(scenario):
+                done.add((s, c))
                 result.pairs.append(Pair(known_scenarios[scenario], servers[s], clients[c]))
     return result
 

@@ -1,10 +1,14 @@
 """`harness new NAME --language LANG`: a new sample's folders, servers/NAME and clients/NAME,
-each with a manifest and one program skeleton per scenario program, from harness/templates.yaml.
+each with a manifest and one program skeleton per scenario program, from harness/templates.yaml,
+for the scenarios asked (`--scenario`, repeatable; tcp when none is).
 
 A skeleton reads its arguments, says in comments what its scenario asks and which calls the
 textbook makes, and exits 1 ("not written yet") until it is written; the manifest is complete
 (build, run, scenarios). For a language without a template the manifest alone is written,
 with the commands to fill in. Nothing that exists is overwritten.
+
+`harness new NAME --language LANG --from PATH` wraps a program that exists instead: copied
+unchanged, with a manifest that runs it as it is (wrap_program says what that manifest assumes).
 """
 
 from __future__ import annotations
@@ -108,17 +112,117 @@ def new_sample(root: Path, name: str, language: str, roles: tuple[str, ...] = RO
     templates = _templates()
     key = ALIASES.get(language.lower(), language.lower())
     lang = templates["languages"].get(key)
-    wanted = scenarios or known_scenarios
+    wanted = list(dict.fromkeys(scenarios or ["tcp"]))  # only those asked; tcp by default
     programs: list[Path] = []
     for role, folder in zip(roles, folders):
         folder.mkdir(parents=True)
         if lang is None:
             (folder / "manifest.yaml").write_text(_generic_manifest(name, role, language,
-                                                                    scenarios or ["tcp"]))
+                                                                    wanted))
             continue
         programs += _write_role(folder, name, role, lang, templates["programs"], wanted)
     return Made(folders=tuple(folders), programs=tuple(programs),
                 language=lang["language"] if lang else language, known=lang is not None)
+
+
+def wrap_program(root: Path, name: str, language: str, program: Path,
+                 role: str | None = None, scenarios: list[str] | None = None) -> Made:
+    """Write servers/NAME or clients/NAME around a program that exists (`new --from PATH`).
+
+    The program is copied unchanged. Whether it takes host, port and message on its command
+    line cannot be known, so its manifest runs it as it is, with no arguments, and says what it
+    is then: a server chooses its own port (`port: own`, learned from its traced listen or
+    bind), a client is ok when it exits 0 whatever it prints (`expect: any`). A comment in the
+    manifest says what to change when the program does take arguments, or a fixed port.
+    """
+    import shutil
+
+    from harness.samples import name_problem
+    from harness.scenario import load_scenarios
+
+    problem = name_problem(name)
+    if problem:
+        raise ScaffoldError(f"{name!r}: {problem}")
+    if not program.is_file():
+        raise ScaffoldError(f"{program}: no such file (--from names the program to wrap)")
+    known_scenarios = list(load_scenarios())
+    for s in scenarios or ():
+        if s not in known_scenarios:
+            raise ScaffoldError(f"no scenario named {s!r} (known: {', '.join(known_scenarios)})")
+    if role is None:
+        said = [r for r in ROLES if r in program.name.lower()]
+        if len(said) != 1:
+            raise ScaffoldError(f"{program.name}: is it a server or a client? say --role server "
+                                f"or --role client (make new ... ARGS='--role server')")
+        role = said[0]
+    folder = root / f"{role}s" / name
+    if folder.exists():
+        raise ScaffoldError(f"{folder}: already there (choose another name, or remove it)")
+    wanted = list(dict.fromkeys(scenarios or ["tcp"]))
+    key = ALIASES.get(language.lower(), language.lower())
+    lang = _templates()["languages"].get(key)
+    values = {"STEM": program.stem, "CLASS": program.stem, "FILE": program.name}
+    if lang is not None:
+        run = [_fill(x, values) for x in lang["run"]]
+        builds = [[_fill(x, values) for x in step] for step in lang["build"]]
+        requires = lang["requires"]
+        language = lang["language"]
+    else:
+        command = language.lower().replace(" ", "-")
+        run, builds = [command, program.name], []
+        requires = [{"command": command, "hint": f"how to install {language}"}]
+    folder.mkdir(parents=True)
+    shutil.copy2(program, folder / program.name)
+    (folder / "manifest.yaml").write_text(_wrapped_manifest(
+        name, role, language, program, run, builds, requires, wanted))
+    return Made(folders=(folder,), programs=(folder / program.name,), language=language,
+                known=lang is not None)
+
+
+def _wrapped_manifest(name: str, role: str, language: str, program: Path, run: list[str],
+                      builds: list[list[str]], requires: list[dict[str, str]],
+                      scenarios: list[str]) -> str:
+    import yaml
+
+    manifest: dict[str, Any] = {
+        "name": name, "role": role, "language": language,
+        "api": "which API it uses",
+        "description": f"{program.name}, as it was written (copied unchanged by harness new "
+                       f"--from).",
+        "requires": requires}
+    if builds:
+        manifest["build"] = builds
+    manifest["run"] = run
+    if role == "server":
+        # run with no arguments, it binds a port of its own: the harness learns it
+        manifest["scenarios"] = {s: ({} if s == "unix" else {"port": "own"}) for s in scenarios}
+    else:
+        manifest["expect"] = "any"  # it is not given the message: any output, exit 0, is ok
+        manifest["scenarios"] = scenarios
+    args = {"server": '"{host}", "{port}"', "client": '"{host}", "{port}", "{message}"'}[role]
+    head = textwrap.dedent(f"""\
+        # {name} {role}: {program.name} as it was written, copied unchanged by `harness new
+        # --from` (docs/samples.md explains every field, and "Programs as they are written").
+        # It is run as it is, with no arguments: harness new cannot know whether it takes any.
+        """)
+    if role == "server":
+        head += textwrap.dedent(f"""\
+            # So it binds a port of its own: `port: own` (the harness learns the port from its
+            # traced listen, or bind for UDP, and gives it to the client). Write `port: 1234`
+            # instead if it always binds 1234, and `serves: forever` if it never exits.
+            # If it reads host and port from its command line, add {args} to `run`
+            # and remove `port: own`: it then gets the run's own.
+            """)
+    else:
+        head += textwrap.dedent(f"""\
+            # So it is not given the message and its run is ok when it exits 0, whatever it
+            # prints: `expect: any` (or `expect: {{text: ...}}` for what it must print).
+            # If it connects to a fixed port, say it: `port: 1234` (the reference server is then
+            # given 1234). If it reads host, port and message from its command line, add
+            # {args} to `run` and remove `expect: any`: its output is then
+            # checked against the echo.
+            """)
+    return head + yaml.safe_dump(manifest, sort_keys=False, width=100, default_flow_style=None)
 
 
 def _write_role(folder: Path, name: str, role: str, lang: dict[str, Any],
@@ -184,4 +288,4 @@ def _generic_manifest(name: str, role: str, language: str, scenarios: list[str])
         """)
 
 
-__all__ = ["Made", "ScaffoldError", "languages", "new_sample"]
+__all__ = ["Made", "ScaffoldError", "languages", "new_sample", "wrap_program"]

@@ -19,13 +19,14 @@ from harness.scaffold import ScaffoldError, languages, new_sample
 
 from e2ehelp import PYTHON, REPO
 
+EVERY = ["tcp", "tcp6", "tcp-session", "udp", "unix"]  # the scenarios with a template program
 VALUES = {"host": "127.0.0.1", "port": "1", "message": "m", "sizes": "1", "path": "/tmp/x",
           "scenario": "tcp"}
 
 
 @pytest.mark.parametrize("language", languages())
 def test_each_template_builds_and_says_it_is_not_written(tmp_path: Path, language: str) -> None:
-    made = new_sample(tmp_path, f"t-{language}", language)
+    made = new_sample(tmp_path, f"t-{language}", language, scenarios=EVERY)
     assert made.known and len(made.programs) == 8  # four programs a role
     found = discover(tmp_path)
     for role in ("server", "client"):
@@ -44,6 +45,23 @@ def test_each_template_builds_and_says_it_is_not_written(tmp_path: Path, languag
                 and p.stem.lower() == "server")
     body = main.read_text()
     assert "accept ONE connection" in body and "conn = accept(listener)" in body
+
+
+def test_new_writes_only_the_scenarios_asked_and_tcp_by_default(tmp_path: Path) -> None:
+    made = new_sample(tmp_path, "plain", "python")
+    assert sorted(p.name for p in made.programs) == ["client.py", "server.py"]
+    for role in ("server", "client"):
+        sample = load_sample(tmp_path / f"{role}s" / "plain", role)
+        assert sample.scenarios == ["tcp"]
+        assert sorted(p.name for p in sample.folder.iterdir()) == sorted(
+            ["manifest.yaml", f"{role}.py"])
+    made = new_sample(tmp_path, "two", "c", scenarios=["udp", "tcp-session", "udp"])
+    assert sorted(p.name for p in made.programs) == [
+        "client_session.c", "client_udp.c", "server_session.c", "server_udp.c"]
+    sample = load_sample(tmp_path / "servers/two", "server")
+    assert sample.scenarios == ["tcp-session", "udp"]  # (in the templates' order)
+    new_sample(tmp_path, "gen", "COBOL")
+    assert load_sample(tmp_path / "clients/gen", "client").scenarios == ["tcp"]
 
 
 def test_a_language_without_a_template_gets_a_manifest_that_loads(tmp_path: Path) -> None:
@@ -82,6 +100,21 @@ def test_make_new_takes_its_language_from_the_command_line_only(tmp_path: Path) 
     assert "then: make verify SAMPLE=made-by-make SCENARIO=udp" in r.stdout
     assert sorted(p.name for p in (tmp_path / "servers/made-by-make").iterdir()) == [
         "manifest.yaml", "server_udp.rb"]
+    # without SCENARIO: tcp alone; with several, each
+    r = subprocess.run(["make", "-s", "-C", str(REPO), "new", "NAME=by-make-tcp", "LANG=python",
+                        f"ARGS=--samples {tmp_path}"], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "then: make verify SAMPLE=by-make-tcp SCENARIO=tcp" in r.stdout
+    assert sorted(p.name for p in (tmp_path / "clients/by-make-tcp").iterdir()) == [
+        "client.py", "manifest.yaml"]
+    r = subprocess.run(["make", "-s", "-C", str(REPO), "new", "NAME=by-make-two", "LANG=python",
+                        "SCENARIO=tcp unix", f"ARGS=--samples {tmp_path}"], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "then: make verify SAMPLE=by-make-two\n" in r.stdout
+    assert sorted(p.name for p in (tmp_path / "servers/by-make-two").iterdir()) == [
+        "manifest.yaml", "server.py", "server_unix.py"]
 
 
 def test_builds_say_what_they_do_and_move_what_they_write_beside_the_sources(tmp_path: Path

@@ -148,3 +148,72 @@ def test_each_run_is_written_as_soon_as_it_ends(samples, tmp_path):
             log=lambda line: written.append(sorted(
                 (tmp_path / "traces").glob("tcp/*/run.yaml"))))
     assert [len(w) for w in written] == [1, 2]
+
+
+# -- pairing: a partner that lacks a scenario, and every pair with --cross -----------------------
+
+TWO_SCENARIOS_SERVER = """
+    import socket, sys
+    scenario, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if scenario == "udp":
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind((host, port))
+            data, peer = s.recvfrom(65536)
+            s.sendto(data, peer)
+    else:
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((host, port))
+            s.listen()
+            c, _ = s.accept()
+            with c:
+                c.sendall(c.recv(4096))
+"""
+
+
+def test_a_server_whose_own_client_lacks_a_scenario_runs_with_the_reference_client(
+        samples, tmp_path):
+    from harness.analysis import GridStatus, analyze
+
+    samples.add("server", "half", TWO_SCENARIOS_SERVER, manifest=(
+        'name: half\nrole: server\nlanguage: Python\n'
+        'run: ["{python}", "prog.py", "{scenario}", "{host}", "{port}"]\n'
+        'scenarios: [tcp, udp]\n'))
+    samples.add("client", "half", GOOD_CLIENT)  # tcp only
+    p = plan([samples.root, REPO], scenarios=["tcp", "udp"], reference="python-stdlib",
+             cross=False, only="half", build_cache=tmp_path / "build", log=lambda line: None)
+    assert sorted(pair.folder for pair in p.pairs) == [
+        "tcp/half--half", "tcp/python-stdlib--python-stdlib", "udp/half--python-stdlib",
+        "udp/python-stdlib--python-stdlib"]
+    records = run_all(p, tmp_path / "traces", RunOptions(), "python-stdlib",
+                      log=lambda line: None)
+    assert all(r.outcome == "ok" for r in records), records
+    grid = analyze(tmp_path / "traces").grid
+    rows = {(row.sample, row.role): row for row in grid.rows}
+    cells = dict(zip(grid.scenarios, rows[("half", "server")].cells))
+    assert cells["udp"].run == "udp/half--python-stdlib"
+    assert cells["udp"].status == GridStatus.IDENTICAL, cells
+    assert dict(zip(grid.scenarios, rows[("half", "client")].cells))["udp"].status \
+        == GridStatus.NOT_IMPLEMENTED
+
+
+def test_cross_shows_every_pair_in_the_grid(samples, tmp_path):
+    from harness.analysis import analyze
+
+    for name in ("a", "b"):
+        samples.add("server", name, GOOD_SERVER)
+        samples.add("client", name, GOOD_CLIENT)
+    p = plan([samples.root], scenarios=["tcp"], reference="a", cross=True, only=None,
+             build_cache=tmp_path / "build", log=lambda line: None)
+    assert sorted(pair.folder for pair in p.pairs) == ["tcp/a--a", "tcp/a--b", "tcp/b--a",
+                                                       "tcp/b--b"]
+    records = run_all(p, tmp_path / "traces", RunOptions(), "a", log=lambda line: None)
+    assert all(r.outcome == "ok" for r in records), records
+    grid = analyze(tmp_path / "traces").grid
+    assert [(row.sample, row.role, row.partner, row.cells[0].run) for row in grid.rows] == [
+        ("a", "server", None, "tcp/a--a"), ("a", "client", None, "tcp/a--a"),
+        ("b", "server", None, "tcp/b--b"), ("b with a", "server", "a", "tcp/b--a"),
+        ("b", "client", None, "tcp/b--b"), ("b with a", "client", "a", "tcp/a--b")]
+    # each side of every pair has its verdict against the reference: the same programs,
+    # identical
+    assert {str(row.cells[0].status) for row in grid.rows[2:]} == {"identical"}
