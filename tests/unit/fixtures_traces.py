@@ -308,11 +308,13 @@ def c_server(port: int = PORT) -> Trace:
     return b.build()
 
 
-def python_stdlib_server(port: int = PORT) -> Trace:
-    """Python socket module: accept4(SOCK_CLOEXEC), getsockname... (CPython's accept)."""
+def python_stdlib_server(port: int = PORT, addr: dict[str, Any] | None = None,
+                         domain: str = "AF_INET") -> Trace:
+    """Python socket module: accept4(SOCK_CLOEXEC), getsockname... (CPython's accept); bound
+    to the run's address, or to `addr`."""
     b = TraceBuilder(pid=5101, command=["/usr/bin/python3.11", "server.py", HOST, str(port)])
-    b.socket(3, flags=["SOCK_CLOEXEC"])
-    b.bind(3, inet(HOST, port))
+    b.socket(3, domain=domain, flags=["SOCK_CLOEXEC"])
+    b.bind(3, addr or inet(HOST, port))
     b.listen(3, 128)
     b.accept(3, 4, flags=["SOCK_CLOEXEC"])
     b.getsockname(4)
@@ -469,11 +471,12 @@ def c_client(port: int = PORT) -> Trace:
     return b.build()
 
 
-def python_stdlib_client(port: int = PORT) -> Trace:
+def python_stdlib_client(port: int = PORT, addr: dict[str, Any] | None = None) -> Trace:
+    """The reference client, connecting to the run's address, or to `addr`."""
     b = TraceBuilder(pid=6101, command=["/usr/bin/python3.11", "client.py", HOST, str(port),
                                         MESSAGE])
     b.socket(3, flags=["SOCK_CLOEXEC"])
-    b.connect(3, inet(HOST, port))
+    b.connect(3, addr or inet(HOST, port))
     b.send(3, MESSAGE)
     b.recv(3, MESSAGE)
     b.close(3)

@@ -198,27 +198,11 @@ def test_a_port_held_where_the_harness_cannot_see(tmp_path: Path) -> None:
 
 def server_bound_to(addr: dict[str, Any], domain: str = "AF_INET") -> Any:
     """The reference server's calls, bound to another address."""
-    b = TraceBuilder(pid=5101, command=["python3", "server.py"])
-    b.socket(3, domain=domain, flags=["SOCK_CLOEXEC"])
-    b.bind(3, addr)
-    b.listen(3, 5)
-    b.accept(3, 4, flags=["SOCK_CLOEXEC"])
-    b.getsockname(4)
-    b.recv(4, MESSAGE)
-    b.send(4, MESSAGE)
-    b.close(4)
-    b.close(3)
-    return b.build()
+    return ft.python_stdlib_server(addr=addr, domain=domain)
 
 
 def client_connected_to(addr: dict[str, Any]) -> Any:
-    b = TraceBuilder(pid=6101, command=["python3", "client.py"])
-    b.socket(3, flags=["SOCK_CLOEXEC"])
-    b.connect(3, addr)
-    b.send(3, MESSAGE)
-    b.recv(3, MESSAGE)
-    b.close(3)
-    return b.build()
+    return ft.python_stdlib_client(addr=addr)
 
 
 DEBIAN = ft.run_record("s", "s", host_addresses=["127.0.1.1"])
