@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import fixtures_traces as ft
-from fixtures_traces import HOST, MESSAGE, PORT, TraceBuilder, inet, inet6
+from fixtures_traces import HOST, PORT, inet, inet6
 
 from harness import runner
 from harness.analysis import analyze
