@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import textwrap
 from pathlib import Path
@@ -84,3 +85,16 @@ def running(fragment: str) -> list[int]:
         if fragment in text and state != "Z":
             found.append(int(name))
     return found
+
+
+VENV = Path(sys.executable).parent.parent  # this interpreter's environment: already set up
+
+
+def copy_project(to: Path) -> None:
+    shutil.copytree(REPO, to, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "traces", "__pycache__", ".pytest_cache", ".hypothesis"))
+    (to / "traces").mkdir(exist_ok=True)
+    # make's set-up step must never run in the copy (it would point the shared environment's
+    # editable install at it): its inputs older than any stamp
+    for name in ("pyproject.toml", "Makefile"):
+        os.utime(to / name, (0, 0))

@@ -4,17 +4,12 @@ what the section says the commands show must be there."""
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-from e2ehelp import REPO
-
-VENV = Path(sys.executable).parent.parent  # this interpreter's environment: already set up
+from e2ehelp import REPO, VENV, copy_project
 
 
 def section(text: str) -> str:
@@ -33,16 +28,6 @@ def steps(text: str) -> list[tuple[str, str]]:
         elif path:
             out.append(("file", f"{path}\n{body}"))
     return out
-
-
-def copy_project(to: Path) -> None:
-    shutil.copytree(REPO, to, ignore=shutil.ignore_patterns(
-        ".venv", ".git", "traces", "__pycache__", ".pytest_cache", ".hypothesis"))
-    (to / "traces").mkdir(exist_ok=True)
-    # make's set-up step must never run in the copy (it would point the shared environment's
-    # editable install at it): its inputs older than any stamp
-    for name in ("pyproject.toml", "Makefile"):
-        os.utime(to / name, (0, 0))
 
 
 def test_the_readme_walk_through(tmp_path: Path) -> None:
