@@ -1,7 +1,7 @@
 """Command line: `harness {trace,compare,verify,diff,new,bench} ...` (or `python -m harness`).
 
 This module only builds the arguments and dispatches to harness/commands.py. A HarnessError
-(harness/errors.py) is caught here, once: its one-line message and its exit status.
+(harness/common/errors.py) is caught here, once: its one-line message and its exit status.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import os
 import sys
 
 from harness import DEFAULT_REFERENCE as REFERENCE
-from harness.errors import SIGPIPE_STATUS, HarnessError
+from harness.common.errors import SIGPIPE_STATUS, HarnessError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -286,7 +286,7 @@ def _main(argv: list[str] | None) -> int:
     try:
         code = int(getattr(commands, f"cmd_{args.cmd}")(args))
     except HarnessError as e:
-        from harness.escape import visible
+        from harness.common.escape import visible
 
         # (one line, whatever the file or the field it names holds)
         print(f"harness{' ' + args.cmd if args.cmd in ('trace', 'diff') else ''}: "

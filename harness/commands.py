@@ -16,14 +16,14 @@ import os
 import signal
 import sys
 
-from harness.errors import SIGPIPE_STATUS, HarnessError, Interrupted
+from harness.common.errors import SIGPIPE_STATUS, HarnessError, Interrupted
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
 
-    from harness.matrix import Plan
+    from harness.run.matrix import Plan
 
 BUILD_TAIL = 10  # lines of a failed build's output printed by verify
 
@@ -130,8 +130,8 @@ def _past_shim(command: list[str]) -> list[str]:
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
-    from harness import tracefile
-    from harness.stopping import Terminated, install_stop_handlers
+    from harness.formats import tracefile
+    from harness.run.stopping import Terminated, install_stop_handlers
 
     if not args.command and args.attach is None:
         raise BadArguments("no command given (usage: harness trace [options] -- PROG ARGS..., "
@@ -178,7 +178,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
             if ev.kind != "process" and (shown is None or shown(ev.syscall, ev.kind)):
                 summary.add(ev.syscall, ev.errno is not None, dur)
     elif sink is None:
-        from harness.escape import visible
+        from harness.common.escape import visible
         from harness.tracer.text import format_event
 
         clock = _Clock(args.tt, args.relative)
@@ -259,7 +259,7 @@ def _sample_folders(args: argparse.Namespace) -> list[Any]:
 def _plan(args: argparse.Namespace, only: str | None) -> Plan:
     from pathlib import Path
 
-    from harness.matrix import plan
+    from harness.run.matrix import plan
 
     # (verify names its sample: an unknown one is refused by its name)
     folders = _sample_folders(args) if only is None else \
@@ -286,7 +286,7 @@ class _stoppable:
         self.doing = ["starting"]
 
     def __enter__(self) -> list[str]:
-        from harness.stopping import install_stop_handlers, parent_death_signal
+        from harness.run.stopping import install_stop_handlers, parent_death_signal
 
         install_stop_handlers()
         if getattr(self.args, "exit_with_parent", False):
@@ -294,7 +294,7 @@ class _stoppable:
         return self.doing
 
     def __exit__(self, kind: type | None, error: BaseException | None, tb: object) -> None:
-        from harness.stopping import Terminated
+        from harness.run.stopping import Terminated
 
         if isinstance(error, KeyboardInterrupt):
             raise Interrupted(f"interrupted while {self.doing[-1]}") from None
@@ -305,7 +305,7 @@ class _stoppable:
 
 def _check_message(args: argparse.Namespace) -> None:
     """A --message no program could be given is refused before anything is built or run."""
-    from harness.runner import message_problem
+    from harness.run.runner import message_problem
 
     problem = message_problem(args.message) if args.message is not None else None
     if problem:
@@ -316,8 +316,8 @@ def _run(p: Plan, args: argparse.Namespace, doing: list[str]) -> None:
     """Run every pair of the plan (the runs that finish are on disk at once)."""
     from pathlib import Path
 
-    from harness.matrix import run_all
-    from harness.runner import DEFAULT_MESSAGE, RunOptions
+    from harness.run.matrix import run_all
+    from harness.run.runner import DEFAULT_MESSAGE, RunOptions
 
     traces = Path(args.traces)
     options = RunOptions(timeout=args.timeout, message=args.message or DEFAULT_MESSAGE,
@@ -329,11 +329,11 @@ def _run(p: Plan, args: argparse.Namespace, doing: list[str]) -> None:
 
 
 def _report(traces: Path, args: argparse.Namespace, explain_sample: str | None) -> int:
-    from harness.analysis import analyze, exit_code
-    from harness.escape import visible
+    from harness.compare.analyze import analyze, exit_code
+    from harness.common.escape import visible
     from harness.render import render
     from harness.render.explain import explain
-    from harness.store import TracesFolder
+    from harness.formats.store import TracesFolder
 
     analysis = analyze(traces, reference=args.reference, level=args.level)
     if args.format == "terminal" and not args.full:
@@ -363,7 +363,7 @@ def _report(traces: Path, args: argparse.Namespace, explain_sample: str | None) 
 
 def _write_pcapngs(store: Any, analysis: Any) -> None:
     """Beside each run's wire.jsonl, its packets as pcapng, each named by its call."""
-    from harness.store import StoreError
+    from harness.formats.store import StoreError
     from harness.wire.pcapng import write_pcapng
 
     for sc in analysis.scenarios:
@@ -379,7 +379,7 @@ def _write_pcapngs(store: Any, analysis: Any) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from harness.store import TracesFolder
+    from harness.formats.store import TracesFolder
 
     if args.from_dir:
         from harness.diff import not_a_traces_folder
@@ -405,7 +405,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from harness.store import TracesFolder
+    from harness.formats.store import TracesFolder
 
     if args.traces == "traces":  # keep the full matrix's traces and index as they are
         args.traces = f"traces/verify/{args.sample}"
@@ -415,7 +415,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         p = _plan(args, args.sample)  # (an unknown sample is refused here: no folder made)
         if not p.pairs:  # the sample cannot run: say why, run nothing
             failed = [f for f in p.failed if f.name == args.sample]
-            from harness.escape import visible
+            from harness.common.escape import visible
 
             for f in failed:  # its toolchain is here: a failure, with the build's last lines
                 print(visible(f"harness: {f.role} {f.name} failed: {f.reason}", lines=False),
@@ -448,7 +448,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_new(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from harness.scaffold import languages, new_sample, wrap_program
+    from harness.tools.scaffold import languages, new_sample, wrap_program
 
     if args.list:
         print("languages with a template: " + ", ".join(languages()))
@@ -486,6 +486,6 @@ def cmd_new(args: argparse.Namespace) -> int:
 # -- bench ------------------------------------------------------------------------------------
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from harness import bench
+    from harness.tools import bench
 
     return bench.main(runs=args.runs, n=args.n, cpu=args.cpu, mem_n=tuple(args.mem_n))

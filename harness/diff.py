@@ -11,7 +11,7 @@ A side is one of:
   both roles (`{port}` in either's arguments: a free port, one per side).
 
 A is the base: B is compared with it, as a sample with the reference. Normalizing needs the
-facts of a run (harness/model.py RunRecord): the address the echo's sockets use, the message
+facts of a run (harness/formats/model.py RunRecord): the address the echo's sockets use, the message
 sizes. A run folder has them; of a lone trace they are read from its calls (`infer`), unless
 options give them:
 
@@ -45,8 +45,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.model import RunRecord, Trace
+from harness.common.errors import HarnessError
+from harness.formats.model import RunRecord, Trace
 
 DEFAULT_TIMEOUT = 10.0
 HOW_TO = "harness diff A B"  # what compare --from says of a folder of trace files
@@ -300,7 +300,7 @@ def infer(trace: Trace, source: str, args: argparse.Namespace, scenarios: dict[s
 # -- reading and running the sides --------------------------------------------------------------
 
 def _run_folder(spec: Spec, p: Path) -> Side:
-    from harness.store import RUN_FILE, TracesFolder
+    from harness.formats.store import RUN_FILE, TracesFolder
 
     p = p.resolve() if not p.name else p
     if not (p / RUN_FILE).is_file():
@@ -355,9 +355,9 @@ def _run_command(spec: Spec, args: argparse.Namespace, tmp: str) -> Ran:
     of either is a port free a moment before."""
     import time
 
-    from harness import tracefile
+    from harness.formats import tracefile
     from harness.commands import _past_shim
-    from harness.runner import free_port
+    from harness.run.runner import free_port
     from harness.tracer.core import TraceError, Tracer
 
     argv, client_argv = list(spec.argv), None
@@ -441,7 +441,7 @@ def _lone(spec: Spec, paths: dict[str, Path], kind: str, args: argparse.Namespac
           scenarios: dict[str, Any], table: Any, outcome: str = "ok", detail: str = "",
           shown: str | None = None) -> Side:
     """A side of one trace (its role read from it), or of a command and its client (both)."""
-    from harness import tracefile
+    from harness.formats import tracefile
 
     traces = {role: tracefile.load(p) for role, p in paths.items()}  # (no trace: one line)
     main = traces.get("server") or traces[""]
@@ -495,7 +495,7 @@ class Diff:
     sides: tuple[Side, Side]
     roles: tuple[str, ...]  # the roles compared
     scenario: str
-    analysis: Any  # harness.analysis.Analysis
+    analysis: Any  # harness.compare.analyze.Analysis
     compared: tuple[tuple[str, Any], ...]  # (A | B, its SampleResult) of each role compared
 
     @property
@@ -522,8 +522,8 @@ def _roles(a: Side, b: Side, forced: str | None) -> tuple[str, ...]:
 
 def build(a: Side, b: Side, level: str, role: str | None = None) -> Diff:
     """Normalize both sides and compare B with A, with compare's machinery."""
-    from harness import analysis as an
-    from harness.model import MatrixIndex
+    from harness.compare import analyze as an
+    from harness.formats.model import MatrixIndex
     from harness.normalize.engine import ROLES, normalize
     from harness.normalize.rules import default_rules
 
@@ -624,7 +624,7 @@ def verdict_line(d: Diff) -> str:
 
 
 def render(d: Diff, fmt: str, width: int | None) -> str:
-    from harness.escape import visible
+    from harness.common.escape import visible
     from harness.render import render as render_analysis
 
     a, b = d.sides
@@ -660,7 +660,7 @@ def main(args: argparse.Namespace) -> int:
     import tempfile
 
     from harness.normalize.rules import default_rules
-    from harness.scenario import load_scenarios
+    from harness.tables.scenario import load_scenarios
 
     specs = side_specs(args, getattr(args, "tokens", None))
     if getattr(args, "client", None) and not any(s.kind == "command" for s in specs):
@@ -690,7 +690,7 @@ def main(args: argparse.Namespace) -> int:
 def not_a_traces_folder(folder: str) -> str | None:
     """Why `compare --from` cannot read a folder that has no index.yaml and no run folders
     (one line, saying how to compare trace files instead); None when it can be read."""
-    from harness.store import INDEX_FILE, RUN_FILE
+    from harness.formats.store import INDEX_FILE, RUN_FILE
 
     root = Path(folder)
     if not root.is_dir() or (root / INDEX_FILE).exists() or any(root.glob(f"*/*/{RUN_FILE}")):

@@ -17,7 +17,7 @@ from typing import Any
 
 import os
 
-from harness.model import RunRecord, Trace
+from harness.formats.model import RunRecord, Trace
 from harness.normalize.kinds import has_effect, transfer_direction
 from harness.normalize.sockets import SocketDescription, addresses_sent_to
 from harness.normalize.steps import Step

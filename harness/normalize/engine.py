@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.errors import HarnessError
-from harness.model import RunRecord, Trace
+from harness.common.errors import HarnessError
+from harness.formats.model import RunRecord, Trace
 from harness.normalize.attributes import Attributes, derive_attributes
 from harness.normalize.rules import LEVELS, Context, Rule, RuleSet, default_rules
 from harness.normalize.steps import Step, step_from_event

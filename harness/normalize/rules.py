@@ -14,8 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.model import RunRecord, SyscallEvent, Trace
+from harness.common.errors import HarnessError
+from harness.formats.model import RunRecord, SyscallEvent, Trace
 from harness.normalize.syscalls import (DEFAULT_SYSCALLS, SyscallTable, SyscallTableError,
                                         load_syscall_table)
 from harness.normalize.textbook import Textbooks, TextbookError, load_textbooks
@@ -157,9 +157,9 @@ def parse_rules(doc: Any, source: str, syscalls: SyscallTable) -> RuleSet:
 
 def load_rules(path: Path | str = DEFAULT_RULES) -> RuleSet:
     """Read and check a rules file. Its optional `syscalls:` key names the syscall table,
-    relative to the rules file (else harness/syscalls.yaml); its optional `textbook:` key
+    relative to the rules file (else harness/tables/syscalls.yaml); its optional `textbook:` key
     the textbook sequences of the scenarios (scenarios.yaml), relative to it too."""
-    from harness.validate import read_yaml
+    from harness.common.validate import read_yaml
 
     path = Path(path)
     doc = read_yaml(path, RuleError)

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.model import Address, SyscallEvent, Trace
+from harness.formats.model import Address, SyscallEvent, Trace
 from harness.normalize.syscalls import SyscallTable
 
 # Addresses a server may bind that also take connections for the run's address.

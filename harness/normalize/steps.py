@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.model import SyscallEvent
+from harness.formats.model import SyscallEvent
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""The syscall table as the normalizer reads it (harness/syscalls.yaml, the one table the
+"""The syscall table as the normalizer reads it (harness/tables/syscalls.yaml, the one table the
 tracer reads too): classes, aliases, readiness APIs, the argument names that hold fds, and what
 each call does to a socket (its effects: binds, connects, sends, receives, releases, waits...),
 which the normalizer's steps and attributes are read from. io_uring operations (`uring_ops`)
@@ -12,9 +12,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
+from harness.common.errors import HarnessError
 
-DEFAULT_SYSCALLS = Path(__file__).parents[1] / "syscalls.yaml"
+DEFAULT_SYSCALLS = Path(__file__).parents[1] / "tables" / "syscalls.yaml"
 ROW_KEYS = ("trace", "is", "as", "api", "fds", "pass", "transfer", "entry", "entry_when", "nr",
             "does", "count", "forgets")
 EFFECTS = ("bind", "listen", "connect", "shutdown", "send", "receive", "release", "wait",
@@ -31,7 +31,7 @@ class SyscallTableError(HarnessError, ValueError):
 
 @dataclass(frozen=True, slots=True)
 class SyscallTable:
-    """Syscall knowledge as data (see harness/syscalls.yaml)."""
+    """Syscall knowledge as data (see harness/tables/syscalls.yaml)."""
 
     classes: Mapping[str, frozenset[str]]  # class name -> syscall names
     aliases: Mapping[str, str]  # syscall name -> canonical name (only those that fold)
@@ -175,7 +175,7 @@ def _likes(value: Any, rows: Mapping[str, Any], source: str) -> dict[str, str]:
 
 
 def load_syscall_table(path: Path = DEFAULT_SYSCALLS) -> SyscallTable:
-    from harness.validate import read_yaml
+    from harness.common.validate import read_yaml
 
     path = Path(path)
     doc = read_yaml(path, SyscallTableError)

@@ -1,4 +1,4 @@
-"""The textbook sequences of the scenarios (harness/scenarios.yaml): what a program written from the
+"""The textbook sequences of the scenarios (harness/tables/scenarios.yaml): what a program written from the
 man pages does, step by step, in the notation of the report's tables (the canonical level).
 
     books = load_textbooks(path, syscall_table)
@@ -23,16 +23,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.model import RunRecord
+from harness.common.errors import HarnessError
+from harness.formats.model import RunRecord
 from harness.normalize.steps import Step, format_addr
 from harness.normalize.syscalls import SyscallTable
 
-DEFAULT_TEXTBOOKS = Path(__file__).parents[1] / "scenarios.yaml"  # the one scenarios file
+DEFAULT_TEXTBOOKS = Path(__file__).parents[1] / "tables" / "scenarios.yaml"  # the one scenarios file
 ADDRESS = "ADDR"  # the placeholder for the run's address
 PER_MESSAGE = "messages"  # repeat once per message of the run
 ROLES = ("server", "client")
-SCENARIO_FIELDS = (*ROLES, "note", "run")  # run: how it is run (harness/scenario.py)
+SCENARIO_FIELDS = (*ROLES, "note", "run")  # run: how it is run (harness/tables/scenario.py)
 
 _STEP = re.compile(r"""^\s*(?:(?P<creates>[A-Za-z_][\w]*)\s*=\s*)?
                        (?P<name>[A-Za-z_][\w]*)\s*\((?P<args>[^()]*)\)
@@ -239,7 +239,7 @@ def parse_textbooks(doc: Any, source: str, table: SyscallTable) -> Textbooks:
             raise TextbookError(f"{where}: expected a mapping with {', '.join(SCENARIO_FIELDS)}")
         unknown = sorted(set(spec) - set(SCENARIO_FIELDS))
         if unknown:
-            from harness.validate import unknown_field
+            from harness.common.validate import unknown_field
 
             raise TextbookError(unknown_field(where, unknown[0], SCENARIO_FIELDS))
         if not any(role in spec for role in ROLES):
@@ -255,7 +255,7 @@ def parse_textbooks(doc: Any, source: str, table: SyscallTable) -> Textbooks:
 
 
 def load_textbooks(path: Path | str, table: SyscallTable) -> Textbooks:
-    from harness.validate import read_yaml
+    from harness.common.validate import read_yaml
 
     path = Path(path)
     doc = read_yaml(path, TextbookError)

@@ -18,7 +18,7 @@ from harness.render.summary import SummaryRenderer
 from harness.render.terminal import TerminalRenderer
 
 if TYPE_CHECKING:
-    from harness.analysis import Analysis as Report
+    from harness.compare.analyze import Analysis as Report
 
 # Format name -> renderer class.
 RENDERERS: dict[str, type[TerminalRenderer] | type[MarkdownRenderer] | type[JsonRenderer]] = {
@@ -33,12 +33,12 @@ FORMATS = tuple(RENDERERS)
 def render(report: Report, fmt: str, width: int | None = None) -> str:
     """`width` fits the terminal tables to so many columns (None: one piece each). What a
     terminal would obey in the text (from traces, a program's stderr) comes out escaped
-    (harness/escape.py)."""
+    (harness/common/escape.py)."""
     try:
         cls = RENDERERS[fmt]
     except KeyError:
         raise ValueError(f"unknown format {fmt!r} (formats: {', '.join(FORMATS)})") from None
-    from harness.escape import visible
+    from harness.common.escape import visible
 
     if cls in (TerminalRenderer, SummaryRenderer):
         return visible(cls(width).render(report))  # type: ignore[call-arg]
@@ -47,6 +47,6 @@ def render(report: Report, fmt: str, width: int | None = None) -> str:
 
 def write(report: Report, fmt: str, path: Path) -> None:
     """Render and write atomically (a reader never sees half a report)."""
-    from harness.tracefile import write_atomic
+    from harness.formats.tracefile import write_atomic
 
     write_atomic(Path(path), render(report, fmt))

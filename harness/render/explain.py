@@ -1,15 +1,15 @@
 """`verify`'s account of one sample: its verdict in each scenario, its steps beside the
 reference's with the alignment, then what each difference, each dialect and each attribute
-that differs from the reference's means (the why notes of harness/normalize/knowledge.yaml),
+that differs from the reference's means (the why notes of harness/render/knowledge.yaml),
 and what went wrong in its runs."""
 
 from __future__ import annotations
 
 import textwrap
 
-from harness.analysis import Analysis, SampleResult, find_sample
-from harness.compare import MATCH
-from harness.knowledge import Note
+from harness.compare.analyze import Analysis, SampleResult, find_sample
+from harness.compare.align import MATCH
+from harness.render.knowledge import Note
 from harness.normalize.steps import GAP
 from harness.render import notes as why
 from harness.render import words

@@ -3,7 +3,7 @@
 Its shape is documented in docs/json-report.md, with the paths users ask for and jq examples;
 `schema_version` (SCHEMA_VERSION) is raised whenever a field is renamed, removed or changes
 its meaning (a new field is added without raising it). What each value means is also in the
-dataclasses of harness/analysis.py, harness/compare.py and harness/normalize/attributes.py; the
+dataclasses of harness/compare/analyze.py, harness/compare/align.py and harness/normalize/attributes.py; the
 statuses and kinds are their enums' values. A question such as "which samples wait in epoll?"
 is a lookup in `attributes.readiness`.
 """
@@ -14,8 +14,8 @@ import json
 from dataclasses import asdict, fields, is_dataclass
 from typing import Any
 
-from harness.analysis import Analysis, Cell, RoleTable, RunResult, SampleResult, exit_code
-from harness.compare import Verdict
+from harness.compare.analyze import Analysis, Cell, RoleTable, RunResult, SampleResult, exit_code
+from harness.compare.align import Verdict
 from harness.normalize.steps import Step, format_call
 
 SCHEMA_VERSION = 1  # docs/json-report.md

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from harness.normalize.steps import format_call
 from harness.render.text import TextRenderer
-from harness.analysis import Analysis as Report, RoleTable, SampleResult
+from harness.compare.analyze import Analysis as Report, RoleTable, SampleResult
 from harness.render import words
 from harness.render.attributes import unrelated
 
@@ -18,7 +18,7 @@ class MarkdownRenderer(TextRenderer):
         return ["#" * level + " " + text]
 
     def escape(self, cell: str) -> str:
-        from harness.escape import visible
+        from harness.common.escape import visible
 
         return visible(cell, lines=False).replace("|", "\\|")
 
@@ -26,7 +26,7 @@ class MarkdownRenderer(TextRenderer):
         return [f"- {line}" for line in lines]
 
     def block(self, lines: list[str]) -> list[str]:
-        from harness.escape import fence
+        from harness.common.escape import fence
 
         mark = fence(lines)  # longer than any backticks a program's output holds
         return [f"{mark}text", *lines, mark]

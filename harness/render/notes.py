@@ -1,4 +1,4 @@
-"""The why notes (harness/knowledge.py) of what the reports show: each difference, each way a
+"""The why notes (harness/render/knowledge.py) of what the reports show: each difference, each way a
 sample makes a step differently (its dialect), each attribute that differs from the
 reference's. verify, the Markdown report and the terminal summary print them.
 
@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.analysis import RoleTable, SampleResult
-from harness.compare import MISSING, MOVED, Difference
-from harness.knowledge import RACE_ROWS, Knowledge, Note, StepFacts, default_knowledge
+from harness.compare.analyze import RoleTable, SampleResult
+from harness.compare.align import MISSING, MOVED, Difference
+from harness.render.knowledge import RACE_ROWS, Knowledge, Note, StepFacts, default_knowledge
 from harness.normalize.attributes import AddressKind, Addressing, Attributes, EndStep
 from harness.normalize.steps import Step
 from harness.render import words
@@ -145,7 +145,7 @@ RELEASED = {EndStep.EXITED, EndStep.EXEC, EndStep.REPLACED}
 
 
 def row_items(result: SampleResult) -> dict[str, list[dict[str, Any]]]:
-    """Each attribute row of a sample -> its items' typed facts (harness/knowledge.py
+    """Each attribute row of a sample -> its items' typed facts (harness/render/knowledge.py
     ROW_FACTS): what a note about the row is chosen by."""
     from harness.normalize.syscalls import default_table
 

@@ -4,7 +4,7 @@ is. `--full` prints every table instead (harness/render/terminal.py)."""
 
 from __future__ import annotations
 
-from harness.analysis import Analysis as Report
+from harness.compare.analyze import Analysis as Report
 from harness.render import tables as t
 from harness.render import words
 from harness.render.notes import differences, note_short

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from harness.render import tables as t
 from harness.render import words
-from harness.analysis import Analysis as Report
-from harness.analysis import RoleTable
+from harness.compare.analyze import Analysis as Report
+from harness.compare.analyze import RoleTable
 
 
 class TextRenderer:

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.compare import (CHANGED, DIFFERS, EXTRA, MISSING, MOVED, MOVED_AWAY, Difference,
+from harness.compare.align import (CHANGED, DIFFERS, EXTRA, MISSING, MOVED, MOVED_AWAY, Difference,
                              NoReference, NoTrace, Verdict)
-from harness.model import RunRecord
+from harness.formats.model import RunRecord
 from harness.normalize.steps import GAP
 from harness.normalize.textbook import Loop
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from harness.analysis import Cell, GridCell, RoleTable, SampleResult
+    from harness.compare.analyze import Cell, GridCell, RoleTable, SampleResult
 
 STDERR_TAIL_LINES = 5  # lines of a failed run's stderr shown
 

@@ -9,7 +9,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from harness.model import Trace
+    from harness.formats.model import Trace
 
 
 def trace_command(argv: list[str], *, seccomp: bool = True, data_bytes: int = 64,

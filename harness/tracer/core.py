@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 TYPE_CHECKING = False
 
-from harness.errors import HarnessError
+from harness.common.errors import HarnessError
 from harness.tracer import kernel
 from harness.tracer.decode import (ADDRLEN_ENTRY_CALLS, MAX_ADDR, Decoder, Memory, Snapshot,
                                    signed, signed32)
@@ -30,10 +30,10 @@ from harness.tracer.tables import load_syscalls, load_tables
 if TYPE_CHECKING:
     from typing import Any, Protocol
 
-    from harness.model import SyscallEvent, Trace
+    from harness.formats.model import SyscallEvent, Trace
 
     class TraceSink(Protocol):
-        """Where a root's events go while it runs (harness.tracefile.TraceWriter): the
+        """Where a root's events go while it runs (harness.formats.tracefile.TraceWriter): the
         header once the command has started, events in batches, the footer when it is
         done."""
 
@@ -181,7 +181,7 @@ class Root:
             self.sink.finish(self.footer())
 
     def trace(self, data_bytes: int) -> Trace:
-        from harness.model import ProcessInfo, Trace, TracerInfo
+        from harness.formats.model import ProcessInfo, Trace, TracerInfo
 
         if self.sink is not None:
             raise RuntimeError("a root with a sink keeps no events: read its trace file")
@@ -242,7 +242,7 @@ def event_dict(r: tuple[Any, ...], decoder: Decoder | None) -> dict[str, Any]:
 
 
 def _event(r: tuple[Any, ...], decoder: Decoder) -> SyscallEvent:
-    from harness.model import SocketIdentity, SyscallEvent
+    from harness.formats.model import SocketIdentity, SyscallEvent
 
     sock = r[10]
     args = r[5]
@@ -299,7 +299,7 @@ class Tracer:
         self.classes = self.syscalls.classes
         self.fd_args = self.syscalls.fd_args
         # calls whose exit is always wanted and that need nothing read at entry
-        # data transfers whose decoding is deferred (`transfer` in harness/syscalls.yaml);
+        # data transfers whose decoding is deferred (`transfer` in harness/tables/syscalls.yaml);
         # the io ones are recorded only on sockets
         self.transfers = self.syscalls.transfers
         self.io_transfers = frozenset(n for n in self.transfers if self.classes[n] == "io")

@@ -751,7 +751,7 @@ class Decoder:
         return [fd for fd in range(min(nfds, len(raw) * 8)) if value >> fd & 1]
 
     def read_entry(self, mem: Any, a: tuple[int, ...], name: str) -> dict[str, Any]:
-        """What must be read at a call's entry (`entry` in harness/syscalls.yaml) because the
+        """What must be read at a call's entry (`entry` in harness/tables/syscalls.yaml) because the
         call overwrites it: select's fd sets, the room a caller gives an address."""
         if name in ADDRLEN_ENTRY_CALLS:
             return self.addrlen_entry(mem, a, name)

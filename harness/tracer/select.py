@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from harness.errors import HarnessError
+from harness.common.errors import HarnessError
 
-# strace's class names -> the tracer's classes (harness/syscalls.yaml `trace`) they hold
+# strace's class names -> the tracer's classes (harness/tables/syscalls.yaml `trace`) they hold
 CLASSES = {
     "%network": ("net",), "%net": ("net",),
     "%desc": ("io", "fd", "desc", "readiness", "epoll_new", "new_fd"),

@@ -7,7 +7,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from harness.model import Address
+    from harness.formats.model import Address
 
 from harness.tracer.decode import Memory
 

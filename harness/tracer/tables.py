@@ -1,4 +1,4 @@
-"""Constant tables (xlat.yaml) and the syscall table (harness/syscalls.yaml, which the
+"""Constant tables (xlat.yaml) and the syscall table (harness/tables/syscalls.yaml, which the
 normalizer reads too), loaded once per tracer.
 
 Parsing the YAML and python-ptrace's syscall table costs more than the rest of the tracer's
@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SYSCALLS_FILE = os.path.join(os.path.dirname(HERE), "syscalls.yaml")  # the one syscall table
-SOURCES = (os.path.join(HERE, "xlat.yaml"), SYSCALLS_FILE)
+SYSCALLS_FILE = os.path.join(os.path.dirname(HERE), "tables", "syscalls.yaml")  # the one syscall table
+SOURCES = (os.path.join(os.path.dirname(HERE), "tables", "xlat.yaml"), SYSCALLS_FILE)
 CACHE_VERSION = 2  # of the cache file's layout
 CACHE_LIMIT = 8 << 20  # bytes of a cache file read at most (it holds some hundred KB)
 TRACE_CLASSES = ("net", "io", "fd", "desc", "readiness", "epoll_new", "uring", "new_fd")
@@ -192,7 +192,7 @@ def _fail(message: str) -> RuntimeError:
 
 @cache
 def load_syscalls() -> SyscallSet:
-    """The rows of harness/syscalls.yaml the tracer uses: those with a `trace` class."""
+    """The rows of harness/tables/syscalls.yaml the tracer uses: those with a `trace` class."""
     docs = _docs()
     doc = docs["syscalls"]
     rows: dict[str, dict[str, Any]] = doc["syscalls"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.model import SyscallEvent
+from harness.formats.model import SyscallEvent
 
 
 def _value(v: Any) -> str:

@@ -60,7 +60,7 @@ def pcapng_bytes(view: WireView, snaplen: int = 256) -> bytes:
 
 def write_pcapng(path: Path, view: WireView) -> None:
     """Atomically (a reader never opens half a file), never through a link."""
-    from harness.tracefile import write_chunks_atomic
+    from harness.formats.tracefile import write_chunks_atomic
 
     write_chunks_atomic(path, [pcapng_bytes(view)], fsync=False, follow=False, binary=True)
 

@@ -18,7 +18,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import HarnessError
+from harness.common.errors import HarnessError
 from harness.wire.capture import SNAPLEN, Frame
 from harness.wire.packets import NotAPacket, Packet, decode
 
@@ -45,7 +45,7 @@ class Wire:
 
 def write_wire(path: Path, port: int, protocol: str, frames: list[Frame], dropped: int,
                realtime_offset_ns: int = 0) -> None:
-    from harness.tracefile import write_atomic
+    from harness.formats.tracefile import write_atomic
 
     lines = [json.dumps({"type": "header", "wire_version": WIRE_VERSION, "interface": "lo",
                          "port": port, "protocol": protocol, "snaplen": SNAPLEN,
@@ -57,8 +57,8 @@ def write_wire(path: Path, port: int, protocol: str, frames: list[Frame], droppe
 
 
 def read_wire(path: Path) -> Wire:
-    from harness.safefile import BoundedFile
-    from harness.validate import ValidationError, check_value
+    from harness.common.safefile import BoundedFile
+    from harness.common.validate import ValidationError, check_value
 
     path = Path(path)
     docs = []

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.analysis import Analysis, RunResult, analyze
-from harness.compare import Status
+from harness.compare.analyze import Analysis, RunResult, analyze
+from harness.compare.align import Status
 from harness.render.explain import explain
 
 from e2ehelp import PYTHON, REPO

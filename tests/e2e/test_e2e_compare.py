@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.analysis import analyze as build_report
+from harness.compare.analyze import analyze as build_report
 from harness.render.explain import explain
 
 from e2ehelp import PYTHON, REPO, SampleTree, running

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.runner import RunOptions, load_scenarios, run_pair
-from harness.samples import discover
+from harness.run.runner import RunOptions, load_scenarios, run_pair
+from harness.run.manifest import discover
 
 from e2ehelp import ECHO_CLIENT, ECHO_SERVER, PYTHON, REPO, SampleTree, running
 
@@ -184,7 +184,7 @@ def test_the_matrix_reports_each_failure_and_exits_one(fault_matrix) -> None:
 
 def test_the_daemon_was_traced_and_killed(fault_matrix) -> None:
     samples, traces, *_ = fault_matrix
-    from harness import tracefile
+    from harness.formats import tracefile
 
     trace = tracefile.load(traces / "tcp/daemon--python-stdlib/server.jsonl")
     assert len(trace.processes) == 3 and trace.complete
@@ -223,7 +223,7 @@ def test_a_signal_mid_run_stops_the_harness_and_leaves_nothing(samples, tmp_path
     assert stopped["outcome"] == "error"
     assert stopped["detail"] == (f"the harness was stopped ({signal.Signals(signum).name}) "
                                  f"before the run finished")
-    from harness import tracefile
+    from harness.formats import tracefile
 
     for role in ("server", "client"):
         assert tracefile.load(traces / f"tcp/python-stdlib--sleepy/{role}.jsonl").complete
@@ -325,7 +325,7 @@ def test_a_port_taken_before_the_server_binds_is_run_again_on_another(samples, t
     taken.bind(("127.0.0.1", 0))
     taken.listen()  # another program holds it, without SO_REUSEADDR
     ports = [taken.getsockname()[1]]
-    import harness.runner as runner
+    import harness.run.runner as runner
 
     real = runner.free_port
 
@@ -665,7 +665,7 @@ def test_a_long_message_and_a_long_command_line_are_read_back(samples, tmp_path)
                         "0"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 1 and r.stderr == f"report: {traces}/report.md\n", r.stderr
     assert "trace incomplete" not in (traces / "report.md").read_text()
-    from harness import tracefile
+    from harness.formats import tracefile
 
     path = tmp_path / "t.jsonl"
     r = subprocess.run([PYTHON, "-m", "harness", "trace", "-o", str(path), "--", "/bin/true",

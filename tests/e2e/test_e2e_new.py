@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.samples import base_values, build, discover, expand, load_sample, \
+from harness.run.manifest import base_values, build, discover, expand, load_sample, \
     missing_requirement
-from harness.scaffold import ScaffoldError, languages, new_sample
+from harness.tools.scaffold import ScaffoldError, languages, new_sample
 
 from e2ehelp import PYTHON, REPO
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.matrix import plan, run_all
-from harness.runner import RunOptions
-from harness.samples import load_sample
-from harness.scaffold import ScaffoldError, wrap_program
+from harness.run.matrix import plan, run_all
+from harness.run.runner import RunOptions
+from harness.run.manifest import load_sample
+from harness.tools.scaffold import ScaffoldError, wrap_program
 
 from e2ehelp import REPO
 

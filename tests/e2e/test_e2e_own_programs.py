@@ -8,12 +8,12 @@ import socket
 import time
 from pathlib import Path
 
-from harness.analysis import analyze
-from harness.matrix import plan, run_all
-from harness.model import RunRecord
-from harness.ports import host_addresses
+from harness.compare.analyze import analyze
+from harness.run.matrix import plan, run_all
+from harness.formats.model import RunRecord
+from harness.run.ports import host_addresses
 from harness.render.explain import explain
-from harness.runner import SERVER_GRACE, RunOptions
+from harness.run.runner import SERVER_GRACE, RunOptions
 
 from e2ehelp import REPO, SampleTree
 

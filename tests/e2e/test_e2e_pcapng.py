@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.analysis import RunResult, analyze
+from harness.compare.analyze import RunResult, analyze
 from harness.render import render
 from harness.render.wire import mermaid, timeline
 from harness.wire.capture import SNAPLEN

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from harness import tracefile
-from harness.matrix import plan, run_all
-from harness.model import RunRecord
-from harness.runner import RunOptions, load_scenarios, run_pair
-from harness.samples import ManifestError, discover
+from harness.formats import tracefile
+from harness.run.matrix import plan, run_all
+from harness.formats.model import RunRecord
+from harness.run.runner import RunOptions, load_scenarios, run_pair
+from harness.run.manifest import ManifestError, discover
 
 from e2ehelp import ECHO_CLIENT, ECHO_SERVER, REPO, SampleTree
 
@@ -173,7 +173,7 @@ TWO_SCENARIOS_SERVER = """
 
 def test_a_server_whose_own_client_lacks_a_scenario_runs_with_the_reference_client(
         samples, tmp_path):
-    from harness.analysis import GridStatus, analyze
+    from harness.compare.analyze import GridStatus, analyze
 
     samples.add("server", "half", TWO_SCENARIOS_SERVER, manifest=(
         'name: half\nrole: server\nlanguage: Python\n'
@@ -198,7 +198,7 @@ def test_a_server_whose_own_client_lacks_a_scenario_runs_with_the_reference_clie
 
 
 def test_cross_shows_every_pair_in_the_grid(samples, tmp_path):
-    from harness.analysis import analyze
+    from harness.compare.analyze import analyze
 
     for name in ("a", "b"):
         samples.add("server", name, GOOD_SERVER)

@@ -8,8 +8,8 @@ import os
 import pytest
 import yaml
 
-from harness.model import RunRecord
-from harness.analysis import analyze as build_report
+from harness.formats.model import RunRecord
+from harness.compare.analyze import analyze as build_report
 from harness.render.explain import explain
 
 SCENARIOS = ["tcp", "tcp-session", "udp", "unix", "tcp6", "udp-broadcast", "icmp-echo"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.analysis import RunResult, analyze
+from harness.compare.analyze import RunResult, analyze
 from harness.wire.correlate import Call
 
 from e2ehelp import ECHO_CLIENT, ECHO_SERVER, PYTHON, REPO, SampleTree

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from harness.render import render
-from harness.analysis import Analysis as Report
-from harness.analysis import analyze as build_report
+from harness.compare.analyze import Analysis as Report
+from harness.compare.analyze import analyze as build_report
 from harness.render.explain import explain
 
 HERE = Path(__file__).resolve().parent

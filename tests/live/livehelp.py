@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from harness.model import SocketIdentity, SyscallEvent, Trace
+from harness.formats.model import SocketIdentity, SyscallEvent, Trace
 
 HERE = Path(__file__).resolve().parent
 PROGRAMS = HERE / "programs"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import tracefile
+from harness.formats import tracefile
 from livehelp import PYTHON, REPO, default_sigint, python_program, state
 
 pytestmark = pytest.mark.live

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import tracefile
-from harness.model import Trace
+from harness.formats import tracefile
+from harness.formats.model import Trace
 from livehelp import PYTHON, REPO, harness_cli, names, normalized, python_program, trace
 
 pytestmark = pytest.mark.live
@@ -172,8 +172,8 @@ def test_trace_imports_only_the_tracer(scratch):
     code = ("import sys; from harness import cli; "
             f"status = cli.main(['trace', '-o', {str(scratch / 't.jsonl')!r}, '--', '/bin/true']); "
             "print(status, ' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('yaml', 'tabulate', 'msgspec') or m in ('harness.model', 'harness.report', "
-            "'harness.normalize', 'harness.matrix', 'harness.runner', 'logging'))))")
+            "('yaml', 'tabulate', 'msgspec') or m in ('harness.formats.model', 'harness.report', "
+            "'harness.normalize', 'harness.run.matrix', 'harness.run.runner', 'logging'))))")
     r = subprocess.run([PYTHON, "-c", code], cwd=REPO, capture_output=True, text=True,
                        timeout=30)
     assert r.returncode == 0, r.stderr

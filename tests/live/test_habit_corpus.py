@@ -40,9 +40,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.samples import (BuildError, Sample, base_values, build, expand, load_sample,
+from harness.run.manifest import (BuildError, Sample, base_values, build, expand, load_sample,
                              missing_requirement, sample_folders)
-from harness.scenario import Scenario, load_scenarios
+from harness.tables.scenario import Scenario, load_scenarios
 
 REPO = Path(__file__).resolve().parents[2]
 HABITS = REPO / "tests" / "habits"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.analysis import analyze
+from harness.compare.analyze import analyze
 from harness.render import words
 from harness.render.attributes import attribute_rows
 from livehelp import REPO

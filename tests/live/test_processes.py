@@ -194,7 +194,7 @@ def test_sigint_to_the_tracer_leaves_nothing_behind(cbin, scratch, signum, statu
 def test_a_stop_while_a_child_is_started_waits_until_it_is_adopted(scratch):
     """Ctrl-C landing inside spawn (here: while its trace file is opened) is held until the
     child is registered and its trace started: then kill_all ends both, the trace whole."""
-    from harness import tracefile
+    from harness.formats import tracefile
     from harness.tracer.core import Tracer
 
     class InterruptedAtStart(tracefile.TraceWriter):

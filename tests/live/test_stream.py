@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from harness import tracefile
+from harness.formats import tracefile
 from livehelp import PYTHON, REPO, leftover_tracees, python_program
 
 pytestmark = pytest.mark.live

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import tracefile
-from harness.model import (MatrixIndex, ProcessInfo, RunRecord, SkippedSample, SocketIdentity,
+from harness.formats import tracefile
+from harness.formats.model import (MatrixIndex, ProcessInfo, RunRecord, SkippedSample, SocketIdentity,
                            SyscallEvent, Trace, TracerInfo)
 
 HOST = "127.0.0.1"
@@ -853,7 +853,7 @@ def write_trace_set(root: Path, runs: list[PlannedRun], reference: str = "python
                     implements: dict[str, dict[str, list[str]]] | None = None) -> Path:
     """Lay runs out as the runner does, through the store: traces/<scenario>/<server>--
     <client>/...; the index lists the scenarios in the order of the runs."""
-    from harness.store import TracesFolder
+    from harness.formats.store import TracesFolder
 
     store = TracesFolder(root)
     root.mkdir(parents=True, exist_ok=True)

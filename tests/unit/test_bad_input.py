@@ -18,7 +18,7 @@ import fixtures_traces as ft
 from harness import cli
 from harness.normalize import RuleError, load_rules
 from harness.normalize.rules import DEFAULT_RULES
-from harness.samples import ManifestError, load_sample
+from harness.run.manifest import ManifestError, load_sample
 
 RUN = "tcp/c--c"
 
@@ -306,7 +306,7 @@ def test_a_file_that_is_no_regular_file_is_refused_at_once(tmp_path: Path, capsy
 
 def test_no_more_than_the_limit_is_read_whatever_the_size_says(tmp_path: Path) -> None:
     """/proc files say 0 bytes and hold more: the bytes read are counted, not fstat's."""
-    from harness.safefile import BoundedFile, UnsafeFile, read_bytes
+    from harness.common.safefile import BoundedFile, UnsafeFile, read_bytes
 
     assert os.stat("/proc/self/maps").st_size == 0
     with pytest.raises(UnsafeFile, match=r"/proc/self/maps: 0\.0 MB, more than the 0 KB "
@@ -332,8 +332,8 @@ def plant_link(path: Path, target: Path, uid: int) -> None:
 @pytest.mark.parametrize("planted", ["x.jsonl", "x.jsonl.partial"])
 def test_a_link_of_another_user_is_neither_written_through_nor_replaced(tmp_path: Path,
                                                                         planted: str) -> None:
-    from harness import tracefile
-    from harness.tracefile import TraceFileError
+    from harness.formats import tracefile
+    from harness.formats.tracefile import TraceFileError
 
     shared = tmp_path / "tmp"
     shared.mkdir(mode=0o1777)
@@ -348,7 +348,7 @@ def test_a_link_of_another_user_is_neither_written_through_nor_replaced(tmp_path
     assert str(e.value) == (f"{shared / planted}: a symbolic link owned by another user (uid "
                             f"65534); the harness neither writes through it nor replaces it "
                             f"(remove it, or write elsewhere)")
-    from harness.safefile import UnsafeFile
+    from harness.common.safefile import UnsafeFile
 
     with pytest.raises(UnsafeFile):
         tracefile.write_atomic(shared / planted, "x", follow=False)
@@ -366,7 +366,7 @@ def test_a_link_of_another_user_is_neither_written_through_nor_replaced(tmp_path
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="a link of another user needs root to make")
 def test_a_link_of_another_user_in_a_run_folder_is_refused(tmp_path: Path) -> None:
-    from harness.store import StoreError, TracesFolder
+    from harness.formats.store import StoreError, TracesFolder
 
     store = TracesFolder(tmp_path / "traces")
     folder = store.prepare_run(RUN)
@@ -383,7 +383,7 @@ def test_a_link_of_another_user_in_a_run_folder_is_refused(tmp_path: Path) -> No
 
 def test_a_link_of_ones_own_is_followed_by_trace_o_and_replaced_in_the_traces_folder(
         tmp_path: Path) -> None:
-    from harness import tracefile
+    from harness.formats import tracefile
 
     target = tmp_path / "real.jsonl"
     link = tmp_path / "link.jsonl"
@@ -409,7 +409,7 @@ def test_placeholders_in_a_shell_script_are_parameters_never_script(tmp_path: Pa
                                                                     expected) -> None:
     import subprocess
 
-    from harness.samples import expand
+    from harness.run.manifest import expand
 
     argv = expand(template, {"message": "x$(touch F)y'\"`touch F`", "port": "8080"})
     assert "touch" not in argv[template.index(next(t for t in template if "{" in t and
@@ -420,7 +420,7 @@ def test_placeholders_in_a_shell_script_are_parameters_never_script(tmp_path: Pa
 
 
 def test_a_placeholder_outside_a_shell_script_is_an_argv_item_as_before() -> None:
-    from harness.samples import expand
+    from harness.run.manifest import expand
 
     assert expand(["{python}", "-c", "x", "{message}"], {"python": "py", "message": "$(x)"}) \
         == ["py", "-c", "x", "$(x)"]
@@ -432,7 +432,7 @@ def test_a_placeholder_outside_a_shell_script_is_an_argv_item_as_before() -> Non
 def test_a_header_line_longer_than_64_kib_is_read_whole(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from harness import tracefile
+    from harness.formats import tracefile
 
     trace = replace(ft.c_server(), command=["/bin/true", "x" * 70_000, "y" * 70_000])
     path = tmp_path / "t.jsonl"
@@ -447,7 +447,7 @@ def test_a_header_line_longer_than_64_kib_is_read_whole(tmp_path: Path) -> None:
 
 def test_what_a_run_keeps_of_huge_outputs_is_bounded_and_says_where_it_was_cut(
         tmp_path: Path) -> None:
-    from harness import runner
+    from harness.run import runner
 
     err = tmp_path / "err"
     with open(err, "wb") as f:  # 100 MB of stderr in one line (sparse: costs nothing)
@@ -486,7 +486,7 @@ def test_what_a_run_keeps_of_huge_outputs_is_bounded_and_says_where_it_was_cut(
 ])
 def test_a_message_no_program_could_be_given_is_refused_before_anything_runs(
         tmp_path: Path, capsys, message: str, problem: str | None) -> None:
-    from harness.runner import message_problem
+    from harness.run.runner import message_problem
 
     assert message_problem(message) == problem or problem in message_problem(message)
     if problem is None:
@@ -502,7 +502,7 @@ def test_a_message_no_program_could_be_given_is_refused_before_anything_runs(
 
 def test_a_trace_that_cannot_be_written_is_one_line_and_raises_nothing_into_the_tracer(
         tmp_path: Path) -> None:
-    from harness import tracefile
+    from harness.formats import tracefile
 
     said = []
     w = tracefile.TraceWriter("/dev/full", on_error=said.append)
@@ -584,7 +584,7 @@ def test_every_file_written_gets_the_users_umask(tmp_path: Path, capsys, umask: 
     import shutil
     import stat
 
-    from harness import tracefile
+    from harness.formats import tracefile
 
     old = os.umask(umask)
     try:

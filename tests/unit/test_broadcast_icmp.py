@@ -14,7 +14,7 @@ import pytest
 
 from harness.normalize.sockets import address_matches
 from harness.normalize.steps import Step
-from harness.scenario import KERNEL, ScenarioError, load_scenarios, parse_run
+from harness.tables.scenario import KERNEL, ScenarioError, load_scenarios, parse_run
 from harness.tracer import kernel
 from harness.wire.capture import SNAPLEN, _icmp_filter
 from harness.wire.correlate import correlate
@@ -210,9 +210,9 @@ def test_a_raw_socket_sending_to_the_host_is_the_echos() -> None:
 def test_the_kernels_side_matches_and_shows_as_the_kernel(tmp_path: Path) -> None:
     """A run the kernel served: its server side has no trace, and its verdict is `kernel`,
     which counts as matching (compare exits 0 for it)."""
-    from harness.analysis import kernel_side
-    from harness.compare import Status, Verdict
-    from harness.model import RunRecord
+    from harness.compare.analyze import kernel_side
+    from harness.compare.align import Status, Verdict
+    from harness.formats.model import RunRecord
 
     record = RunRecord(scenario="icmp-echo", server=KERNEL, client="c", host="127.0.0.1",
                        port=0, message="m", outcome="ok", server_trace=None,

@@ -7,7 +7,7 @@ from harness.render import words  # noqa: E402
 import fixtures_traces as ft
 import pytest
 
-from harness.compare import (CHANGED, EXTRA, MATCH, MISSING, Pair, align, compare,
+from harness.compare.align import (CHANGED, EXTRA, MATCH, MISSING, Pair, align, compare,
                              merge_alignments)
 from harness.normalize import Step, normalize
 

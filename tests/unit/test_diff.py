@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from harness import cli
-from harness.analysis import analyze
+from harness.compare.analyze import analyze
 from harness.diff import side_specs
 
 RECORDED = Path(__file__).resolve().parents[1] / "golden" / "sets" / "recorded-matrix"

@@ -14,10 +14,10 @@ from typing import Any
 import fixtures_traces as ft
 import pytest
 
-from harness.analysis import analyze
-from harness.compare import compare
-from harness.knowledge import default_knowledge
-from harness.model import ProcessInfo, SocketIdentity, SyscallEvent, Trace, TracerInfo
+from harness.compare.analyze import analyze
+from harness.compare.align import compare
+from harness.render.knowledge import default_knowledge
+from harness.formats.model import ProcessInfo, SocketIdentity, SyscallEvent, Trace, TracerInfo
 from harness.normalize import normalize
 from harness.normalize.syscalls import SyscallTableError, default_table, parse_syscall_table
 from harness.render import notes as why

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from harness.render import render
-from harness.analysis import Analysis as Report
-from harness.analysis import SampleResult, exit_code
+from harness.compare.analyze import Analysis as Report
+from harness.compare.analyze import SampleResult, exit_code
 from harness.render.attributes import attribute_rows
-from harness.analysis import analyze as build_report
+from harness.compare.analyze import analyze as build_report
 from harness.render import words
 
 SET = Path(__file__).resolve().parents[1] / "golden" / "sets" / "recorded-habits"

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from harness.analysis import analyze
+from harness.compare.analyze import analyze
 from harness.render import render
 from harness.render.json import SCHEMA_VERSION
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.analysis import Analysis, SampleResult, analyze
-from harness.knowledge import KnowledgeError, default_knowledge, load_knowledge
+from harness.compare.analyze import Analysis, SampleResult, analyze
+from harness.render.knowledge import KnowledgeError, default_knowledge, load_knowledge
 from harness.render import notes as why
 from harness.render.explain import explain
 
@@ -63,7 +63,7 @@ def test_each_habit_difference_gets_its_note(habits: Analysis, sample: str, scen
 
 def test_the_first_note_that_fits_wins(matrix: Analysis) -> None:
     """shutdown(listener, SHUT_WR) is the listener's note, not the half-close's."""
-    from harness.compare import EXTRA, Difference
+    from harness.compare.align import EXTRA, Difference
     from harness.normalize.steps import Step
 
     listener = Step(seqs=(1,), pid=1, tid=1, syscall="shutdown", name="shutdown", args={},

@@ -7,7 +7,7 @@ from pathlib import Path
 import fixtures_traces as ft
 import pytest
 
-from harness.model import Trace
+from harness.formats.model import Trace
 from harness.render import attributes as words
 from harness.normalize.sockets import walk_sockets
 from harness.normalize.syscalls import load_syscall_table
@@ -338,7 +338,7 @@ def test_a_stop_inside_a_rule_is_a_stop_not_a_rule_failure(monkeypatch) -> None:
     """SIGTERM while a rule runs (a long `compare --from`) stops the command; a rule that
     fails is named. The first must not pass for the second."""
     from harness.normalize import kinds
-    from harness.stopping import Terminated
+    from harness.run.stopping import Terminated
 
     def stopped(steps, rule, ctx):
         raise Terminated(15)

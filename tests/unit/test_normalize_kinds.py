@@ -8,7 +8,7 @@ import pytest
 from fixtures_traces import (HOST, HOST6, PORT, RUN_DIR, UNIX_PATH, TraceBuilder, inet, inet6,
                              inet6_mapped, run_record, unix)
 
-from harness.model import RunRecord, SyscallEvent, Trace
+from harness.formats.model import RunRecord, SyscallEvent, Trace
 from harness.normalize.kinds import KINDS, Messages
 from harness.normalize.rules import Context, Rule, RuleError, default_rules, parse_rule
 from harness.normalize.steps import Step, step_from_event

@@ -1,4 +1,4 @@
-"""The textbook sequences (harness/scenarios.yaml): loading, every mistake named by file,
+"""The textbook sequences (harness/tables/scenarios.yaml): loading, every mistake named by file,
 scenario, role and step, unrolling for a run, and agreement with the reference samples."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import fixtures_traces as ft
 import pytest
 import yaml
 
+from harness.tables.scenario import SCENARIOS_FILE
 from harness.render import words
 from harness.normalize import DEFAULT_RULES, RuleError, load_rules, normalize
 from harness.normalize.rules import default_rules
@@ -16,7 +17,7 @@ from harness.normalize.textbook import (DEFAULT_TEXTBOOKS, TextbookError, load_t
                                         run_address)
 
 TABLE = default_rules().syscalls
-RUNNER_SCENARIOS = Path(__file__).resolve().parents[2] / "harness" / "scenarios.yaml"
+RUNNER_SCENARIOS = SCENARIOS_FILE.resolve()
 
 
 def books_file_is_the_scenarios_file() -> bool:
@@ -37,7 +38,7 @@ def test_packaged_textbooks_come_with_the_rules() -> None:
 
 def test_every_scenario_the_runner_knows_has_both_textbooks() -> None:
     """Both, except the server's of a scenario the kernel serves (icmp-echo): no program."""
-    from harness.scenario import load_scenarios
+    from harness.tables.scenario import load_scenarios
 
     runner = load_scenarios()
     assert books_file_is_the_scenarios_file()

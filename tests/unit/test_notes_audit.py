@@ -15,9 +15,9 @@ from typing import Any
 import fixtures_traces as ft
 import pytest
 
-from harness.analysis import Analysis, SampleResult, analyze
-from harness.compare import MISSING
-from harness.knowledge import (RACE_ROWS, ROW_FACTS, DifferenceSelector, StepFacts,
+from harness.compare.analyze import Analysis, SampleResult, analyze
+from harness.compare.align import MISSING
+from harness.render.knowledge import (RACE_ROWS, ROW_FACTS, DifferenceSelector, StepFacts,
                                default_knowledge)
 from harness.normalize.attributes import IOModel, SocketOption, Switch, connection_ends
 from harness.normalize.steps import Step
@@ -240,7 +240,7 @@ def test_no_sentence_for_developers(tmp_path: Path) -> None:
         text = explain(analysis, sample)
         assert "no note yet" not in text and "knowledge.yaml" not in text, sample
     k = default_knowledge()
-    from harness.compare import EXTRA, Difference
+    from harness.compare.align import EXTRA, Difference
     d = Difference(step=3, kind=EXTRA, expected=None, got="x")
     rd = Step(seqs=(1,), pid=1, tid=1, syscall="shutdown", name="shutdown", args={},
               result=0, fd="conn", qualifiers=("SHUT_RD",))
@@ -362,8 +362,8 @@ def test_every_step_kind_row_and_syscall_has_a_general_note() -> None:
 
     k = default_knowledge()
     table = default_table()
-    from harness.validate import read_yaml
-    from harness.knowledge import KnowledgeError, SYSCALLS_FILE
+    from harness.common.validate import read_yaml
+    from harness.render.knowledge import KnowledgeError, SYSCALLS_FILE
 
     names = list((read_yaml(SYSCALLS_FILE, KnowledgeError).get("syscalls") or {}))
     assert set(names) <= set(k.syscalls)

@@ -11,17 +11,17 @@ import pytest
 import fixtures_traces as ft
 from fixtures_traces import HOST, PORT, inet, inet6
 
-from harness import runner
-from harness.analysis import analyze
-from harness.compare import compare
-from harness.model import SocketIdentity, SyscallEvent
+from harness.run import runner
+from harness.compare.analyze import analyze
+from harness.compare.align import compare
+from harness.formats.model import SocketIdentity, SyscallEvent
 from harness.normalize.attributes import AddressKind
 from harness.normalize.engine import normalize
-from harness.ports import port_holder, port_of_inode
+from harness.run.ports import port_holder, port_of_inode
 from harness.render import notes as why
 from harness.render.attributes import attribute_rows
-from harness.samples import OWN_PORT, Expect, ManifestError, Sample, load_sample
-from harness.scenario import load_scenarios
+from harness.run.manifest import OWN_PORT, Expect, ManifestError, Sample, load_sample
+from harness.tables.scenario import load_scenarios
 
 # -- the manifest's fields -----------------------------------------------------------------------
 

@@ -24,12 +24,12 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from harness import tracefile
-from harness.compare import Status, compare
-from harness.model import RunRecord, Trace
+from harness.formats import tracefile
+from harness.compare.align import Status, compare
+from harness.formats.model import RunRecord, Trace
 from harness.normalize import LEVELS, normalize
-from harness.store import TracesFolder
-from harness.tracefile import TraceFileError
+from harness.formats.store import TracesFolder
+from harness.formats.tracefile import TraceFileError
 
 SETS = Path(__file__).resolve().parents[1] / "golden" / "sets"
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
@@ -119,7 +119,7 @@ def test_any_value_anywhere_is_read_or_refused_by_name(data: st.DataObject, valu
             if isinstance(line, dict):
                 doc.update({k: v for k, v in line.items() if k not in ("type", "events")})
         ypath = Path(tmp) / "t.yaml"
-        from harness.validate import dump_yaml
+        from harness.common.validate import dump_yaml
 
         ypath.write_text(dump_yaml(doc))
         load_or_refuse(ypath)

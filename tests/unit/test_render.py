@@ -12,8 +12,8 @@ from harness.render import FORMATS, RENDERERS, render, write
 from harness.render.json import JsonRenderer
 from harness.render.markdown import MarkdownRenderer
 from harness.render.terminal import TerminalRenderer
-from harness.analysis import Analysis as Report
-from harness.analysis import analyze as build_report
+from harness.compare.analyze import Analysis as Report
+from harness.compare.analyze import analyze as build_report
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,11 @@ import fixtures_traces as ft
 import pytest
 import yaml
 
-from harness.errors import HarnessError
-from harness.analysis import analyze as build_report
-from harness.analysis import exit_code
+from harness.common.errors import HarnessError
+from harness.compare.analyze import analyze as build_report
+from harness.compare.analyze import exit_code
 from harness.render.explain import explain
-from harness.store import StoreError as ReportError
+from harness.formats.store import StoreError as ReportError
 
 
 def identical_set(root: Path) -> Path:
@@ -274,7 +274,7 @@ def test_index_implements_is_checked(tmp_path: Path) -> None:
 
 
 def test_matrix_index_round_trip_with_implements() -> None:
-    from harness.model import MatrixIndex
+    from harness.formats.model import MatrixIndex
 
     index = MatrixIndex(reference="r", scenarios=["tcp"], runs=[],
                         implements={"server": {"c": ["tcp", "udp"]}})
@@ -333,7 +333,7 @@ def test_a_trace_cut_off_by_a_crash_is_shown_as_incomplete(tmp_path: Path) -> No
     """The harness died while it wrote a server's trace: only server.yaml.partial is there,
     a JSON Lines stream without its footer. The report reads it as far as it goes and says it
     is incomplete; that sample does not match, whatever its steps."""
-    from harness import tracefile
+    from harness.formats import tracefile
 
     root = identical_set(tmp_path)
     folder = root / "tcp/c--c"

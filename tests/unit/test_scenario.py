@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.scenario import SCENARIOS_FILE, ScenarioError, load_scenarios
+from harness.tables.scenario import SCENARIOS_FILE, ScenarioError, load_scenarios
 
 
 def test_the_packaged_scenarios() -> None:

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import fixtures_traces as ft
-from harness.store import StoreError, TracesFolder
+from harness.formats.store import StoreError, TracesFolder
 
 
 def folder_with_one_run(tmp_path: Path) -> TracesFolder:

@@ -1,4 +1,4 @@
-"""The one syscall table (harness/syscalls.yaml): the tracer and the normalizer read the same
+"""The one syscall table (harness/tables/syscalls.yaml): the tracer and the normalizer read the same
 rows, and what one knows of a syscall the other can use."""
 
 from __future__ import annotations

@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from harness import tracefile
-from harness.model import ProcessInfo, SocketIdentity, SyscallEvent, Trace, TracerInfo
-from harness.tracefile import SCHEMA_VERSION, TraceFileError
+from harness.formats import tracefile
+from harness.formats.model import ProcessInfo, SocketIdentity, SyscallEvent, Trace, TracerInfo
+from harness.formats.tracefile import SCHEMA_VERSION, TraceFileError
 
 
 def sample_trace() -> Trace:

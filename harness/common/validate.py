@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
-from harness.errors import HarnessError
+from harness.common.errors import HarnessError
 
 MAX_VALUES = 20_000_000  # values a YAML document may hold once its aliases are expanded
 
@@ -190,11 +190,11 @@ def expanded_size(doc: Any, limit: int = MAX_VALUES) -> int:
 
 def load_yaml_text(path: Path, max_bytes: int) -> Any:
     """A YAML file, refused when larger than max_bytes (no more than that is ever read), not
-    a regular file (a link, a FIFO, a device: harness.safefile), not UTF-8, not YAML, or
+    a regular file (a link, a FIFO, a device: harness.common.safefile), not UTF-8, not YAML, or
     expanding past MAX_VALUES values."""
     import yaml
 
-    from harness.safefile import read_bytes
+    from harness.common.safefile import read_bytes
 
     path = Path(path)
     data = read_bytes(path, max_bytes, ValidationError, "such a file may be")

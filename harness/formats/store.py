@@ -3,12 +3,12 @@
     traces/index.yaml                         MatrixIndex: what one matrix ran
     traces/<scenario>/<server>--<client>/
         run.yaml                              RunRecord: how the run went
-        server.jsonl, client.jsonl            the traces (harness/tracefile.py)
+        server.jsonl, client.jsonl            the traces (harness/formats/tracefile.py)
     traces/report.md                          the last report
 
 Every file is checked field by field when it is read, against the types of the record it
-holds (harness/model.py), and an error names the file and the field; it is read only if it is
-a regular file, and never more of it than its limit (harness/safefile.py). Writes are atomic:
+holds (harness/formats/model.py), and an error names the file and the field; it is read only if it is
+a regular file, and never more of it than its limit (harness/common/safefile.py). Writes are atomic:
 a reader never sees half a file. One harness writes a folder at a time (its `.lock`), and
 only into files and folders of its own: a symbolic link planted inside is replaced, never
 written through, and refused when another user owns it.
@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from harness import DEFAULT_REFERENCE
-from harness.errors import HarnessError
-from harness.model import FailedSample, MatrixIndex, RunRecord, SkippedSample
-from harness.validate import ValidationError, at, check_record, read_yaml
+from harness.common.errors import HarnessError
+from harness.formats.model import FailedSample, MatrixIndex, RunRecord, SkippedSample
+from harness.common.validate import ValidationError, at, check_record, read_yaml
 
 INDEX_FILE = "index.yaml"
 RUN_FILE = "run.yaml"
@@ -53,7 +53,7 @@ def _load_yaml(path: Path) -> Any:
 
 
 def _dump_yaml(doc: dict[str, Any]) -> str:
-    from harness.validate import dump_yaml
+    from harness.common.validate import dump_yaml
 
     return dump_yaml(doc)
 
@@ -82,8 +82,8 @@ def write_run_file(run_dir: Path, record: RunRecord) -> None:
 
 
 def _write(path: Path, text: str) -> None:
-    from harness.safefile import UnsafeFile
-    from harness.tracefile import write_atomic
+    from harness.common.safefile import UnsafeFile
+    from harness.formats.tracefile import write_atomic
 
     try:
         write_atomic(path, text, follow=False)
@@ -96,7 +96,7 @@ def _write(path: Path, text: str) -> None:
 def trace_writer_in(run_dir: Path, role: str) -> Any:
     """Where the runner streams one side's trace (a TraceWriter) in a run's folder: a new
     file, never written through a link."""
-    from harness.tracefile import TraceWriter
+    from harness.formats.tracefile import TraceWriter
 
     return TraceWriter(Path(run_dir) / TRACE_FILES[role], follow=False)
 
@@ -170,7 +170,7 @@ class TracesFolder:
                                                                              Path | None]:
         """(the trace's name relative to the folder, its path if it is there): the file
         run.yaml names, else what a harness that died left of it (FILE.partial)."""
-        from harness.tracefile import PARTIAL
+        from harness.formats.tracefile import PARTIAL
 
         name = record.server_trace if role == "server" else record.client_trace
         if not name:
@@ -236,7 +236,7 @@ class TracesFolder:
         """The run's folder, made ready for a new run: every part of it a real folder inside
         the traces folder (a symbolic link there is refused: the harness, often root, never
         writes through one), the files of an earlier run in it removed."""
-        from harness.tracefile import PARTIAL
+        from harness.formats.tracefile import PARTIAL
 
         self._make_root()
         path = self.root
@@ -258,7 +258,7 @@ class TracesFolder:
                 raise StoreError(f"{path}: not a folder (remove it)")
         if not os.access(path, os.W_OK | os.X_OK):
             raise StoreError(f"{path}: not writable")
-        from harness.safefile import UnsafeFile, check_link
+        from harness.common.safefile import UnsafeFile, check_link
 
         for name in (RUN_FILE, WIRE_FILE, *TRACE_FILES.values()):
             for stale in (name, name + PARTIAL):

@@ -1,6 +1,6 @@
 """Why notes: what a difference, a dialect or an attribute means, for someone learning sockets.
 
-The notes are data (harness/normalize/knowledge.yaml, beside the rules): each has a short
+The notes are data (harness/render/knowledge.yaml, beside the rules): each has a short
 title, the general fact (what the call, flag or option does: true of any program), runtime
 examples (shown as examples, never as a claim about the run), the manual pages to read, and one
 selector saying what it is about. A selector names typed facts of the run, never a pattern over
@@ -21,7 +21,7 @@ the words the reports print:
 The particular notes come before the general ones; a row's note with no facts, and a step
 kind's with none, is its general note, shown when nothing more specific fits. A syscall with
 no note of its own is explained by the general fact the syscall table gives (its classes and
-effects, harness/syscalls.yaml): no report says "no note".
+effects, harness/tables/syscalls.yaml): no report says "no note".
 """
 
 from __future__ import annotations
@@ -33,12 +33,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
-from harness.compare import CHANGED, EXTRA, MISSING, MOVED, Difference
-from harness.errors import HarnessError
+from harness.compare.align import CHANGED, EXTRA, MISSING, MOVED, Difference
+from harness.common.errors import HarnessError
 from harness.normalize.steps import Step
 
-KNOWLEDGE_FILE = Path(__file__).parent / "normalize" / "knowledge.yaml"
-SYSCALLS_FILE = Path(__file__).parent / "syscalls.yaml"
+KNOWLEDGE_FILE = Path(__file__).with_name("knowledge.yaml")
+SYSCALLS_FILE = Path(__file__).parents[1] / "tables" / "syscalls.yaml"
 MAN_PAGE = re.compile(r"^[a-z0-9_.+-]+\([0-9][a-z]*\)$")  # shutdown(2), ipv6(7)
 CHANGES = {str(c): c for c in (EXTRA, MISSING, CHANGED, MOVED)}
 TRANSPORTS = ("tcp", "udp", "unix")
@@ -336,7 +336,7 @@ def load_knowledge(path: Path | str = KNOWLEDGE_FILE,
     """Read and check a knowledge file: every field known and of its type, one selector per
     note, ids unique, manual pages written as name(section), each selector's facts known for
     its row and of a value they can take."""
-    from harness.validate import ValidationError, check_record, read_yaml
+    from harness.common.validate import ValidationError, check_record, read_yaml
 
     path = Path(path)
     doc = read_yaml(path, KnowledgeError)
@@ -445,7 +445,7 @@ OWN_FACTS = {
 
 def syscall_notes(path: Path) -> dict[str, Note]:
     """A general note for every call of the table, from its classes and effects."""
-    from harness.validate import read_yaml
+    from harness.common.validate import read_yaml
 
     doc = read_yaml(path, KnowledgeError)
     rows = doc.get("syscalls") or {}

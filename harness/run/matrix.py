@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness import DEFAULT_REFERENCE as REFERENCE
-from harness.errors import HarnessError
-from harness.escape import visible
-from harness.model import FailedSample, MatrixIndex, RunRecord, SkippedSample
-from harness.runner import RunOptions, run_pair
-from harness.scenario import Scenario, load_scenarios
-from harness.store import StoreError, TracesFolder
-from harness.samples import (BuildError, ManifestError, Sample, build, discover, sample_folders,
+from harness.common.errors import HarnessError
+from harness.common.escape import visible
+from harness.formats.model import FailedSample, MatrixIndex, RunRecord, SkippedSample
+from harness.run.runner import RunOptions, run_pair
+from harness.tables.scenario import Scenario, load_scenarios
+from harness.formats.store import StoreError, TracesFolder
+from harness.run.manifest import (BuildError, ManifestError, Sample, build, discover, sample_folders,
                              missing_requirement)
 
 
@@ -140,7 +140,7 @@ def plan(roots: list[Path], *, scenarios: list[str] | None, reference: str, cros
 def kernel_server(scenario: Scenario) -> Sample:
     """The server side of a scenario the kernel serves (icmp-echo): no program, shown as
     `kernel` in the grid; the runner starts no server for it and records no server trace."""
-    from harness.scenario import KERNEL
+    from harness.tables.scenario import KERNEL
 
     return Sample(name=KERNEL, role="server", folder=Path("/"), language="Linux kernel",
                   api="the kernel's own answer (no server program)", run=["true"],
@@ -151,8 +151,8 @@ def stopped_record(pair: Pair, out_dir: Path, options: RunOptions,
                    why: BaseException) -> RunRecord:
     """The record of a run the harness was stopped in: its traces are whole (the tracer
     ended them when it killed the programs), its outcome an error saying what stopped it."""
-    from harness.stopping import Terminated
-    from harness.store import TRACE_FILES
+    from harness.run.stopping import Terminated
+    from harness.formats.store import TRACE_FILES
 
     if isinstance(why, KeyboardInterrupt):
         what = "SIGINT"

@@ -121,7 +121,7 @@ def whole_commands(client: list[str], names: str, runs: int, n: int, mem_n: tupl
     # what an installed harness runs with: bytecode caches, written here once
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     subprocess.run([os.path.realpath(sys.executable), "-m", "compileall", "-q",
-                    str(Path(__file__).parent)], check=True, env=env)
+                    str(Path(__file__).parents[1])], check=True, env=env)
     harness = harness_command()
     commands: dict[str, Callable[[int], list[str]]] = {
         "untraced": lambda k: [*client, str(k)],
@@ -172,7 +172,7 @@ def import_time(bytecode_cache: bool) -> float:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="harness-nocache-")
     python = os.path.realpath(sys.executable)
-    root = Path(__file__).parent.parent
+    root = Path(__file__).parents[2]
     if bytecode_cache:
         subprocess.run([python, "-c", "import harness.tracer.core"], env=env, check=True,
                        cwd=root)

@@ -22,7 +22,7 @@ import os
 import stat
 from collections.abc import Iterable, Iterator
 
-from harness.errors import HarnessError
+from harness.common.errors import HarnessError
 
 READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC

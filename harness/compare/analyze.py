@@ -5,11 +5,11 @@ and nothing here is worded: renderers say what the results mean (harness/render/
     print(harness.render.render(analysis, "terminal"))
     sys.exit(exit_code(analysis))
 
-The traces folder (harness/store.py) holds the matrix's index and, per run, run.yaml with the
+The traces folder (harness/formats/store.py) holds the matrix's index and, per run, run.yaml with the
 server's and the client's traces. Each sample's canonical sequence is compared with the
 reference sample's of the same role (servers with the reference server, clients with the
 reference client), scenario by scenario; the reference's is shown beside the scenario's
-textbook sequence (harness/scenarios.yaml). A verdict grid (samples by scenarios) sums it up,
+textbook sequence (harness/tables/scenarios.yaml). A verdict grid (samples by scenarios) sums it up,
 telling a scenario a sample does not implement (n/a) from one that failed.
 """
 
@@ -23,14 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from harness import DEFAULT_REFERENCE
-from harness.compare import (DIFFERS, MOVED, MOVED_AWAY, NO_REFERENCE, NO_TRACE, REFERENCE,
+from harness.compare.align import (DIFFERS, MOVED, MOVED_AWAY, NO_REFERENCE, NO_TRACE, REFERENCE,
                              Change, NoReference, NoTrace, Pair, Status, Verdict, align_steps,
                              compare, merge_alignments)
-from harness.model import FailedSample, MatrixIndex, RunRecord, SkippedSample
+from harness.formats.model import FailedSample, MatrixIndex, RunRecord, SkippedSample
 from harness.normalize.engine import ROLES, Normalized
 from harness.normalize.steps import Step
 from harness.normalize.textbook import Loop, Textbook, run_address
-from harness.store import TracesFolder
+from harness.formats.store import TracesFolder
 from harness.wire.correlate import WireFacts, WireSide, WireView
 
 
@@ -234,7 +234,7 @@ def _normalize_side(store: TracesFolder, folder: str, record: RunRecord, role: s
                     level: str, rules: Any
                     ) -> tuple[str | None, Normalized | None, dict[int, int]]:
     """(its trace file, its normalized trace, each event's time by seq)."""
-    from harness import tracefile
+    from harness.formats import tracefile
     from harness.normalize.engine import normalize
 
     rel, path = store.trace_file(folder, record, role)
@@ -297,7 +297,7 @@ def _verdict(side: _Side, ref: _Side | None, reference: str) -> Verdict:
 
 def kernel_side(record: RunRecord, role: str) -> bool:
     """The server side of a run the kernel served (icmp-echo): no program, no trace."""
-    from harness.scenario import KERNEL
+    from harness.tables.scenario import KERNEL
 
     return role == "server" and record.server == KERNEL and record.server_trace is None
 
@@ -545,7 +545,7 @@ def exit_code(analysis: Analysis) -> int:
 
 def find_sample(analysis: Analysis, sample: str) -> list[SampleResult]:
     """Every result of one sample; a HarnessError listing the samples when there is none."""
-    from harness.errors import HarnessError
+    from harness.common.errors import HarnessError
 
     found = [r for r in analysis.results() if r.sample == sample]
     if not found:

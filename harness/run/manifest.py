@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.scenario import PLACEHOLDERS as RUN_PLACEHOLDERS
+from harness.common.errors import HarnessError
+from harness.tables.scenario import PLACEHOLDERS as RUN_PLACEHOLDERS
 
 ROLES = ("server", "client")
 # what a manifest may write in braces: the sample's own, then what each run fills in
@@ -130,14 +130,14 @@ def _text(doc: dict[str, Any], key: str, path: Path, default: str | None = None)
 
 
 def _unknown_field(path: Path, key: Any, known: tuple[str, ...], where: str = "") -> ManifestError:
-    from harness.validate import unknown_field
+    from harness.common.validate import unknown_field
 
     return ManifestError(unknown_field(str(path), key, known, where))
 
 
 def load_sample(folder: Path, role: str) -> Sample:
     """Read and check folder/manifest.yaml: every field known, of its type, named when not."""
-    from harness.validate import read_yaml
+    from harness.common.validate import read_yaml
 
     folder = folder.resolve()
     path = folder / "manifest.yaml"

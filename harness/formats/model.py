@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 4  # of trace files (harness/tracefile.py); versions 1 and 2 are still read
+SCHEMA_VERSION = 4  # of trace files (harness/formats/tracefile.py); versions 1 and 2 are still read
 
 # An address as decoded from a sockaddr: {"family": "AF_INET", "address": ..., "port": ...}.
 Address = dict[str, Any]

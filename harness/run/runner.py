@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import store
-from harness.model import RunRecord, SyscallEvent
-from harness.samples import OWN_PORT, Expect, Sample, base_values, expand
-from harness.scenario import Scenario, load_scenarios  # noqa: F401  (load_scenarios: callers)
-from harness.store import TRACE_FILES
+from harness.formats import store
+from harness.formats.model import RunRecord, SyscallEvent
+from harness.run.manifest import OWN_PORT, Expect, Sample, base_values, expand
+from harness.tables.scenario import Scenario, load_scenarios  # noqa: F401  (load_scenarios: callers)
+from harness.formats.store import TRACE_FILES
 
 DEFAULT_MESSAGE = "hello, sockets"
 STDERR_TAIL = 2000  # bytes of the end of each stderr kept in run.yaml
@@ -73,7 +73,7 @@ def _tail(path: Path) -> str:
     """The end of a program's stderr as run.yaml keeps it: the last STDERR_TAIL bytes, after
     a line saying where it was cut when it was longer (read from the end: a program that
     printed gigabytes costs no memory)."""
-    from harness.safefile import read_tail
+    from harness.common.safefile import read_tail
 
     data, size = read_tail(path, STDERR_TAIL)
     text = data.decode("utf-8", errors="replace")
@@ -85,7 +85,7 @@ def _tail(path: Path) -> str:
 def _stdout(path: Path, expected: bytes) -> tuple[bytes, int]:
     """(the start of what the client printed: enough to compare with what it had to print,
     and its whole size)."""
-    from harness.safefile import read_head
+    from harness.common.safefile import read_head
 
     return read_head(path, max(len(expected), STDOUT_KEPT) + 1)
 
@@ -192,7 +192,7 @@ def learned_port(ev: SyscallEvent, scenario: Scenario) -> int | None:
     if isinstance(port, int) and port > 0:
         return port
     if ev.sock.inode:
-        from harness.ports import port_of_inode
+        from harness.run.ports import port_of_inode
 
         return port_of_inode(ev.sock.inode, scenario.port or "tcp")
     return None
@@ -252,8 +252,8 @@ def _run_once(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
               ) -> tuple[RunRecord, tuple[int, str] | None]:
     """One run on one port (port_from "learned": the port the server's listen got): its
     record, and, when the server's bind found the port taken, the port and who held it
-    (harness.ports.port_holder)."""
-    from harness.ports import host_addresses, port_holder
+    (harness.run.ports.port_holder)."""
+    from harness.run.ports import host_addresses, port_holder
     from harness.tracer.core import TraceError, Tracer
 
     start = time.monotonic()

@@ -1,4 +1,4 @@
-"""A scenario: how it is run (the `run` part of harness/scenarios.yaml) and what it puts in a
+"""A scenario: how it is run (the `run` part of harness/tables/scenarios.yaml) and what it puts in a
 run's placeholders. Its textbook sequence, in the same file, is read by
 harness/normalize/textbook.py.
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
+from harness.common.errors import HarnessError
 
 SCENARIOS_FILE = Path(__file__).with_name("scenarios.yaml")
 READY_CALLS = ("listen", "bind")
@@ -21,7 +21,7 @@ RUN_FIELDS = ("host", "port", "path", "ready", "sizes", "server", "client_host")
 # kernel answers an ICMP echo request; only the clients run, the server side has no trace)
 SERVER_KINDS = ("program", "kernel")
 KERNEL = "kernel"  # the name a kernel-served scenario's server side is shown by
-# the placeholders a run fills in (a sample's own: python, src, build, are harness/samples.py's)
+# the placeholders a run fills in (a sample's own: python, src, build, are harness/run/manifest.py's)
 PLACEHOLDERS = ("host", "port", "message", "path", "sizes", "scenario")
 
 
@@ -79,7 +79,7 @@ def parse_run(name: str, spec: Any, where: str) -> Scenario:
         raise ScenarioError(f"{at}: expected a mapping with {', '.join(RUN_FIELDS)}")
     unknown = sorted(set(spec) - set(RUN_FIELDS))
     if unknown:
-        from harness.validate import unknown_field
+        from harness.common.validate import unknown_field
 
         raise ScenarioError(unknown_field(at, unknown[0], RUN_FIELDS))
     server = spec.get("server", "program")
@@ -122,7 +122,7 @@ def parse_run(name: str, spec: Any, where: str) -> Scenario:
 
 def load_scenarios(path: Path | None = None) -> dict[str, Scenario]:
     """Every scenario's run settings, in file order."""
-    from harness.validate import read_yaml
+    from harness.common.validate import read_yaml
 
     path = path or SCENARIOS_FILE
     doc = read_yaml(path, ScenarioError)

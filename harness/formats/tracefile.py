@@ -14,7 +14,7 @@ its last whole line, as a trace marked incomplete. YAML (`--format yaml`) is an 
 the same document in one piece, made from the stream at the end. Schema version 1 files (one
 YAML or JSON document) are still read.
 
-Files are opened, created and renamed through harness/safefile.py: a trace is read only from a
+Files are opened, created and renamed through harness/common/safefile.py: a trace is read only from a
 regular file (never a link, a FIFO, a device), never past MAX_STREAM_BYTES whatever its size
 says, its first line whole however long; it is written never through another user's link,
 each batch of events unbuffered (what the tracer handed over survives a SIGKILL), and a write
@@ -31,14 +31,14 @@ import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 
-from harness.errors import HarnessError
+from harness.common.errors import HarnessError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
 
-    from harness.model import Trace
+    from harness.formats.model import Trace
 
 SCHEMA_VERSION = 4  # 4: socket inodes, `released`, io_uring operations; 3: socket ids from the tracer (`sock.id`, `ids`); 2: the stream
 READABLE_VERSIONS = (1, 2, 3, 4)
@@ -101,7 +101,7 @@ class TraceWriter:
         # follow (the traces folder) nothing but a new file at path is ever written. A link
         # of another user at path or at path.partial is refused (TraceFileError) here, before
         # anything runs.
-        from harness.safefile import UnsafeFile, check_link, target
+        from harness.common.safefile import UnsafeFile, check_link, target
 
         try:
             self.path, self.direct = target(path, follow)
@@ -133,7 +133,7 @@ class TraceWriter:
         self._encode_lines: Any = None
 
     def start(self, header: dict[str, Any]) -> None:
-        from harness.safefile import UnsafeFile, create_new
+        from harness.common.safefile import UnsafeFile, create_new
 
         try:
             if self._fd is not None:  # a device or a FIFO, opened already
@@ -152,7 +152,7 @@ class TraceWriter:
         self._line({"type": "header", "schema_version": SCHEMA_VERSION, **header})
 
     def _put(self, data: bytes) -> None:
-        from harness.safefile import write_all
+        from harness.common.safefile import write_all
 
         if self.file is None:
             return
@@ -337,8 +337,8 @@ def write_chunks_atomic(path: Path | str, chunks: Iterable[str] | Iterable[bytes
     the same folder and a rename, so that a reader never sees half a file and a crash leaves
     no partial file behind. follow: a symlink at path (the user's own) has its target
     replaced, a device or a fifo is written to directly; without follow, a link at path is
-    replaced by the file. A link of another user is refused (harness.safefile)."""
-    from harness.safefile import write_chunks_atomic as write
+    replaced by the file. A link of another user is refused (harness.common.safefile)."""
+    from harness.common.safefile import write_chunks_atomic as write
 
     write(path, chunks, fsync=fsync, follow=follow, binary=binary)
 
@@ -355,8 +355,8 @@ TOO_LARGE = "a trace file may be to be read back (a sample's run writes a few ki
 
 def _open(path: Path | str, limit: int) -> Any:
     """A trace file opened for reading: a regular file, not a link, of which no more than
-    limit bytes are read (harness.safefile)."""
-    from harness.safefile import BoundedFile
+    limit bytes are read (harness.common.safefile)."""
+    from harness.common.safefile import BoundedFile
 
     return BoundedFile(path, limit, TraceFileError, TOO_LARGE)
 
@@ -437,14 +437,14 @@ def load(path: Path | str) -> Trace:
                                  f"{text!r:.60}")
         size = os.fstat(f.file.fileno()).st_size
         if size > MAX_DOCUMENT_BYTES:
-            from harness.safefile import too_large
+            from harness.common.safefile import too_large
 
             raise TraceFileError(too_large(path, size, MAX_DOCUMENT_BYTES, TOO_LARGE))
         if first.lstrip().startswith(b"{"):
             f.file.seek(0)
             data = f.file.read(MAX_DOCUMENT_BYTES + 1)
             if len(data) > MAX_DOCUMENT_BYTES:
-                from harness.safefile import too_large
+                from harness.common.safefile import too_large
 
                 raise TraceFileError(too_large(path, len(data), MAX_DOCUMENT_BYTES,
                                                TOO_LARGE))
@@ -452,7 +452,7 @@ def load(path: Path | str) -> Trace:
         else:
             doc = None
     if doc is None:
-        from harness.validate import ValidationError, load_yaml_text
+        from harness.common.validate import ValidationError, load_yaml_text
 
         try:
             doc = load_yaml_text(path, MAX_DOCUMENT_BYTES)
@@ -481,8 +481,8 @@ def _check_version(path: Path, version: Any) -> None:
 def check_event(doc: Any, file: str, where: str = "") -> None:
     """Raise TraceFileError unless doc is an event of the format: every field of its type,
     and every argument the normalizer reads (model.ARG_TYPES) of its type."""
-    from harness.model import ARG_TYPES, AddressShape, SyscallEvent
-    from harness.validate import check_record, check_value
+    from harness.formats.model import ARG_TYPES, AddressShape, SyscallEvent
+    from harness.common.validate import check_record, check_value
 
     check_record(doc, SyscallEvent, file, where)
     sock = doc.get("sock")
@@ -499,8 +499,8 @@ def check_event(doc: Any, file: str, where: str = "") -> None:
 def _trace(path: Path, doc: dict[str, Any], where: Iterable[tuple[str, str]]) -> Trace:
     """The Trace in doc, once every field is checked; where gives, for each event, what the
     messages name: (file, field prefix), `(FILE, "events[3]")` or `("FILE: line 5", "")`."""
-    from harness.model import Trace
-    from harness.validate import ValidationError, check_record
+    from harness.formats.model import Trace
+    from harness.common.validate import ValidationError, check_record
 
     try:
         check_record({**doc, "events": []}, Trace, str(path))

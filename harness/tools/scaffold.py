@@ -1,5 +1,5 @@
 """`harness new NAME --language LANG`: a new sample's folders, servers/NAME and clients/NAME,
-each with a manifest and one program skeleton per scenario program, from harness/templates.yaml,
+each with a manifest and one program skeleton per scenario program, from harness/tools/templates.yaml,
 for the scenarios asked (`--scenario`, repeatable; tcp when none is).
 
 A skeleton reads its arguments, says in comments what its scenario asks and which calls the
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
+from harness.common.errors import HarnessError
 
 TEMPLATES = Path(__file__).parent / "templates.yaml"
 ROLES = ("server", "client")
@@ -42,7 +42,7 @@ class Made:
 
 
 def _templates() -> dict[str, Any]:
-    from harness.validate import read_yaml
+    from harness.common.validate import read_yaml
 
     return read_yaml(TEMPLATES, ScaffoldError)
 
@@ -95,8 +95,8 @@ def _textbook_lines(book: Any) -> list[str]:
 def new_sample(root: Path, name: str, language: str, roles: tuple[str, ...] = ROLES,
                scenarios: list[str] | None = None) -> Made:
     """Write servers/NAME and clients/NAME under root (the roles asked for)."""
-    from harness.samples import name_problem
-    from harness.scenario import load_scenarios
+    from harness.run.manifest import name_problem
+    from harness.tables.scenario import load_scenarios
 
     problem = name_problem(name)
     if problem:
@@ -137,8 +137,8 @@ def wrap_program(root: Path, name: str, language: str, program: Path,
     """
     import shutil
 
-    from harness.samples import name_problem
-    from harness.scenario import load_scenarios
+    from harness.run.manifest import name_problem
+    from harness.tables.scenario import load_scenarios
 
     problem = name_problem(name)
     if problem:

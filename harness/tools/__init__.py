@@ -1,0 +1,1 @@
+"""Tools around the stages: the benchmark and the sample scaffolding."""
