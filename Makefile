@@ -56,10 +56,11 @@ new: $(STAMP)
 		$(if $(ROLE),--role $(ROLE)) $(ARGS)
 
 test: $(STAMP)
+	$(PY) -m mypy
 	$(PY) -m pytest -q $(ARGS)
 
 bench: $(STAMP)
 	$(PY) -m harness bench $(ARGS)
 
 clean:
-	rm -rf $(VENV) build sample-builds traces/*/ traces/report.md traces/index.yaml traces/.lock
+	rm -rf $(VENV) build sample-builds traces/*/ traces/report.md traces/analysis.json traces/index.yaml traces/.lock

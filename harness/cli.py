@@ -1,4 +1,4 @@
-"""Command line: `harness {trace,compare,verify,diff,new,bench} ...` (or `python -m harness`).
+"""Command line: `harness {trace,compare,verify,diff,normalize,render,new,bench} ...` (or `python -m harness`).
 
 This module only builds the arguments and dispatches to harness/commands.py. A HarnessError
 (harness/common/errors.py) is caught here, once: its one-line message and its exit status.
@@ -194,6 +194,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     n.add_argument("--list", action="store_true", help="list the languages with a template")
     _diff_arguments(sub.add_parser("diff", help="compare two traces (files, run folders or "
                                    "commands)", usage=DIFF_USAGE, description=DIFF_DESCRIPTION))
+    from harness import stages
+
+    stages.add_arguments(sub)
     b = sub.add_parser("bench", help="tracing cost against strace (a benchmark)")
     b.add_argument("--runs", type=int, default=5, help="runs per configuration (default 5)")
     b.add_argument("--n", type=int, default=20000, help="round trips of the long run")
@@ -281,16 +284,18 @@ def _main(argv: list[str] | None) -> int:
         args = build_parser().parse_args(given)
     if getattr(args, "command", None) and args.command[0] == "--":
         args.command = args.command[1:]
-    from harness import commands
+    from harness import commands, stages
 
+    module = stages if args.cmd in ("normalize", "render") else commands
     try:
-        code = int(getattr(commands, f"cmd_{args.cmd}")(args))
+        code = int(getattr(module, f"cmd_{args.cmd}")(args))
     except HarnessError as e:
         from harness.common.escape import visible
 
         # (one line, whatever the file or the field it names holds)
-        print(f"harness{' ' + args.cmd if args.cmd in ('trace', 'diff') else ''}: "
-              f"{visible(str(e), lines=False)}", file=sys.stderr)
+        named = args.cmd in ("trace", "diff", "normalize", "render")
+        print(f"harness{' ' + args.cmd if named else ''}: {visible(str(e), lines=False)}",
+              file=sys.stderr)
         code = e.exit_status
     if getattr(args, "status_line", False):
         # with --format json, stdout is one JSON document: the line goes to stderr

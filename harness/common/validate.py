@@ -75,7 +75,8 @@ def check_value(value: Any, hint: Any, file: str, path: str = "") -> None:
                 check_value(value, option, file, path)
                 return
             except ValidationError as e:
-                if _shape(option) is not None and isinstance(value, _shape(option)):
+                shape = _shape(option)
+                if shape is not None and isinstance(value, shape):
                     errors.append(e)
         if len(errors) == 1:  # a mapping where a record or null goes: what is wrong inside
             raise errors[0]
@@ -233,8 +234,8 @@ def yaml_error_line(e: Exception) -> str:
     return where + " ".join(str(problem).split())
 
 
-class _NoAliasDumper(getattr(__import__("yaml"), "CSafeDumper", None) or
-                     __import__("yaml").SafeDumper):  # type: ignore[misc]
+class _NoAliasDumper(getattr(__import__("yaml"), "CSafeDumper", None) or  # type: ignore[misc]
+                     __import__("yaml").SafeDumper):
     """Writes every value where it is, never `&anchor` and `*alias` (a shared dict twice)."""
 
     def ignore_aliases(self, data: Any) -> bool:

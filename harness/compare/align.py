@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import msgspec
+
 from harness.normalize.steps import Step
 
 class Change(StrEnum):
@@ -153,8 +155,7 @@ IDENTICAL, DIFFERS, REFERENCE, NO_TRACE, NO_REFERENCE = (
     Status.IDENTICAL, Status.DIFFERS, Status.REFERENCE, Status.NO_TRACE, Status.NO_REFERENCE)
 
 
-@dataclass(frozen=True, slots=True)
-class NoTrace:
+class NoTrace(msgspec.Struct, frozen=True, tag=True):
     """Why a sample has no sequence: its trace file (None: none was recorded) is missing."""
 
     trace_file: str | None  # relative to the traces folder
@@ -162,8 +163,7 @@ class NoTrace:
     run_detail: str | None  # the run's one line on what went wrong
 
 
-@dataclass(frozen=True, slots=True)
-class NoReference:
+class NoReference(msgspec.Struct, frozen=True, tag=True):
     """Why there is nothing to compare with: the reference's run has no trace, or there is
     no run of the reference."""
 
@@ -191,7 +191,7 @@ class Verdict:
 
 
 def _same_call(a: Any, b: Any) -> bool:
-    return a[0] == b[0]  # Step.key starts with the canonical name
+    return bool(a[0] == b[0])  # Step.key starts with the canonical name
 
 
 def align_steps(reference: Sequence[Step], steps: Sequence[Step]) -> tuple[Pair, ...]:
@@ -254,9 +254,9 @@ def merge_alignments(ref_len: int, alignments: Sequence[Sequence[Pair]],
     they fall between, and extras of several samples with the same key share a row."""
     ncol = len(alignments)
     ref_cells: list[list[int | None]] = [[None] * ncol for _ in range(ref_len)]
-    ref_kinds: list[list[str | None]] = [[None] * ncol for _ in range(ref_len)]
+    ref_kinds: list[list[Change | None]] = [[None] * ncol for _ in range(ref_len)]
     # extra rows before reference step g (g == ref_len: after the last one)
-    slots: list[list[tuple[Hashable, list[int | None], list[str | None]]]] = [
+    slots: list[list[tuple[Hashable, list[int | None], list[Change | None]]]] = [
         [] for _ in range(ref_len + 1)]
     for c, pairs in enumerate(alignments):
         slot, cursor = 0, 0

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = 4  # of trace files (harness/formats/tracefile.py); versions 1 and 2 are still read
+# the schema version of trace files is defined with the versions still read and the trace files'
+# other constants, in a module the tracer's writer imports (it never imports this one)
+from harness.formats.trace_base import SCHEMA_VERSION
 
 # An address as decoded from a sockaddr: {"family": "AF_INET", "address": ..., "port": ...}.
 Address = dict[str, Any]

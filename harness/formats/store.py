@@ -163,14 +163,11 @@ class TracesFolder:
         write_run_file(self.run_folder(folder), record)
 
     # -- traces ------------------------------------------------------------------------------
-    def trace_writer(self, folder: str, role: str) -> Any:
-        return trace_writer_in(self.run_folder(folder), role)
-
     def trace_file(self, folder: str, record: RunRecord, role: str) -> tuple[str | None,
                                                                              Path | None]:
         """(the trace's name relative to the folder, its path if it is there): the file
         run.yaml names, else what a harness that died left of it (FILE.partial)."""
-        from harness.formats.tracefile import PARTIAL
+        from harness.formats.trace_base import PARTIAL
 
         name = record.server_trace if role == "server" else record.client_trace
         if not name:
@@ -236,7 +233,7 @@ class TracesFolder:
         """The run's folder, made ready for a new run: every part of it a real folder inside
         the traces folder (a symbolic link there is refused: the harness, often root, never
         writes through one), the files of an earlier run in it removed."""
-        from harness.formats.tracefile import PARTIAL
+        from harness.formats.trace_base import PARTIAL
 
         self._make_root()
         path = self.root

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from harness.common.errors import HarnessError
 from harness.formats.model import RunRecord, Trace
-from harness.normalize.attributes import Attributes, derive_attributes
+from harness.normalize.attributes import Attributes
+from harness.normalize.attributes_derive import derive_attributes
 from harness.normalize.rules import LEVELS, Context, Rule, RuleSet, default_rules
 from harness.normalize.steps import Step, step_from_event
 

@@ -96,7 +96,8 @@ def _rule_where(source: str, index: int, raw: Any) -> str:
 
 
 def parse_rule(raw: Any, index: int, source: str, syscalls: SyscallTable) -> Rule:
-    from harness.normalize.kinds import KINDS, ParamError
+    from harness.normalize.kinds import KINDS
+    from harness.normalize.kinds.params import ParamError
 
     where = _rule_where(source, index, raw)
     if not isinstance(raw, dict):

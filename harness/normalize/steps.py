@@ -11,10 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.formats.model import SyscallEvent
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from harness.normalize.sockets import SocketDescription
+from harness.normalize.sockets import SocketDescription  # (a real import: files decode steps)
 
 # Shown in tables where a sample has no step for a row.
 GAP = "—"

@@ -18,7 +18,7 @@ from harness.render.summary import SummaryRenderer
 from harness.render.terminal import TerminalRenderer
 
 if TYPE_CHECKING:
-    from harness.compare.analyze import Analysis as Report
+    from harness.compare.results import Analysis
 
 # Format name -> renderer class.
 RENDERERS: dict[str, type[TerminalRenderer] | type[MarkdownRenderer] | type[JsonRenderer]] = {
@@ -30,7 +30,7 @@ RENDERERS: dict[str, type[TerminalRenderer] | type[MarkdownRenderer] | type[Json
 FORMATS = tuple(RENDERERS)
 
 
-def render(report: Report, fmt: str, width: int | None = None) -> str:
+def render(report: Analysis, fmt: str, width: int | None = None) -> str:
     """`width` fits the terminal tables to so many columns (None: one piece each). What a
     terminal would obey in the text (from traces, a program's stderr) comes out escaped
     (harness/common/escape.py)."""
@@ -45,7 +45,7 @@ def render(report: Report, fmt: str, width: int | None = None) -> str:
     return visible(cls().render(report), json=cls is JsonRenderer)
 
 
-def write(report: Report, fmt: str, path: Path) -> None:
+def write(report: Analysis, fmt: str, path: Path) -> None:
     """Render and write atomically (a reader never sees half a report)."""
     from harness.formats.tracefile import write_atomic
 

@@ -15,7 +15,7 @@ from harness.normalize.steps import format_value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from harness.compare.analyze import SampleResult
+    from harness.compare.results import SampleResult
     from harness.wire.correlate import WireSide
 
 ADDRESSING = {Addressing.SENDTO: "sendto with address",

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import textwrap
 
-from harness.compare.analyze import Analysis, SampleResult, find_sample
+from harness.compare.analyze import find_sample
+
+from harness.compare.results import Analysis, SampleResult
 from harness.compare.align import MATCH
-from harness.render.knowledge import Note
+from harness.render.knowledge_match import Note
 from harness.normalize.steps import GAP
 from harness.render import notes as why
 from harness.render import words

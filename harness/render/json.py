@@ -14,7 +14,11 @@ import json
 from dataclasses import asdict, fields, is_dataclass
 from typing import Any
 
-from harness.compare.analyze import Analysis, Cell, RoleTable, RunResult, SampleResult, exit_code
+import msgspec
+
+from harness.compare.analyze import exit_code
+
+from harness.compare.results import Analysis, Cell, RoleTable, RunResult, SampleResult
 from harness.compare.align import Verdict
 from harness.normalize.steps import Step, format_call
 
@@ -22,9 +26,11 @@ SCHEMA_VERSION = 1  # docs/json-report.md
 
 
 def plain(value: Any) -> Any:
-    """Dataclasses as mappings, tuples as lists (enums are str already)."""
+    """Dataclasses and structs as mappings, tuples as lists (enums are str already)."""
     if is_dataclass(value) and not isinstance(value, type):
         return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, msgspec.Struct):
+        return {name: plain(getattr(value, name)) for name in value.__struct_fields__}
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     if isinstance(value, dict):

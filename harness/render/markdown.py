@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from harness.normalize.steps import format_call
 from harness.render.text import TextRenderer
-from harness.compare.analyze import Analysis as Report, RoleTable, SampleResult
+from harness.compare.results import Analysis, RoleTable, SampleResult
 from harness.render import words
 from harness.render.attributes import unrelated
 
@@ -42,10 +42,10 @@ class MarkdownRenderer(TextRenderer):
         lines += [f"{sample}: {what}: {NO_NOTE}" for sample, what in found.unexplained]
         return [f"Why, for {table.role}s ({table.scenario}):", "", *self.bullets(lines), ""]
 
-    def extra_sections(self, report: Report) -> list[str]:
+    def extra_sections(self, report: Analysis) -> list[str]:
         return self.socket_views(report) + self.wire_views(report)
 
-    def wire_views(self, report: Report) -> list[str]:
+    def wire_views(self, report: Analysis) -> list[str]:
         from harness.render.wire import mermaid, summary
 
         runs = [run for sc in report.scenarios for run in sc.runs]
@@ -70,7 +70,7 @@ class MarkdownRenderer(TextRenderer):
                 out += [summary(run.wire) + ".", "", *mermaid(run), ""]
         return out
 
-    def socket_views(self, report: Report) -> list[str]:
+    def socket_views(self, report: Analysis) -> list[str]:
         out = self.heading("Socket views", 2) + [
             "", "Every call on the echo's sockets, in trace order (seq, thread when more than "
             "one), fds by name, the run's port as PORT.", ""]

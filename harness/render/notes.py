@@ -13,9 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.compare.analyze import RoleTable, SampleResult
+from harness.compare.results import RoleTable, SampleResult
 from harness.compare.align import MISSING, MOVED, Difference
-from harness.render.knowledge import RACE_ROWS, Knowledge, Note, StepFacts, default_knowledge
+from harness.render.knowledge import default_knowledge
+from harness.render.knowledge_match import Knowledge, Note, StepFacts
+from harness.render.knowledge_spec import RACE_ROWS
 from harness.normalize.attributes import AddressKind, Addressing, Attributes, EndStep
 from harness.normalize.steps import Step
 from harness.render import words

@@ -4,7 +4,7 @@ is. `--full` prints every table instead (harness/render/terminal.py)."""
 
 from __future__ import annotations
 
-from harness.compare.analyze import Analysis as Report
+from harness.compare.results import Analysis
 from harness.render import tables as t
 from harness.render import words
 from harness.render.notes import differences, note_short
@@ -20,7 +20,7 @@ class SummaryRenderer(TerminalRenderer):
         self.with_differences = with_differences
         self.report_file = report_file  # where the full report is written, to say so
 
-    def render(self, report: Report) -> str:
+    def render(self, report: Analysis) -> str:
         out = self.opening(report)
         if self.with_differences:
             out += self.differences(report)
@@ -44,7 +44,7 @@ class SummaryRenderer(TerminalRenderer):
                          f"here); one sample explained: make verify SAMPLE=name.")
         return "\n".join(out).rstrip() + "\n"
 
-    def differences(self, report: Report) -> list[str]:
+    def differences(self, report: Analysis) -> list[str]:
         lines: list[str] = []
         for sc in report.scenarios:
             for table in sc.tables:

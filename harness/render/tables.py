@@ -6,7 +6,7 @@ escaping of cells) differ, like one table builder with two row styles.
 
 from __future__ import annotations
 
-from harness.compare.analyze import Analysis, RoleTable, SampleResult, ScenarioResult
+from harness.compare.results import Analysis, RoleTable, SampleResult, ScenarioResult
 from harness.normalize.steps import GAP
 from harness.render import words
 from harness.render.attributes import WIRE_ROWS, sample_rows

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from harness.render import tables as t
 from harness.render import words
-from harness.compare.analyze import Analysis as Report
-from harness.compare.analyze import RoleTable
+from harness.compare.results import Analysis
+from harness.compare.results import RoleTable
 
 
 class TextRenderer:
@@ -46,7 +46,7 @@ class TextRenderer:
                         disable_numparse=True)
         return text.splitlines()
 
-    def opening(self, report: Report) -> list[str]:
+    def opening(self, report: Analysis) -> list[str]:
         """The title, the one-line summary and the verdict grid: every text report's start."""
         out = self.heading("Socket syscalls compared", 1)
         out += ["", *self.para(t.summary_line(report)), ""]
@@ -57,7 +57,7 @@ class TextRenderer:
             out.append("")
         return out
 
-    def render(self, report: Report) -> str:
+    def render(self, report: Analysis) -> str:
         out = self.opening(report)
         for sc in report.scenarios:
             for i, table in enumerate(sc.tables):
@@ -103,5 +103,5 @@ class TextRenderer:
         """What the table's differences, dialects and attributes mean (Markdown says it)."""
         return []
 
-    def extra_sections(self, report: Report) -> list[str]:
+    def extra_sections(self, report: Analysis) -> list[str]:
         return []

@@ -5,7 +5,7 @@ view's packets in order, frame 1 first), to find it in Wireshark (`frame.number 
 
 from __future__ import annotations
 
-from harness.compare.analyze import RunResult
+from harness.compare.results import RunResult
 from harness.wire.correlate import Call, WirePacket, WireView
 from harness.wire.packets import flags_text, icmp_text
 

@@ -8,25 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.compare.align import (CHANGED, DIFFERS, EXTRA, MISSING, MOVED, MOVED_AWAY, Difference,
-                             NoReference, NoTrace, Verdict)
+from harness.compare.align import (CHANGED, DIFFERS, EXTRA, MISSING, MOVED, MOVED_AWAY,
+                                   Difference, NoReference, NoTrace, Verdict)
+from harness.compare.results import Cell, GridCell, RoleTable, SampleResult
 from harness.formats.model import RunRecord
 from harness.normalize.steps import GAP
 from harness.normalize.textbook import Loop
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from harness.compare.analyze import Cell, GridCell, RoleTable, SampleResult
-
 STDERR_TAIL_LINES = 5  # lines of a failed run's stderr shown
 
 
-class _NoCell:
-    step = None
-    change = None
-
-
-NO_CELL = _NoCell()  # a row's cell in a column that has none there: a gap
+NO_CELL = Cell(None)  # a row's cell in a column that has none there: a gap
 
 
 # -- differences and verdicts -------------------------------------------------------------------

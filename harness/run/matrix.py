@@ -13,10 +13,12 @@ from harness import DEFAULT_REFERENCE as REFERENCE
 from harness.common.errors import HarnessError
 from harness.common.escape import visible
 from harness.formats.model import FailedSample, MatrixIndex, RunRecord, SkippedSample
-from harness.run.runner import RunOptions, run_pair
+from harness.run.options import RunOptions
+from harness.run.runner import run_pair
 from harness.tables.scenario import Scenario, load_scenarios
 from harness.formats.store import StoreError, TracesFolder
-from harness.run.manifest import (BuildError, ManifestError, Sample, build, discover, sample_folders,
+from harness.run.build import BuildError, build
+from harness.run.manifest import (ManifestError, Sample, discover, sample_folders,
                              missing_requirement)
 
 
@@ -76,8 +78,8 @@ def plan(roots: list[Path], *, scenarios: list[str] | None, reference: str, cros
             usable[role][name] = sample
     servers, clients = usable["server"], usable["client"]
     known_scenarios = load_scenarios()
-    for role in found.values():
-        for sample in role.values():
+    for of_role in found.values():
+        for sample in of_role.values():
             for name in sample.scenarios:
                 if name not in known_scenarios:
                     raise ManifestError(f"{sample.manifest}: unknown scenario {name!r} in "

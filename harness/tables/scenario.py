@@ -116,7 +116,7 @@ def parse_run(name: str, spec: Any, where: str) -> Scenario:
     if server == KERNEL and (host is None or port is not None or path):
         raise ScenarioError(f"{at}: a scenario the kernel serves needs a host and no port "
                             f"or path")
-    return Scenario(name=name, ready=ready, host=host, port=port, path=path,
+    return Scenario(name=name, ready=str(ready), host=host, port=port, path=path,
                     sizes=tuple(sizes), server=server, client_host=client_host)
 
 

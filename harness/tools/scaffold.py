@@ -71,7 +71,8 @@ def _comments(lang: dict[str, Any], name: str, role: str, program: dict[str, Any
              f" {', '.join(program['scenarios'])} as: {' '.join(run)}", ""]
     for scenario in program["scenarios"]:
         lines += textwrap.wrap(f"{scenario}: {tasks[scenario][role]}", 88)
-        book = default_rules().textbooks.get(scenario, role)
+        books = default_rules().textbooks
+        book = books.get(scenario, role) if books is not None else None
         if book is not None and scenario == program["scenarios"][0]:
             lines += ["", "The textbook's calls, which the report sets yours beside:"]
             lines += [f"  {item}" for item in _textbook_lines(book)]

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
     from harness.formats.model import Address
 
-from harness.tracer.decode import Memory
+from harness.tracer.decode_mem import Memory
 
 
 class SockState:

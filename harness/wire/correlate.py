@@ -227,7 +227,7 @@ def correlate(wire: Wire, steps: Mapping[str, Sequence[Step]],
                 counts[sender][0] += 1
             if sender == "client":
                 requests.add((p.ident, p.icmp_seq))
-                call = _nth(calls[sender], SENDS, datagrams[sender]) or \
+                call: Call | None = _nth(calls[sender], SENDS, datagrams[sender]) or \
                     _untied(sender, p, "no send of the trace")
                 datagrams[sender] += 1
             else:
@@ -258,11 +258,11 @@ def correlate(wire: Wire, steps: Mapping[str, Sequence[Step]],
             synack[sender] = True
         if p.has("SYN") and not p.has("ACK"):
             syn[sender] = True
-        if p.has("FIN") and p.has("ACK") and ends[other_of(sender)].fin_seq is not None \
-                and not acked_fin[sender] and _seq_after(p.ack, ends[other_of(sender)].fin_seq):
+        their_fin = ends[other_of(sender)].fin_seq
+        if p.has("FIN") and p.has("ACK") and their_fin is not None \
+                and not acked_fin[sender] and _seq_after(p.ack, their_fin):
             three[sender] = True
-        if p.has("ACK") and ends[other_of(sender)].fin_seq is not None \
-                and _seq_after(p.ack, ends[other_of(sender)].fin_seq):
+        if p.has("ACK") and their_fin is not None and _seq_after(p.ack, their_fin):
             acked_fin[sender] = True
         if p.has("FIN") or p.has("RST"):
             kind = "RST" if p.has("RST") else "FIN"

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.compare.analyze import Analysis, RunResult, analyze
+from harness.compare.analyze import analyze
+
+from harness.compare.results import Analysis, RunResult
 from harness.compare.align import Status
 from harness.render.explain import explain
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.run.runner import RunOptions, load_scenarios, run_pair
+from harness.run.options import RunOptions
+from harness.run.runner import load_scenarios, run_pair
 from harness.run.manifest import discover
 
 from e2ehelp import ECHO_CLIENT, ECHO_SERVER, PYTHON, REPO, SampleTree, running
@@ -724,7 +725,7 @@ TICKER = """
 
 
 def timed_flush() -> bool:
-    from harness.tracer import core
+    from harness.tracer import records as core
 
     return hasattr(core, "FLUSH_AFTER_NS")
 

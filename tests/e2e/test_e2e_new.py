@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.run.manifest import base_values, build, discover, expand, load_sample, \
+from harness.run.argv import base_values, expand
+from harness.run.build import build
+from harness.run.manifest import discover, load_sample, \
     missing_requirement
 from harness.tools.scaffold import ScaffoldError, languages, new_sample
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from harness.run.matrix import plan, run_all
-from harness.run.runner import RunOptions
+from harness.run.options import RunOptions
 from harness.run.manifest import load_sample
 from harness.tools.scaffold import ScaffoldError, wrap_program
 

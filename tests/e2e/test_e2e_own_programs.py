@@ -13,7 +13,8 @@ from harness.run.matrix import plan, run_all
 from harness.formats.model import RunRecord
 from harness.run.ports import host_addresses
 from harness.render.explain import explain
-from harness.run.runner import SERVER_GRACE, RunOptions
+from harness.run.options import RunOptions
+from harness.run.runner import SERVER_GRACE
 
 from e2ehelp import REPO, SampleTree
 

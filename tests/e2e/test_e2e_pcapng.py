@@ -22,7 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.compare.analyze import RunResult, analyze
+from harness.compare.analyze import analyze
+
+from harness.compare.results import RunResult
 from harness.render import render
 from harness.render.wire import mermaid, timeline
 from harness.wire.capture import SNAPLEN

@@ -10,7 +10,8 @@ import pytest
 from harness.formats import tracefile
 from harness.run.matrix import plan, run_all
 from harness.formats.model import RunRecord
-from harness.run.runner import RunOptions, load_scenarios, run_pair
+from harness.run.options import RunOptions
+from harness.run.runner import load_scenarios, run_pair
 from harness.run.manifest import ManifestError, discover
 
 from e2ehelp import ECHO_CLIENT, ECHO_SERVER, REPO, SampleTree
@@ -173,7 +174,8 @@ TWO_SCENARIOS_SERVER = """
 
 def test_a_server_whose_own_client_lacks_a_scenario_runs_with_the_reference_client(
         samples, tmp_path):
-    from harness.compare.analyze import GridStatus, analyze
+    from harness.compare.analyze import analyze
+    from harness.compare.results import GridStatus
 
     samples.add("server", "half", TWO_SCENARIOS_SERVER, manifest=(
         'name: half\nrole: server\nlanguage: Python\n'

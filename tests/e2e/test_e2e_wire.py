@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.compare.analyze import RunResult, analyze
+from harness.compare.analyze import analyze
+
+from harness.compare.results import RunResult
 from harness.wire.correlate import Call
 
 from e2ehelp import ECHO_CLIENT, ECHO_SERVER, PYTHON, REPO, SampleTree

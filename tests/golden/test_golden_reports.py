@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from harness.render import render
-from harness.compare.analyze import Analysis as Report
+from harness.compare.results import Analysis
 from harness.compare.analyze import analyze as build_report
 from harness.render.explain import explain
 
@@ -50,10 +50,10 @@ def trace_sets() -> list[str]:
     return built + recorded
 
 
-_reports: dict[str, Report] = {}
+_reports: dict[str, Analysis] = {}
 
 
-def report_for(name: str, tmp_root: Path) -> Report:
+def report_for(name: str, tmp_root: Path) -> Analysis:
     if name not in _reports:
         if name in fixtures_traces.TRACE_SETS:
             folder = fixtures_traces.TRACE_SETS[name](tmp_root / name)

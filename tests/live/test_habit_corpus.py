@@ -40,7 +40,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.run.manifest import (BuildError, Sample, base_values, build, expand, load_sample,
+from harness.run.argv import base_values, expand
+from harness.run.build import BuildError, build
+from harness.run.manifest import (Sample, load_sample,
                              missing_requirement, sample_folders)
 from harness.tables.scenario import Scenario, load_scenarios
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from harness.formats.model import Trace
-from harness.normalize.sockets import walk_sockets_by_fd, walk_sockets_by_id
+from harness.normalize.sockets_walk import walk_sockets_by_fd, walk_sockets_by_id
 from harness.normalize.syscalls import default_table
 from livehelp import python_program, trace
 

@@ -333,7 +333,7 @@ def plant_link(path: Path, target: Path, uid: int) -> None:
 def test_a_link_of_another_user_is_neither_written_through_nor_replaced(tmp_path: Path,
                                                                         planted: str) -> None:
     from harness.formats import tracefile
-    from harness.formats.tracefile import TraceFileError
+    from harness.formats.trace_base import TraceFileError
 
     shared = tmp_path / "tmp"
     shared.mkdir(mode=0o1777)
@@ -409,7 +409,7 @@ def test_placeholders_in_a_shell_script_are_parameters_never_script(tmp_path: Pa
                                                                     expected) -> None:
     import subprocess
 
-    from harness.run.manifest import expand
+    from harness.run.argv import expand
 
     argv = expand(template, {"message": "x$(touch F)y'\"`touch F`", "port": "8080"})
     assert "touch" not in argv[template.index(next(t for t in template if "{" in t and
@@ -420,7 +420,7 @@ def test_placeholders_in_a_shell_script_are_parameters_never_script(tmp_path: Pa
 
 
 def test_a_placeholder_outside_a_shell_script_is_an_argv_item_as_before() -> None:
-    from harness.run.manifest import expand
+    from harness.run.argv import expand
 
     assert expand(["{python}", "-c", "x", "{message}"], {"python": "py", "message": "$(x)"}) \
         == ["py", "-c", "x", "$(x)"]
@@ -486,7 +486,7 @@ def test_what_a_run_keeps_of_huge_outputs_is_bounded_and_says_where_it_was_cut(
 ])
 def test_a_message_no_program_could_be_given_is_refused_before_anything_runs(
         tmp_path: Path, capsys, message: str, problem: str | None) -> None:
-    from harness.run.runner import message_problem
+    from harness.run.options import message_problem
 
     assert message_problem(message) == problem or problem in message_problem(message)
     if problem is None:

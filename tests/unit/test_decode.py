@@ -9,8 +9,8 @@ import struct
 
 import pytest
 
-from harness.tracer.decode import (ADDRLEN_ENTRY_CALLS, Decoder, Snapshot, escape, signed,
-                                   signed32)
+from harness.tracer.decode import ADDRLEN_ENTRY_CALLS, Decoder
+from harness.tracer.decode_mem import Snapshot, escape, signed, signed32
 from harness.tracer.tables import load_tables
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from harness import cli
 from harness.compare.analyze import analyze
-from harness.diff import side_specs
+from harness.diff_sides import side_specs
 
 RECORDED = Path(__file__).resolve().parents[1] / "golden" / "sets" / "recorded-matrix"
 REF = "python-stdlib"

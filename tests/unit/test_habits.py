@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from harness.render import render
-from harness.compare.analyze import Analysis as Report
-from harness.compare.analyze import SampleResult, exit_code
+from harness.compare.results import Analysis
+from harness.compare.analyze import exit_code
+from harness.compare.results import SampleResult
 from harness.render.attributes import attribute_rows
 from harness.compare.analyze import analyze as build_report
 from harness.render import words
@@ -22,11 +23,11 @@ SET = Path(__file__).resolve().parents[1] / "golden" / "sets" / "recorded-habits
 
 
 @pytest.fixture(scope="module")
-def report() -> Report:
+def report() -> Analysis:
     return build_report(SET)
 
 
-def result(report: Report, sample: str, role: str = "server") -> SampleResult:
+def result(report: Analysis, sample: str, role: str = "server") -> SampleResult:
     return next(r for r in report.results() if r.sample == sample and r.role == role
                 and sample in r.run.split("/")[1].split("--"))
 
@@ -36,18 +37,18 @@ def attributes(r: SampleResult) -> dict[str, str]:
     return dict(attribute_rows(r.normalized.attributes))
 
 
-def table(report: Report, scenario: str, role: str = "server"):
+def table(report: Analysis, scenario: str, role: str = "server"):
     sc = next(s for s in report.scenarios if s.name == scenario)
     return next(t for t in sc.tables if t.role == role)
 
 
-def column(report: Report, scenario: str, sample: str, role: str = "server") -> list[str]:
+def column(report: Analysis, scenario: str, sample: str, role: str = "server") -> list[str]:
     t = table(report, scenario, role)
     i = [s.sample for s in t.samples].index(sample)
     return [words.cell(row.cells[i]) for row in t.rows]
 
 
-def test_a_lookup_probe_socket_is_not_an_echo_socket(report: Report) -> None:
+def test_a_lookup_probe_socket_is_not_an_echo_socket(report: Analysis) -> None:
     for role in ("server", "client"):
         r = result(report, "probe-first", role)
         assert r.verdict.status == "identical", words.verdict_summary(r.verdict)
@@ -62,7 +63,7 @@ def test_a_lookup_probe_socket_is_not_an_echo_socket(report: Report) -> None:
         "AF_INET SOCK_DGRAM socket connected to 127.0.0.1:PORT: 1 socket, 4 calls"
 
 
-def test_the_socket_type_is_shown_and_compared(report: Report) -> None:
+def test_the_socket_type_is_shown_and_compared(report: Analysis) -> None:
     r = result(report, "udp-in-tcp")
     first = r.verdict.differences[0]
     assert first.step == 1
@@ -73,7 +74,7 @@ def test_the_socket_type_is_shown_and_compared(report: Report) -> None:
     assert attributes(result(report, "python-stdlib"))["socket type"] == "SOCK_STREAM"
 
 
-def test_a_call_that_never_returned_is_a_difference(report: Report) -> None:
+def test_a_call_that_never_returned_is_a_difference(report: Analysis) -> None:
     r = result(report, "udp-waits-again")
     assert r.record.outcome == "timeout"
     assert r.verdict.status == "differs"
@@ -87,7 +88,7 @@ def test_a_call_that_never_returned_is_a_difference(report: Report) -> None:
                                               "send(sock)"]
 
 
-def test_a_failed_build_is_a_failure_not_a_skip(report: Report) -> None:
+def test_a_failed_build_is_a_failure_not_a_skip(report: Analysis) -> None:
     assert [s.name for s in report.skipped] == []
     [failed] = report.failed
     assert (failed.name, failed.role) == ("build-fails", "server")
@@ -101,7 +102,7 @@ def test_a_failed_build_is_a_failure_not_a_skip(report: Report) -> None:
     assert "1 failed to build" in text.splitlines()[3]
 
 
-def test_terminal_and_seek_probes_fold_into_an_attribute(report: Report) -> None:
+def test_terminal_and_seek_probes_fold_into_an_attribute(report: Analysis) -> None:
     r = result(report, "tty-probe")
     assert r.verdict.status == "identical", words.verdict_summary(r.verdict)
     assert attributes(r)["runtime probes"] == \
@@ -113,7 +114,7 @@ def test_terminal_and_seek_probes_fold_into_an_attribute(report: Report) -> None
     assert attributes(result(report, "python-stdlib"))["runtime probes"] == "getsockname"
 
 
-def test_epoll_never_waited_on_and_options_set_again(report: Report) -> None:
+def test_epoll_never_waited_on_and_options_set_again(report: Analysis) -> None:
     r = result(report, "epoll-registered")
     assert r.verdict.status == "identical", words.verdict_summary(r.verdict)
     attrs = attributes(r)
@@ -122,7 +123,7 @@ def test_epoll_never_waited_on_and_options_set_again(report: Report) -> None:
     assert attrs["socket options"] == "IP_RECVTTL=1 (listener); TCP_NODELAY=1 (conn x3)"
 
 
-def test_a_listener_closed_early_is_a_move(report: Report) -> None:
+def test_a_listener_closed_early_is_a_move(report: Analysis) -> None:
     r = result(report, "listener-closed-early")
     assert [words.difference(d) for d in r.verdict.differences] == [
         "close(listener) moved from step 8 to step 5"]
@@ -136,7 +137,7 @@ def test_a_listener_closed_early_is_a_move(report: Report) -> None:
     assert cells[left] == "moved ↑"
 
 
-def test_peek_and_two_way_shutdown_are_steps(report: Report) -> None:
+def test_peek_and_two_way_shutdown_are_steps(report: Analysis) -> None:
     r = result(report, "peek-shutdown")
     assert [words.difference(d) for d in r.verdict.differences] == [
         "extra recv(conn, MSG_PEEK)", "extra shutdown(conn, SHUT_RDWR)"]
@@ -148,7 +149,7 @@ def test_peek_and_two_way_shutdown_are_steps(report: Report) -> None:
     assert (recv.result, recv.count) == (14, 1)
 
 
-def test_the_negative_controls_keep_their_verdicts(report: Report) -> None:
+def test_the_negative_controls_keep_their_verdicts(report: Analysis) -> None:
     assert words.verdict_summary(result(report, "echo-twice").verdict) == \
         "differs at step 7 (extra send(conn))"
     assert words.verdict_summary(result(report, "close-before-echo").verdict) == \

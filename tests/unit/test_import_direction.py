@@ -72,3 +72,9 @@ def test_imports_go_down_only() -> None:
                 upward.append(f"{module} ({mine}) imports {target} ({theirs})")
     assert not upward, "\n".join(upward)
 
+
+
+def test_no_module_is_over_400_lines() -> None:
+    long = [f"{p.relative_to(HARNESS.parent)}: {n} lines" for p, _ in modules()
+            if (n := len(p.read_text().splitlines())) > 400]
+    assert not long, "\n".join(long)

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.compare.analyze import Analysis, SampleResult, analyze
+from harness.compare.analyze import analyze
+
+from harness.compare.results import Analysis, SampleResult
 from harness.render.knowledge import KnowledgeError, default_knowledge, load_knowledge
 from harness.render import notes as why
 from harness.render.explain import explain

@@ -15,11 +15,15 @@ from typing import Any
 import fixtures_traces as ft
 import pytest
 
-from harness.compare.analyze import Analysis, SampleResult, analyze
+from harness.compare.analyze import analyze
+
+from harness.compare.results import Analysis, SampleResult
 from harness.compare.align import MISSING
-from harness.render.knowledge import (RACE_ROWS, ROW_FACTS, DifferenceSelector, StepFacts,
-                               default_knowledge)
-from harness.normalize.attributes import IOModel, SocketOption, Switch, connection_ends
+from harness.render.knowledge import default_knowledge
+from harness.render.knowledge_match import StepFacts
+from harness.render.knowledge_spec import RACE_ROWS, ROW_FACTS, DifferenceSelector
+from harness.normalize.attributes import IOModel, SocketOption, Switch
+from harness.normalize.attributes_derive import connection_ends
 from harness.normalize.steps import Step
 from harness.normalize.syscalls import default_table
 from harness.render import notes as why

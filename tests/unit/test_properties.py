@@ -29,7 +29,7 @@ from harness.compare.align import Status, compare
 from harness.formats.model import RunRecord, Trace
 from harness.normalize import LEVELS, normalize
 from harness.formats.store import TracesFolder
-from harness.formats.tracefile import TraceFileError
+from harness.formats.trace_base import TraceFileError
 
 SETS = Path(__file__).resolve().parents[1] / "golden" / "sets"
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,

@@ -12,12 +12,12 @@ from harness.render import FORMATS, RENDERERS, render, write
 from harness.render.json import JsonRenderer
 from harness.render.markdown import MarkdownRenderer
 from harness.render.terminal import TerminalRenderer
-from harness.compare.analyze import Analysis as Report
+from harness.compare.results import Analysis
 from harness.compare.analyze import analyze as build_report
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> Report:
+def report(tmp_path_factory: pytest.TempPathFactory) -> Analysis:
     return build_report(ft.handbuilt_tcp(tmp_path_factory.mktemp("traces")))
 
 
@@ -28,7 +28,7 @@ def test_formats_come_from_a_table() -> None:
         render(None, "html")  # type: ignore[arg-type]
 
 
-def test_terminal_renderer(report: Report) -> None:
+def test_terminal_renderer(report: Analysis) -> None:
     text = TerminalRenderer().render(report)
     lines = text.splitlines()
     assert lines[0] == "Socket syscalls compared"
@@ -46,7 +46,7 @@ def test_terminal_renderer(report: Report) -> None:
 
 
 @pytest.mark.parametrize("width", [100, 130])
-def test_terminal_tables_fit_a_width_and_keep_every_cell(report: Report, width: int) -> None:
+def test_terminal_tables_fit_a_width_and_keep_every_cell(report: Analysis, width: int) -> None:
     """Cut into pieces of fewer sample columns, wrapped at spaces: every line fits (a piece
     holds at least one sample column, and these are narrow enough), and every word of every
     sample column is still there, beside the row names repeated in each piece."""
@@ -63,7 +63,7 @@ def test_terminal_tables_fit_a_width_and_keep_every_cell(report: Report, width: 
     assert render(report, "terminal", width) == fitted
     assert render(report, "terminal", 0) == whole
 
-def test_markdown_renderer(report: Report) -> None:
+def test_markdown_renderer(report: Analysis) -> None:
     text = MarkdownRenderer().render(report)
     assert text.startswith("# Socket syscalls compared\n")
     assert "## tcp: servers" in text and "### tcp: server attributes" in text
@@ -80,7 +80,7 @@ def test_markdown_renderer(report: Report) -> None:
     assert "| php      | server | php not found on PATH | apt-get install php-cli |" in text
 
 
-def test_json_renderer(report: Report) -> None:
+def test_json_renderer(report: Analysis) -> None:
     doc = json.loads(JsonRenderer().render(report))
     assert doc["exit_code"] == 1 and doc["reference"] == "python-stdlib"
     [sc] = doc["scenarios"]
@@ -112,7 +112,7 @@ def test_every_format_renders_an_empty_report(tmp_path: Path) -> None:
         assert render(empty, fmt).endswith("\n")
 
 
-def test_write(report: Report, tmp_path: Path) -> None:
+def test_write(report: Analysis, tmp_path: Path) -> None:
     path = tmp_path / "out" / "report.md"
     write(report, "markdown", path)
     assert path.read_text() == render(report, "markdown")
@@ -121,11 +121,11 @@ def test_write(report: Report, tmp_path: Path) -> None:
 # -- the verdict grid and the textbook, in every format ----------------------------------------
 
 @pytest.fixture(scope="module")
-def scenarios_report(tmp_path_factory: pytest.TempPathFactory) -> Report:
+def scenarios_report(tmp_path_factory: pytest.TempPathFactory) -> Analysis:
     return build_report(ft.handbuilt_scenarios(tmp_path_factory.mktemp("scenarios")))
 
 
-def test_text_formats_show_the_grid_first(scenarios_report: Report) -> None:
+def test_text_formats_show_the_grid_first(scenarios_report: Analysis) -> None:
     for renderer, heading in ((TerminalRenderer(), "Verdicts\n--------"),
                               (MarkdownRenderer(), "## Verdicts")):
         text = renderer.render(scenarios_report)
@@ -140,7 +140,7 @@ def test_text_formats_show_the_grid_first(scenarios_report: Report) -> None:
         assert "n/a: the sample does not implement the scenario" in grid
 
 
-def test_text_formats_show_the_textbook_beside_the_reference(scenarios_report: Report) -> None:
+def test_text_formats_show_the_textbook_beside_the_reference(scenarios_report: Analysis) -> None:
     text = TerminalRenderer().render(scenarios_report)
     header = next(line for line in text.splitlines() if line.startswith("#") and "step" in line)
     assert header.split()[:4] == ["#", "step", "textbook", "python-stdlib"]
@@ -155,7 +155,7 @@ def test_text_formats_show_the_textbook_beside_the_reference(scenarios_report: R
     assert "addressing" not in tcp
 
 
-def test_json_has_the_grid_and_the_textbook(scenarios_report: Report) -> None:
+def test_json_has_the_grid_and_the_textbook(scenarios_report: Analysis) -> None:
     doc = json.loads(JsonRenderer().render(scenarios_report))
     assert doc["grid"]["scenarios"] == ["tcp", "tcp-session", "udp", "unix", "tcp6"]
     batch = next(r for r in doc["grid"]["rows"] if r["sample"] == "batch")
@@ -174,7 +174,7 @@ def test_json_has_the_grid_and_the_textbook(scenarios_report: Report) -> None:
                                                           "addressing": "connect+send"}]
 
 
-def test_no_format_shows_the_temporary_socket_path(scenarios_report: Report) -> None:
+def test_no_format_shows_the_temporary_socket_path(scenarios_report: Analysis) -> None:
     for fmt in FORMATS:
         text = render(scenarios_report, fmt)
         assert ft.RUN_DIR not in text, fmt

@@ -10,7 +10,7 @@ import pytest
 
 from harness.formats import tracefile
 from harness.formats.model import ProcessInfo, SocketIdentity, SyscallEvent, Trace, TracerInfo
-from harness.formats.tracefile import SCHEMA_VERSION, TraceFileError
+from harness.formats.trace_base import SCHEMA_VERSION, TraceFileError
 
 
 def sample_trace() -> Trace:
