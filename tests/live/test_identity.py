@@ -101,5 +101,6 @@ def test_a_connection_passed_over_a_unix_socket_is_the_same_socket(scratch, when
     server_close = next(e for e in t.events if e.pid == server and e.syscall == "close"
                         and e.sock.id == accepted.id)
     receive = next(e for e in t.events if e.pid == worker and e.syscall == "recvmsg")
-    assert (server_close.seq < receive.seq) == (when == "late")
+    if when == "late":  # the program makes this order; without the delay either may come
+        assert server_close.seq < receive.seq  # first (a loaded machine gives both)
     assert same_grouping(strace(argv, scratch), traced_socket_calls(t))
