@@ -92,15 +92,13 @@ def _folder_name(side: Side) -> str:
 def _run_folder(spec: Spec, p: Path) -> Side:
     from harness.formats.store import RUN_FILE, TracesFolder
 
-    p = p.resolve() if not p.name else p
     if not (p / RUN_FILE).is_file():
         if (p / "index.yaml").is_file():
             raise DiffError(f"{spec.path}: a traces folder, not a run: give one of its run "
                             f"folders (<scenario>/<server>--<client>/), or compare it with "
                             f"harness compare --from {spec.path}")
         raise DiffError(f"{spec.path}: not a run folder (no {RUN_FILE}) nor a trace file")
-    store = TracesFolder(p.parent.parent)
-    folder = f"{p.parent.name}/{p.name}"
+    store, folder = TracesFolder.of_run(p)
     record = store.read_run(folder)  # (a folder not named scenario/server--client: refused)
     name = record.server if record.server == record.client else \
         f"{record.server}--{record.client}"

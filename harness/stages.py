@@ -42,25 +42,22 @@ class StageError(HarnessError):
 def cmd_normalize(args: argparse.Namespace) -> int:
     import msgspec
 
-    from harness.formats import tracefile
-    from harness.formats.store import TracesFolder
-    from harness.normalize.engine import ROLES, normalize
+    from harness.compare.analyze import normalize_side
+    from harness.formats.store import RUN_FILE, TracesFolder
+    from harness.normalize.engine import ROLES
+    from harness.normalize.rules import default_rules
     from harness.normalize.steps_file import FORMAT, VERSION, StepsFile, save
 
     run_dir = Path(args.run_dir)
-    if not (run_dir / "run.yaml").is_file():
+    if not (run_dir / RUN_FILE).is_file():
         raise StageError(f"{run_dir}: no run.yaml: not a run folder (a folder of `harness "
                          "compare`'s traces: traces/SCENARIO/SERVER--CLIENT); a trace file "
                          "alone is normalized and compared by `harness diff A B`")
-    root = run_dir.resolve().parent.parent
-    folder = run_dir.resolve().relative_to(root).as_posix()
-    store = TracesFolder(root)
+    store, folder = TracesFolder.of_run(run_dir)
     record = store.read_run(folder)
-    sides = {}
-    for role in ROLES:
-        _, path = store.trace_file(folder, record, role)
-        sides[role] = None if path is None else normalize(tracefile.load(path), record, role,
-                                                         args.level)
+    rules = default_rules()
+    sides = {role: normalize_side(store, folder, record, role, args.level, rules)[1]
+             for role in ROLES}
     doc = StepsFile(FORMAT, VERSION, folder, args.level, sides)
     if args.output == "-":
         sys.stdout.write(msgspec.json.format(msgspec.json.encode(doc)).decode() + "\n")

@@ -10,7 +10,7 @@ from typing import TypeVar
 import msgspec
 
 from harness.common.errors import HarnessError
-from harness.common.safefile import read_bytes, write_chunks_atomic
+from harness.common.safefile import write_chunks_atomic
 
 T = TypeVar("T")
 
@@ -18,11 +18,6 @@ T = TypeVar("T")
 def write_typed(value: object, path: str | os.PathLike[str]) -> None:
     """Written atomically: a reader never sees half a file."""
     write_chunks_atomic(path, [msgspec.json.encode(value)], binary=True)
-
-
-def read_json_bytes(path: str | os.PathLike[str], limit: int, error: type[HarnessError],
-                    what: str) -> bytes:
-    return read_bytes(path, limit, error, what)
 
 
 def decode_typed(data: bytes, kind: type[T], path: str | os.PathLike[str],

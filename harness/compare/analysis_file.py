@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.common.errors import HarnessError
-from harness.common.typedfile import decode_typed, read_json_bytes, write_typed
+from harness.common.safefile import read_bytes
+from harness.common.typedfile import decode_typed, write_typed
 from harness.compare.results import Analysis
 
 FORMAT = "harness-analysis"
@@ -45,7 +46,7 @@ def save(analysis: Analysis, path: Path) -> None:
 
 
 def load(path: Path) -> Analysis:
-    data = read_json_bytes(path, MAX_BYTES, AnalysisFileError, "an analysis may be")
+    data = read_bytes(path, MAX_BYTES, AnalysisFileError, "an analysis may be")
     header = decode_typed(data, _Header, path, AnalysisFileError, "not an analysis")
     if header.format != FORMAT:
         raise AnalysisFileError(f"{path}: format {header.format!r}, not {FORMAT!r} (a trace is "

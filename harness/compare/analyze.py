@@ -53,7 +53,7 @@ def _masked(record: RunRecord) -> RunRecord:
                    client_stdout=mask_run_text(record.client_stdout, record) or "")
 
 
-def _normalize_side(store: TracesFolder, folder: str, record: RunRecord, role: str,
+def normalize_side(store: TracesFolder, folder: str, record: RunRecord, role: str,
                     level: str, rules: RuleSet
                     ) -> tuple[str | None, Normalized | None, dict[int, int]]:
     """(its trace file, its normalized trace, each event's time by seq)."""
@@ -157,7 +157,7 @@ def analyze(traces_dir: Path, reference: str | None = None, level: str = "canoni
         record = store.read_run(folder)
         of_run = []
         for role in ROLES:
-            trace_file, normalized, times = _normalize_side(store, folder, record, role,
+            trace_file, normalized, times = normalize_side(store, folder, record, role,
                                                             level, rules)
             of_run.append(_Side(folder=folder, record=_masked(record), role=role,
                                 sample=record.server if role == "server" else record.client,

@@ -107,6 +107,13 @@ class TracesFolder:
     def __init__(self, root: Path | str):
         self.root = Path(root)
 
+    @classmethod
+    def of_run(cls, run_dir: Path) -> tuple[TracesFolder, str]:
+        """The traces folder a run folder (`traces/tcp/c--c`) is in, and its name there; the
+        caller checks it holds a run.yaml."""
+        p = run_dir.resolve() if not run_dir.name else run_dir
+        return cls(p.parent.parent), f"{p.parent.name}/{p.name}"
+
     # -- the index ---------------------------------------------------------------------------
     @property
     def index_path(self) -> Path:

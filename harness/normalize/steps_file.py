@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.common.errors import HarnessError
-from harness.common.typedfile import decode_typed, read_json_bytes, write_typed
+from harness.common.safefile import read_bytes
+from harness.common.typedfile import decode_typed, write_typed
 from harness.normalize.engine import Normalized
 
 FORMAT = "harness-steps"
@@ -38,7 +39,7 @@ def save(doc: StepsFile, path: Path) -> None:
 
 
 def load(path: Path) -> StepsFile:
-    data = read_json_bytes(path, MAX_BYTES, StepsFileError, "a steps file may be")
+    data = read_bytes(path, MAX_BYTES, StepsFileError, "a steps file may be")
     doc = decode_typed(data, StepsFile, path, StepsFileError)
     if doc.format != FORMAT or doc.version != VERSION:
         raise StepsFileError(f"{path}: format {doc.format!r} version {doc.version}; this "
