@@ -22,9 +22,8 @@ from harness.run.argv import base_values, expand
 from harness.run.manifest import OWN_PORT, Sample
 from harness.run.options import RunOptions
 from harness.run.outcome import _kept_stdout, _stdout, _tail, expected_output, judge
-from harness.run.outcome import STDOUT_KEPT, _shown, quoted  # noqa: F401  (tests: runner.NAME)
 from harness.run.serverwatch import Waiting, learned_port, ready_event
-from harness.tables.scenario import Scenario, load_scenarios  # noqa: F401  (load_scenarios: callers)
+from harness.tables.scenario import Scenario
 from harness.formats.store import TRACE_FILES
 
 SERVER_GRACE = 2.0  # seconds a server gets to exit after its client has finished

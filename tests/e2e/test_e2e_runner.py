@@ -11,7 +11,8 @@ from harness.formats import tracefile
 from harness.run.matrix import plan, run_all
 from harness.formats.model import RunRecord
 from harness.run.options import RunOptions
-from harness.run.runner import load_scenarios, run_pair
+from harness.run.runner import run_pair
+from harness.tables.scenario import load_scenarios
 from harness.run.manifest import ManifestError, discover
 
 from e2ehelp import ECHO_CLIENT, ECHO_SERVER, REPO, SampleTree

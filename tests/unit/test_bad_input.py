@@ -447,21 +447,21 @@ def test_a_header_line_longer_than_64_kib_is_read_whole(tmp_path: Path) -> None:
 
 def test_what_a_run_keeps_of_huge_outputs_is_bounded_and_says_where_it_was_cut(
         tmp_path: Path) -> None:
-    from harness.run import runner
+    from harness.run import outcome
 
     err = tmp_path / "err"
     with open(err, "wb") as f:  # 100 MB of stderr in one line (sparse: costs nothing)
         f.seek(100_000_000 - 6)
         f.write(b"\nlast\n")
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    tail = runner._tail(err)
+    tail = outcome._tail(err)
     assert tail.startswith("… (100.0 MB, the last 2.0 KB kept)\n") and tail.endswith("last\n")
     assert len(tail) < 2100
     out = tmp_path / "out"
     out.write_bytes(b"A" * 5_000_000)
-    head, size = runner._stdout(out, b"hello")
-    assert size == 5_000_000 and len(head) == runner.STDOUT_KEPT + 1
-    assert runner._kept_stdout(head, size).endswith("… (5.0 MB, the first 1.0 KB kept)")
+    head, size = outcome._stdout(out, b"hello")
+    assert size == 5_000_000 and len(head) == outcome.STDOUT_KEPT + 1
+    assert outcome._kept_stdout(head, size).endswith("… (5.0 MB, the first 1.0 KB kept)")
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 50_000
 
     class Root:
@@ -471,7 +471,7 @@ def test_what_a_run_keeps_of_huge_outputs_is_bounded_and_says_where_it_was_cut(
         procs: list = []
 
     record = ft.run_record("c", "c", client_exit=0, server_exit=0)
-    outcome, detail = runner.judge(record, Root(), Root(), [], runner.RunOptions(),
+    outcome, detail = outcome.judge(record, Root(), Root(), [], outcome.RunOptions(),
                                    head, b"hello", size)
     assert outcome == "echo-mismatch"
     assert detail == f"client printed {'A' * 60!r}… (5.0 MB), expected 'hello'"

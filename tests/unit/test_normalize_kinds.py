@@ -9,7 +9,8 @@ from fixtures_traces import (HOST, HOST6, PORT, RUN_DIR, UNIX_PATH, TraceBuilder
                              inet6_mapped, run_record, unix)
 
 from harness.formats.model import RunRecord, SyscallEvent, Trace
-from harness.normalize.kinds import KINDS, Messages
+from harness.normalize.kinds import KINDS
+from harness.normalize.kinds.transfers import Messages
 from harness.normalize.rules import Context, Rule, RuleError, default_rules, parse_rule
 from harness.normalize.steps import Step, step_from_event
 from harness.render.attributes import socket_description
@@ -463,7 +464,7 @@ def test_step_event_round_trip_sanity() -> None:
 
 @pytest.mark.parametrize("value,expected", [(0, None), (111, "ECONNREFUSED")])
 def test_so_error_names(value: int, expected: str | None) -> None:
-    from harness.normalize.kinds import _so_error_name
+    from harness.normalize.kinds.calls import _so_error_name
 
     assert _so_error_name(value) == expected
 

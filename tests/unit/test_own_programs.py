@@ -12,6 +12,7 @@ import fixtures_traces as ft
 from fixtures_traces import HOST, PORT, inet, inet6
 
 from harness.run import runner
+from harness.run.outcome import _shown, quoted
 from harness.compare.analyze import analyze
 from harness.compare.align import compare
 from harness.formats.model import SocketIdentity, SyscallEvent
@@ -126,8 +127,8 @@ def test_output_is_shown_as_text_when_it_is_utf8() -> None:
         "echo-mismatch", "client printed b'\\xe6\\x9c', expected 'hello'")
     # cut inside a character: the character is left out, the rest is text
     long = ("é" * 40).encode()  # 80 bytes: cut at 60, inside no character
-    assert runner._shown(long[:61], 80) == repr("é" * 30) + "… (80 bytes)"
-    assert runner.quoted("aé".encode()[:2], cut=True) == "'a'"
+    assert _shown(long[:61], 80) == repr("é" * 30) + "… (80 bytes)"
+    assert quoted("aé".encode()[:2], cut=True) == "'a'"
 
 
 def test_a_server_stopped_after_its_client_is_no_failure() -> None:

@@ -21,11 +21,6 @@ from harness.normalize.kinds.socket_level import (echo_sockets, mark_eof, mark_u
                                                   mask_paths, mask_ports)
 from harness.normalize.kinds.transfers import fold_interleaved, merge_transfers
 
-# the names the loader (ParamError) and the tests (Messages, _so_error_name) import from here
-from harness.normalize.kinds.calls import _so_error_name  # noqa: F401
-from harness.normalize.kinds.params import ParamError  # noqa: F401
-from harness.normalize.kinds.transfers import Messages  # noqa: F401
-
 # -- the table the loader checks rules against -----------------------------------------------
 
 _WHEN = Param(parse_match)
