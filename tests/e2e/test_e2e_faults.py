@@ -18,7 +18,8 @@ import pytest
 import yaml
 
 from harness.run.options import RunOptions
-from harness.run.runner import load_scenarios, run_pair
+from harness.run.runner import run_pair
+from harness.tables.scenario import load_scenarios
 from harness.run.manifest import discover
 
 from e2ehelp import ECHO_CLIENT, ECHO_SERVER, PYTHON, REPO, SampleTree, running
