@@ -92,7 +92,7 @@ def _run_once(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
     record, and, when the server's bind found the port taken, the port and who held it
     (harness.run.ports.port_holder)."""
     from harness.run.ports import host_addresses, port_holder
-    from harness.tracer.core import TraceError, Tracer
+    from harness.tracer.core import Root, TraceError, Tracer
 
     start = time.monotonic()
     expect = client.expect_for(scenario.name)
@@ -111,7 +111,7 @@ def _run_once(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
     # the run's packets wait in the capture socket's buffer until the run is over
     capture = _open_capture(scenario, port, options) if not learn else \
         "no packets: the server never listened on a port of its own"
-    roots: dict[str, object] = {}
+    roots: dict[str, Root] = {}
     errors: list[str] = []
     with tempfile.TemporaryDirectory(prefix="harness-run-") as tmp:
         path = os.path.join(tmp, "echo.sock") if scenario.path else None
@@ -204,7 +204,7 @@ def _run_once(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
             for fd in (*handles.values(), devnull):
                 os.close(fd)
             wire_trace, wire_note = _end_capture(capture, out_dir, scenario, port)
-        srv = roots.get("server")
+        server_root = roots.get("server")
         cli = roots.get("client")
         stdout, stdout_size = _stdout(files["client.out"], expected)
         record = RunRecord(
@@ -212,12 +212,12 @@ def _run_once(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
             port=port, message=options.message, outcome="ok", path=path,
             sizes=list(scenario.sizes),
             expected_len=len(expected) if scenario.sizes else None,
-            server_exit=srv.exit_status if srv else None,
+            server_exit=server_root.exit_status if server_root else None,
             client_exit=cli.exit_status if cli else None,
             client_stdout=_kept_stdout(stdout, stdout_size),
             server_stderr=_tail(files["server.err"]),
             client_stderr=_tail(files["client.err"]),
-            server_trace=TRACE_FILES["server"] if srv else None,
+            server_trace=TRACE_FILES["server"] if server_root else None,
             client_trace=TRACE_FILES["client"] if cli else None,
             wire_trace=wire_trace, wire_note=wire_note,
             duration_s=round(time.monotonic() - start, 3),
@@ -227,8 +227,8 @@ def _run_once(server: Sample, client: Sample, scenario: Scenario, out_dir: Path,
     unwritten = [sink.reason for sink in sinks.values() if sink.reason]
     if unwritten:  # a full disk: the run went on to its end, its traces are lost
         raise store.StoreError(f"{out_dir}: cannot write the run's traces: {unwritten[0]}")
-    outcome, detail = judge(record, srv, cli, errors, options, stdout, expected, stdout_size,
-                            expect=expect, stopped=stopped, elsewhere=elsewhere)
+    outcome, detail = judge(record, server_root, cli, errors, options, stdout, expected,
+                            stdout_size, expect=expect, stopped=stopped, elsewhere=elsewhere)
     return RunRecord(**{**record.to_dict(), "outcome": outcome, "detail": detail}), port_taken
 
 

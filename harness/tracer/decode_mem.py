@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import os
 import struct
+
 TYPE_CHECKING = False
-
 if TYPE_CHECKING:
-    from typing import Any
-
     from harness.tracer.tables import Table, Tables
 
 U32 = struct.Struct("=I")

@@ -12,23 +12,20 @@ from __future__ import annotations
 
 import time
 
-TYPE_CHECKING = False
-
 from harness.tracer import kernel
 from harness.tracer.decode import ADDRLEN_ENTRY_CALLS
-from harness.tracer.state import Proc, SockState
-from harness.tracer.tasks import Task
+from harness.tracer.state import Proc, SockState, Task
+from harness.tracer.transfers import Transfers
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from harness.tracer.core import Tracer
 
-
-class EffectsMixin:
+class Effects(Transfers):
     """A finished call's effects (a part of harness.tracer.core.Tracer)."""
 
-    def _finish(self: Tracer, task: Task, name: str, a: tuple[int, ...], res: int | None) -> None:
+    def _finish(self, task: Task, name: str, a: tuple[int, ...], res: int | None) -> None:
         """Decode, update the fd table, record if it concerns a socket."""
         proc = task.proc
         r = -4095 if res is None else res  # an unfinished call decodes as failed
@@ -149,7 +146,7 @@ class EffectsMixin:
         self._record(task, name, args, res, fds, sock, ids=tuple(ids.items()),
                      released=released)
 
-    def _fd_call(self: Tracer, proc: Proc, name: str, args: dict[str, Any], a: tuple[int, ...],
+    def _fd_call(self, proc: Proc, name: str, args: dict[str, Any], a: tuple[int, ...],
                  r: int, gone: list[SockState]
                  ) -> tuple[bool, tuple[int, ...], tuple[Any, ...] | None]:
         """A call on the fd table; the sockets whose last fd here it closed go to gone."""
@@ -180,7 +177,7 @@ class EffectsMixin:
             target = socks.get(args.get("newfd", -1))
             if ok:
                 gone += proc.dup(old, r, "O_CLOEXEC" in args.get("flags", ()))
-                fds = (r,)
+                fds: tuple[int, ...] = (r,)
             else:
                 fds = ()
             rec = st is not None or target is not None
@@ -201,7 +198,7 @@ class EffectsMixin:
             proc.set_cloexec(fd, args["request"] == "FIOCLEX")
         return st is not None, (), st.identity(fd) if st else None
 
-    def _readiness(self: Tracer, task: Task, name: str, args: dict[str, Any], a: tuple[int, ...],
+    def _readiness(self, task: Task, name: str, args: dict[str, Any], a: tuple[int, ...],
                    r: int, entry: dict[str, Any] | None) -> bool:
         proc = task.proc
         socks = proc.socks

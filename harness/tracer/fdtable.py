@@ -6,28 +6,27 @@ process holds any more (released), their reference counts kept in harness/tracer
 
 from __future__ import annotations
 
-TYPE_CHECKING = False
 
 from harness.tracer import kernel
 from harness.tracer.decode_mem import signed32
 from harness.tracer.records import Root
+from harness.tracer.records import Records
 from harness.tracer.state import Proc, SockState
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from harness.tracer.core import Tracer
 
-
-class FdTableMixin:
+class FdTable(Records):
     """Sockets known by their fds (a part of harness.tracer.core.Tracer)."""
 
-    def _known(self: Tracer, proc: Proc, fd: int) -> bool:
+    def _known(self, proc: Proc, fd: int) -> bool:
         """Whether fd is a socket: one the tracer follows, or one the kernel says it is."""
         return fd in proc.socks or (fd >= 0 and fd not in proc.notsock
                                     and self._resolve(proc, fd) is not None)
 
-    def _resolve(self: Tracer, proc: Proc, fd: int) -> SockState | None:
+    def _resolve(self, proc: Proc, fd: int) -> SockState | None:
         """The socket behind an fd the tracer did not see made (inherited, received over a
         unix socket, made by io_uring, taken with pidfd_getfd), asked of the kernel once: its
         inode names it (the same socket as everywhere else in the trace), and a socket met
@@ -47,11 +46,11 @@ class FdTableMixin:
         proc.add(fd, sock, kernel.fd_cloexec(proc.pid, fd))
         return sock
 
-    def _local_address(self: Tracer, proc: Proc, fd: int) -> Any:
+    def _local_address(self, proc: Proc, fd: int) -> Any:
         info = kernel.peek_socket(proc.pid, fd)
         return self.decoder.sockaddr(info[2]) if info is not None else None
 
-    def _learn(self: Tracer, proc: Proc, fd: int, inode: int) -> SockState:
+    def _learn(self, proc: Proc, fd: int, inode: int) -> SockState:
         """A socket met by its inode: what the kernel says of it."""
         info = kernel.peek_socket(proc.pid, fd)
         if info is None:
@@ -84,7 +83,7 @@ class FdTableMixin:
                 out.append(sock.id)
         return tuple(out)
 
-    def _named(self: Tracer, proc: Proc, name: str, cls: str, args: dict[str, Any],
+    def _named(self, proc: Proc, name: str, cls: str, args: dict[str, Any],
                a: tuple[int, ...]) -> dict[int, int]:
         """fd -> socket id for the sockets a call's fd arguments name."""
         socks = proc.socks
@@ -118,7 +117,7 @@ class FdTableMixin:
             fds = list(args.get("watching") or ())
         return {fd: socks[fd].id for fd in fds if fd in socks}
 
-    def _socket_arg(self: Tracer, proc: Proc, name: str,
+    def _socket_arg(self, proc: Proc, name: str,
                     a: tuple[int, ...]) -> tuple[int, SockState | None]:
         """The first of a call's fd arguments that is a socket, and its state."""
         fd = -1

@@ -81,7 +81,7 @@ def fd_cloexec(pid: int, fd: int) -> bool:
 def socket_fds(pid: int, inode: int) -> list[int]:
     """The fds of process pid that refer to socket inode."""
     want = f"socket:[{inode}]"
-    out = []
+    out: list[int] = []
     try:
         names = os.listdir(f"/proc/{pid}/fd")
     except OSError:

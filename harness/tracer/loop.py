@@ -6,32 +6,28 @@ harness.tracer.core.Tracer)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import gc
 import os
 import signal
 import time
-
-TYPE_CHECKING = False
+from collections.abc import Callable
 
 from harness.tracer import kernel
+from harness.tracer.base import ESRCH, FAILED, NEVER
 from harness.tracer.decode_mem import signed, signed32
-from harness.tracer.records import Root
-from harness.tracer.stopping import NEVER
-from harness.tracer.tasks import ESRCH, FAILED, SECCOMP_TRAP, SYSCALL_TRAP, Task
-
-if TYPE_CHECKING:
-    from harness.tracer.core import Tracer
+from harness.tracer.spawn import Spawn
+from harness.tracer.state import Task
+from harness.tracer.tasks import SECCOMP_TRAP, SYSCALL_TRAP
 
 GETEVENTMSG = kernel.PTRACE_GETEVENTMSG
 PTRACE_SYSCALL = kernel.PTRACE_SYSCALL
 ENTRY_FLAG = kernel.ENTRY_FLAG
 
 
-class LoopMixin:
+class Loop(Spawn):
     """The loop and a syscall's stops (a part of harness.tracer.core.Tracer)."""
 
-    def run(self: Tracer, until: Callable[[], bool] | None = None) -> None:
+    def run(self, until: Callable[[], bool] | None = None) -> None:
         """Handle stops until every root is done (or `until()` is true)."""
         waitpid = os.waitpid
         wall = kernel.WALL
@@ -106,31 +102,7 @@ class LoopMixin:
             self._timer_at = NEVER
             signal.signal(signal.SIGALRM, old_alarm)
 
-    def _quiet(self: Tracer, root: Root) -> bool:
-        return self.echo is None and root.on_event is None and root.mode == "seccomp"
-
-    @staticmethod
-    def _ptrace_failed() -> None:
-        """A ptrace call failed: ESRCH means the task was killed under us (waitpid reports
-        it); anything else is a bug."""
-        import ctypes
-
-        err = ctypes.get_errno()
-        if err != ESRCH:
-            raise OSError(err, f"ptrace: {os.strerror(err)}")
-
-    def _resume(self: Tracer, task: Task, sig: int = 0) -> None:
-        """PTRACE_SYSCALL when we need the next syscall stop, else PTRACE_CONT."""
-        req = kernel.PTRACE_CONT
-        if task.nr >= 0 or task.proc.root.mode != "seccomp":
-            req = kernel.PTRACE_SYSCALL
-        try:
-            self.pt.resume(req, task.tid, sig)
-        except OSError as e:  # a task killed under us: its exit is reported by waitpid
-            if e.errno != ESRCH:
-                raise
-
-    def _on_syscall_stop(self: Tracer, task: Task) -> None:
+    def _on_syscall_stop(self, task: Task) -> None:
         try:
             if task.proc.root.mode == "seccomp":  # only exits are asked for
                 self._syscall_exit(task)
@@ -157,7 +129,7 @@ class LoopMixin:
             return  # killed under us: waitpid reports it
         self._resume(task)
 
-    def _syscall_entry(self: Tracer, task: Task, nr: int) -> None:
+    def _syscall_entry(self, task: Task, nr: int) -> None:
         """At a call's entry: decide whether its exit is worth a stop. Arguments are read at
         the exit (x86_64 keeps them in their registers), except for calls that overwrite
         what they were given (select's fd sets)."""
@@ -198,7 +170,7 @@ class LoopMixin:
             a = (regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9)
             task.entry = self.decoder.read_entry(task.proc.mem, a, name)
 
-    def _syscall_exit(self: Tracer, task: Task) -> None:
+    def _syscall_exit(self, task: Task) -> None:
         nr = task.nr
         task.nr = -1
         if self.timing:

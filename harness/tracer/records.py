@@ -7,21 +7,19 @@ waited long enough (harness/tracer/core.py ties the parts of the Tracer together
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import time
+from collections.abc import Callable
 
-TYPE_CHECKING = False
-
+from harness.tracer.base import TracerBase
 from harness.tracer.decode import Decoder
 from harness.tracer.decode_mem import Snapshot
-from harness.tracer.state import Proc, SockState
+from harness.tracer.state import Proc, SockState, Task
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Protocol
 
     from harness.formats.model import SyscallEvent, Trace
-    from harness.tracer.core import Tracer
-    from harness.tracer.tasks import Task
 
     class TraceSink(Protocol):
         """Where a root's events go while it runs (harness.formats.tracefile.TraceWriter): the
@@ -196,12 +194,13 @@ def event_dict(r: tuple[Any, ...], decoder: Decoder | None) -> dict[str, Any]:
     return d
 
 
-def _event(r: tuple[Any, ...], decoder: Decoder) -> SyscallEvent:
+def _event(r: tuple[Any, ...], decoder: Decoder | None) -> SyscallEvent:
     from harness.formats.model import SocketIdentity, SyscallEvent
 
     sock = r[10]
     args = r[5]
     if type(args) is Deferred:
+        assert decoder is not None  # (a root records deferred events once it has one)
         args = args.decode(decoder, r[4])
     return SyscallEvent(seq=r[0], ts_ns=r[1], pid=r[2], tid=r[3], syscall=r[4], args=args,
                         result=r[6], errno=r[7], kind=r[8], fds=r[9],
@@ -209,10 +208,10 @@ def _event(r: tuple[Any, ...], decoder: Decoder) -> SyscallEvent:
                         released=r[12])
 
 
-class RecordingMixin:
+class Records(TracerBase):
     """The Tracer's part that records events (a part of harness.tracer.core.Tracer)."""
 
-    def _record(self: Tracer, task: Task, name: str, args: dict[str, Any], res: int | None,
+    def _record(self, task: Task, name: str, args: dict[str, Any], res: int | None,
                 fds: tuple[int, ...] = (), sock: tuple[Any, ...] | None = None,
                 kind: str = "syscall", ts_ns: int | None = None,
                 ids: tuple[tuple[int, int], ...] = (), released: tuple[int, ...] = ()) -> None:
@@ -223,7 +222,7 @@ class RecordingMixin:
         self._store(task, (self.seq, ts_ns or time.monotonic_ns(), task.proc.pid, task.tid,
                            name, args, res, errno, kind, fds, sock, ids, released))
 
-    def _store(self: Tracer, task: Task, rec: tuple[Any, ...]) -> None:
+    def _store(self, task: Task, rec: tuple[Any, ...]) -> None:
         """Keep a record, and show it to whoever asked to see events as they come."""
         root = task.proc.root
         records = root.records

@@ -6,27 +6,25 @@ harness.tracer.core.Tracer)."""
 
 from __future__ import annotations
 
-TYPE_CHECKING = False
 
 from harness.tracer import kernel
 from harness.tracer.decode_mem import signed32
-from harness.tracer.state import Proc, SockState
-from harness.tracer.tasks import Task
+from harness.tracer.fdtable import FdTable
+from harness.tracer.state import Proc, SockState, Task
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from harness.tracer.core import Tracer
 
-
-class RingsMixin:
+class Rings(FdTable):
     """io_uring (a part of harness.tracer.core.Tracer)."""
 
     # A ring's submissions are read from the tracee's memory at each io_uring_enter's entry
     # (with SQPOLL, those the kernel thread took since the last look), its completions at the
     # exit; each operation on a socket is an event of kind `uring` (harness/tracer/uring.py).
 
-    def _uring_entry(self: Tracer, proc: Proc, a: tuple[int, ...]) -> dict[str, Any] | None:
+    def _uring_entry(self, proc: Proc, a: tuple[int, ...]) -> dict[str, Any] | None:
         from harness.tracer import uring  # here: only a program with a ring pays its import
 
         ring = proc.rings.get(signed32(a[0]))
@@ -45,7 +43,7 @@ class RingsMixin:
                 self._known(proc, fd)
         return {"sqes": sqes}
 
-    def _uring_exit(self: Tracer, task: Task, name: str, a: tuple[int, ...], r: int) -> None:
+    def _uring_exit(self, task: Task, name: str, a: tuple[int, ...], r: int) -> None:
         from harness.tracer import uring
 
         proc = task.proc
@@ -82,7 +80,7 @@ class RingsMixin:
             self._record(task, op_name, op_args, res, fds, sock, kind="uring", ids=ids,
                          released=released)
 
-    def _uring_op(self: Tracer, proc: Proc, ring: int, sqe: Any,
+    def _uring_op(self, proc: Proc, ring: int, sqe: Any,
                   res: int) -> tuple[Any, ...] | None:
         """One completed operation as (name, args, result, fds, sock, ids, released), with
         its effects on the fd table; None when it concerns no socket."""

@@ -6,28 +6,25 @@ sockets; and why it could not (TraceError, the pre-exec report pipe, why ptrace 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import os
 import signal
 import time
-
-TYPE_CHECKING = False
+from collections.abc import Callable
 
 from harness.common.errors import HarnessError
 from harness.tracer import kernel
+from harness.tracer.base import HELD_SIGNALS, ptrace_refused_message
 from harness.tracer.decode_mem import Memory
 from harness.tracer.records import Root
-from harness.tracer.state import Proc
-from harness.tracer.tasks import SIGSTOP, Task
+from harness.tracer.state import Proc, Task
+from harness.tracer.stopping import Stopping
+from harness.tracer.tasks import SIGSTOP
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from harness.formats.model import SyscallEvent
-    from harness.tracer.core import Tracer
     from harness.tracer.records import TraceSink
 
-# the signals that stop the harness: held while a child is being started and while the
-# tracees are killed, so that a stop never lands half way through either
-HELD_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
 OPTIONS = (kernel.PTRACE_O_TRACESYSGOOD | kernel.PTRACE_O_TRACEFORK | kernel.PTRACE_O_TRACEVFORK
            | kernel.PTRACE_O_TRACECLONE | kernel.PTRACE_O_TRACEEXEC | kernel.PTRACE_O_EXITKILL)
 
@@ -40,10 +37,10 @@ class TraceError(HarnessError):
         self.exit_status = exit_status
 
 
-class SpawnMixin:
+class Spawn(Stopping):
     """Starting and attaching (a part of harness.tracer.core.Tracer)."""
 
-    def spawn(self: Tracer, argv: list[str], *, cwd: str | None = None,
+    def spawn(self, argv: list[str], *, cwd: str | None = None,
               env: dict[str, str] | None = None, stdin: int | None = None,
               stdout: int | None = None, stderr: int | None = None, label: str = "command",
               on_event: Callable[[Root, SyscallEvent], None] | None = None,
@@ -101,7 +98,7 @@ class SpawnMixin:
             self.set_deadline(root, timeout)
         return root
 
-    def _child(self: Tracer, path: str, argv: list[str], cwd: str, env: dict[str, str] | None,
+    def _child(self, path: str, argv: list[str], cwd: str, env: dict[str, str] | None,
                stdin: int | None, stdout: int | None, stderr: int | None, report: int,
                use_seccomp: bool, parent: int, go: int) -> None:
         """Runs in the forked child: wait until the tracer has seized it, set up fds, filter,
@@ -142,7 +139,7 @@ class SpawnMixin:
         finally:
             os._exit(127)
 
-    def attach(self: Tracer, pid: int, *, label: str = "attached",
+    def attach(self, pid: int, *, label: str = "attached",
                on_event: Callable[[Root, SyscallEvent], None] | None = None,
                sink: TraceSink | None = None) -> Root:
         """Trace a running process (strace -p): every thread of it, and what it starts from
@@ -201,7 +198,7 @@ class SpawnMixin:
             signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)
         return root
 
-    def _seize_child(self: Tracer, root: Root, pid: int, go: int) -> None:
+    def _seize_child(self, root: Root, pid: int, go: int) -> None:
         """Trace the new child (PTRACE_SEIZE, with the options), then let it go on; when
         ptrace is refused, it is killed and reaped, and the error says why."""
         opts = OPTIONS | (kernel.PTRACE_O_TRACESECCOMP if root.mode == "seccomp" else 0)
@@ -215,7 +212,7 @@ class SpawnMixin:
         finally:
             os.close(go)
 
-    def _adopt_child(self: Tracer, root: Root, pid: int) -> None:
+    def _adopt_child(self, root: Root, pid: int) -> None:
         """Wait for the child's stop before exec, start it."""
         assert root.report_fd is not None
         _, status = os.waitpid(pid, kernel.WALL)
@@ -244,21 +241,6 @@ class SpawnMixin:
             self.pt.setoptions(pid, OPTIONS)
         self._resume(task)  # without its SIGSTOP
 
-    @staticmethod
-    def _read_report(fd: int, raw: bool = False) -> str:
-        try:
-            data = os.read(fd, 64).decode()
-        except (BlockingIOError, OSError):
-            return ""
-        if raw or not data:
-            return data
-        if data.startswith("P"):
-            return ptrace_refused_message(int(data[1:]))
-        if data.startswith("E"):
-            return os.strerror(int(data[1:]))
-        return data
-
-
 def _which(prog: str, path: str) -> str | None:
     """The first executable file named prog on path (shutil.which, without its import)."""
     for folder in path.split(os.pathsep):
@@ -274,24 +256,3 @@ def _utc_now_iso() -> str:
     seconds, rest = divmod(now, 1_000_000_000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + \
         f".{rest // 1000:06d}+00:00"
-
-
-def ptrace_refused_message(err: int) -> str:
-    """One line naming why ptrace was refused."""
-    causes = []
-    try:
-        scope = open("/proc/sys/kernel/yama/ptrace_scope").read().strip()
-        if scope == "3":
-            causes.append("kernel.yama.ptrace_scope is 3 (ptrace disabled)")
-    except OSError:
-        pass
-    try:
-        for line in open("/proc/self/status"):
-            if line.startswith("TracerPid:") and line.split()[1] != "0":
-                causes.append(f"the harness is itself traced (TracerPid {line.split()[1]})")
-            if line.startswith("CapEff:") and not int(line.split()[1], 16) >> 19 & 1:
-                causes.append("the CAP_SYS_PTRACE capability is missing")
-    except OSError:
-        pass
-    cause = "; ".join(causes) or "a security policy forbids it"
-    return f"ptrace not permitted ({os.strerror(err)}): {cause}"

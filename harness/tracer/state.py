@@ -1,4 +1,5 @@
-"""What the tracer keeps per traced process: its socket fd table and epoll interest lists."""
+"""What the tracer keeps per traced thread (Task) and per traced process (Proc: its socket fd
+table and epoll interest lists)."""
 
 from __future__ import annotations
 
@@ -151,3 +152,27 @@ class Proc:
         for fd in list(self.socks):
             gone += self.drop(fd)
         return gone
+
+
+class Task:
+    """One traced thread."""
+
+    __slots__ = ("tid", "proc", "started", "in_syscall", "nr", "args", "entry", "quiet", "sure",
+                 "t0", "dur")
+
+    def __init__(self, tid: int, proc: Proc, started: bool = False, quiet: bool = False,
+                 sure: bool = True):
+        self.tid = tid
+        self.proc = proc
+        # whether in_syscall is known: a thread the tracer attached to may be inside a call
+        # (its first syscall stop is asked whether it is an entry or an exit)
+        self.sure = sure
+        self.t0 = 0  # monotonic ns of the entry of the call in flight (when timing)
+        self.dur = 0  # ns from its entry to its exit (when timing)
+        # seccomp mode and nobody watching events as they come: transfers take the short path
+        self.quiet = quiet
+        self.started = started  # its first stop (SIGSTOP) has been seen
+        self.in_syscall = False  # between entry and exit (all-syscalls mode)
+        self.nr = -1  # syscall in flight, when we asked for its exit
+        self.args: tuple[int, ...] = ()  # raw arguments of a call it was killed in
+        self.entry: dict[str, Any] | None = None  # what had to be read at entry

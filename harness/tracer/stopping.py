@@ -9,25 +9,20 @@ import os
 import signal
 import time
 
-TYPE_CHECKING = False
-
 from harness.tracer import kernel
+from harness.tracer.base import HELD_SIGNALS, NEVER
 from harness.tracer.records import FLUSH_AFTER_NS, Root
-from harness.tracer.spawn import HELD_SIGNALS
-from harness.tracer.tasks import SIGTRAP, SYSCALL_TRAP
+from harness.tracer.tasks import SIGTRAP, SYSCALL_TRAP, Tasks
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from harness.tracer.core import Tracer
 
-NEVER = 1 << 62  # a time no timer is set for
-
-
-class StoppingMixin:
+class Stopping(Tasks):
     """Timeouts, detaching, killing (a part of harness.tracer.core.Tracer)."""
 
-    def detach(self: Tracer, root: Root) -> None:
+    def detach(self, root: Root) -> None:
         """Let an attached process run on untraced: each of its threads is stopped
         (PTRACE_INTERRUPT) and detached, a signal it was about to get delivered."""
         tids = [t.tid for t in self.tasks.values() if t.proc.root is root]
@@ -82,7 +77,7 @@ class StoppingMixin:
         root.end_ns = root.end_ns or time.monotonic_ns()
         root.close()
 
-    def _arm_timer(self: Tracer) -> None:
+    def _arm_timer(self) -> None:
         """One timer (ITIMER_REAL) for the nearest of the roots' deadlines and the time the
         events kept for a sink are due to be written."""
         deadlines = [int(r.deadline * 1e9) for r in self.roots if r.deadline is not None
@@ -105,7 +100,7 @@ class StoppingMixin:
         self._timer_armed = True
         self._timer_at = target
 
-    def _on_alarm(self: Tracer, signum: int, frame: Any) -> None:
+    def _on_alarm(self, signum: int, frame: Any) -> None:
         self._timer_armed = False
         self._timer_at = NEVER
         now_ns = time.monotonic_ns()
@@ -124,7 +119,7 @@ class StoppingMixin:
                 self.kill(root)
         self._arm_timer()
 
-    def kill(self: Tracer, root: Root) -> None:
+    def kill(self, root: Root) -> None:
         """SIGKILL every live process of root (their exits are reaped by the loop). A task
         blocked in a call keeps it: its arguments are taken from /proc first, so the call
         is recorded as unfinished."""
@@ -138,7 +133,7 @@ class StoppingMixin:
                 except ProcessLookupError:
                     pass
 
-    def kill_all(self: Tracer) -> None:
+    def kill_all(self) -> None:
         """Kill every tracee and reap them all: nothing is left behind (a second Ctrl-C
         waits until this is done)."""
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
@@ -147,7 +142,7 @@ class StoppingMixin:
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
-    def _kill_all(self: Tracer) -> None:
+    def _kill_all(self) -> None:
         for root in self.roots:
             if root.attached and not root.done:
                 self.detach(root)
@@ -173,7 +168,7 @@ class StoppingMixin:
                 root.end_ns = time.monotonic_ns()
             root.close()
 
-    def set_deadline(self: Tracer, root: Root, timeout: float) -> None:
+    def set_deadline(self, root: Root, timeout: float) -> None:
         root.deadline = time.monotonic() + timeout
         self.deadlines_pending = True
         if self._timer_armed:  # re-aim the timer at the nearest deadline

@@ -10,16 +10,16 @@ import os
 import signal
 import time
 
-TYPE_CHECKING = False
-
 from harness.tracer import kernel
+from harness.tracer.base import ESRCH
 from harness.tracer.decode_mem import Memory
-from harness.tracer.state import Proc
+from harness.tracer.effects import Effects
+from harness.tracer.state import Task
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from harness.tracer.core import Tracer
 
 SIGTRAP = signal.SIGTRAP
 SIGSTOP = signal.SIGSTOP
@@ -28,8 +28,6 @@ SECCOMP_TRAP = SIGTRAP | (kernel.PTRACE_EVENT_SECCOMP << 8)
 EXEC_TRAP = SIGTRAP | (kernel.PTRACE_EVENT_EXEC << 8)
 CLONE_EVENTS = {kernel.PTRACE_EVENT_FORK: "fork", kernel.PTRACE_EVENT_VFORK: "vfork",
                 kernel.PTRACE_EVENT_CLONE: "clone"}
-ESRCH = 3
-FAILED = (1 << 64) - 1  # -1 from the ptrace binding's unsigned long
 EVENT_STOP = kernel.PTRACE_EVENT_STOP
 GROUP_STOPS = frozenset({signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU})
 
@@ -41,34 +39,10 @@ def signal_name(sig: int) -> str:
         return f"SIG{sig}"
 
 
-class Task:
-    """One traced thread."""
-
-    __slots__ = ("tid", "proc", "started", "in_syscall", "nr", "args", "entry", "quiet", "sure",
-                 "t0", "dur")
-
-    def __init__(self, tid: int, proc: Proc, started: bool = False, quiet: bool = False,
-                 sure: bool = True):
-        self.tid = tid
-        self.proc = proc
-        # whether in_syscall is known: a thread the tracer attached to may be inside a call
-        # (its first syscall stop is asked whether it is an entry or an exit)
-        self.sure = sure
-        self.t0 = 0  # monotonic ns of the entry of the call in flight (when timing)
-        self.dur = 0  # ns from its entry to its exit (when timing)
-        # seccomp mode and nobody watching events as they come: transfers take the short path
-        self.quiet = quiet
-        self.started = started  # its first stop (SIGSTOP) has been seen
-        self.in_syscall = False  # between entry and exit (all-syscalls mode)
-        self.nr = -1  # syscall in flight, when we asked for its exit
-        self.args: tuple[int, ...] = ()  # raw arguments of a call it was killed in
-        self.entry: dict[str, Any] | None = None  # what had to be read at entry
-
-
-class TasksMixin:
+class Tasks(Effects):
     """Tasks coming and going (a part of harness.tracer.core.Tracer)."""
 
-    def _new_task(self: Tracer, tid: int, early: bool,
+    def _new_task(self, tid: int, early: bool,
                   parent_task: Task | None = None) -> Task | None:
         """Register a task seen for the first time, either through its parent's clone event
         or (early) through its own first stop, which may come first."""
@@ -100,7 +74,7 @@ class TasksMixin:
             self._resume(task)
         return task
 
-    def _on_other_stop(self: Tracer, task: Task, stop: int) -> None:
+    def _on_other_stop(self, task: Task, stop: int) -> None:
         sig = stop & 0xFF
         event = stop >> 8
         if sig == SIGTRAP and event in CLONE_EVENTS:
@@ -135,14 +109,14 @@ class TasksMixin:
             return
         self._resume(task, sig)  # a signal for the tracee: deliver it
 
-    def _listen(self: Tracer, task: Task) -> None:
+    def _listen(self, task: Task) -> None:
         try:
             self.pt.resume(kernel.PTRACE_LISTEN, task.tid)
         except OSError as e:
             if e.errno != ESRCH:
                 raise
 
-    def _on_exec(self: Tracer, task: Task) -> None:
+    def _on_exec(self, task: Task) -> None:
         former = self.pt.eventmsg(task.tid)
         proc = task.proc
         if former != task.tid:  # a non-leader thread exec'd and took the leader's tid
@@ -162,7 +136,7 @@ class TasksMixin:
         self._record(task, "execve", {"exe": proc.exe, "argv": proc.argv}, 0, kind="process",
                      released=released)
 
-    def _on_gone(self: Tracer, tid: int, status: int) -> None:
+    def _on_gone(self, tid: int, status: int) -> None:
         task = self.tasks.pop(tid, None)
         if task is None:
             return

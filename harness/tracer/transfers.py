@@ -8,24 +8,23 @@ from __future__ import annotations
 
 import time
 
-TYPE_CHECKING = False
-
 from harness.tracer import kernel
+from harness.tracer.base import ESRCH, FAILED
 from harness.tracer.decode_mem import Memory, signed, signed32
 from harness.tracer.decode_sock import MAX_ADDR
 from harness.tracer.records import FLUSH_AFTER_NS, FLUSH_EVERY, Deferred
-from harness.tracer.tasks import ESRCH, FAILED, Task
+from harness.tracer.rings import Rings
+from harness.tracer.state import Task
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from harness.tracer.core import Tracer
 
-
-class TransfersMixin:
+class Transfers(Rings):
     """Data transfers (a part of harness.tracer.core.Tracer)."""
 
-    def _transfer_exit(self: Tracer, task: Task) -> None:
+    def _transfer_exit(self, task: Task) -> None:
         """The exit of a send/recv/read/write on a seccomp root, without callbacks: copy what
         it touched, record, let it go (the general way: _on_syscall_stop)."""
         tid = task.tid
@@ -55,7 +54,7 @@ class TransfersMixin:
         if self.pt._raw(kernel.PTRACE_CONT, tid, 0, 0) == FAILED:
             self._ptrace_failed()
 
-    def _transfer(self: Tracer, task: Task, name: str, a: tuple[int, ...],
+    def _transfer(self, task: Task, name: str, a: tuple[int, ...],
                   r: int) -> tuple[Any, ...] | None:
         """The record of a data transfer (r = -4095: it never returned), its arguments left
         to decode later; None for file I/O, which is not recorded."""
@@ -74,7 +73,7 @@ class TransfersMixin:
                 "syscall", (), None if st is None else (fd, st.family, st.type, st.local,
                                                         st.peer, st.id, st.inode), (), ())
 
-    def _capture(self: Tracer, mem: Memory | None, name: str, a: tuple[int, ...],
+    def _capture(self, mem: Memory | None, name: str, a: tuple[int, ...],
                  r: int) -> list[tuple[int, bytes]]:
         """The memory a transfer's decoder will read: the first bytes of its data, and the
         address it sent to or received from."""

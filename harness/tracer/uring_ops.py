@@ -134,7 +134,7 @@ def op_args(sqe: Sqe, read: Any, decoder: Decoder, res: int | None,
         args = decoder.socket(mem, (fd & _MASK32, sqe.off & _MASK32, sqe.len), result)
         _direct(args, sqe)
     elif op == OP["ACCEPT"]:
-        a = (fd, sqe.addr, sqe.off, sqe.op_flags)
+        a: tuple[int, ...] = (fd, sqe.addr, sqe.off, sqe.op_flags)
         args = decoder.accept4(mem, a, result, entry) if entry is not None else \
             decoder.accept4(mem, a, result)
         if sqe.ioprio & ACCEPT_MULTISHOT:

@@ -190,7 +190,7 @@ def parse_sqe(raw: bytes, index: int = -1) -> Sqe | None:
     if raw is None or len(raw) < SQE_SIZE:
         return None
     v = _SQE.unpack_from(raw)
-    return Sqe(*v[:13], index=index)
+    return Sqe(*v[:13], index=index)  # type: ignore[misc]  # (mypy counts v[:13] as any length)
 
 
 @dataclass(frozen=True, slots=True)
