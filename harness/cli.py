@@ -1,4 +1,5 @@
-"""Command line: `harness {trace,compare,verify,diff,normalize,render,new,bench} ...` (or `python -m harness`).
+"""Command line: `harness {trace,compare,verify,diff,normalize,render,new,bench} ...` (or
+`python -m harness`).
 
 This module only builds the arguments and dispatches to harness/commands.py. A HarnessError
 (harness/common/errors.py) is caught here, once: its one-line message and its exit status.

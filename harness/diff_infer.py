@@ -62,7 +62,7 @@ def _message_len(trace: Trace, walk: Any, roles: dict[int, str], table: Any) -> 
     total, way = 0, None
     for ev in trace.events:
         if ev.kind != "syscall" or ev.failed or not any(i in roles for i in
-                                                         walk.touched.get(ev.seq, ())):
+                                                        walk.touched.get(ev.seq, ())):
             continue
         d = direction(ev, table)
         if d is None:

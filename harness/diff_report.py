@@ -76,7 +76,7 @@ def build(a: Side, b: Side, level: str, role: str | None = None) -> Diff:
             times: dict[int, int] = {}
             if s.store is not None:
                 trace_file, normalized, times = an.normalize_side(s.store, s.folder,
-                                                                   s.record, r, lvl, rules)
+                                                                  s.record, r, lvl, rules)
                 trace_file = str(s.store.root / trace_file) if trace_file else None
             elif r in roles and (r in s.traces or len(s.traces) == 1):
                 # a lone trace, as the role it is compared as

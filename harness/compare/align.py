@@ -20,6 +20,7 @@ import msgspec
 
 from harness.normalize.steps import Step
 
+
 class Change(StrEnum):
     """What one column of an alignment is."""
 

@@ -5,12 +5,12 @@ and nothing here is worded: renderers say what the results mean (harness/render/
     print(harness.render.render(analysis, "terminal"))
     sys.exit(exit_code(analysis))
 
-The traces folder (harness/formats/store.py) holds the matrix's index and, per run, run.yaml with the
-server's and the client's traces. Each sample's canonical sequence is compared with the
-reference sample's of the same role (servers with the reference server, clients with the
-reference client), scenario by scenario; the reference's is shown beside the scenario's
-textbook sequence (harness/tables/scenarios.yaml). A verdict grid (samples by scenarios) sums it up,
-telling a scenario a sample does not implement (n/a) from one that failed.
+The traces folder (harness/formats/store.py) holds the matrix's index and, per run, run.yaml with
+the server's and the client's traces. Each sample's canonical sequence is compared with the
+reference sample's of the same role (servers with the reference server, clients with the reference
+client), scenario by scenario; the reference's is shown beside the scenario's textbook sequence
+(harness/tables/scenarios.yaml). A verdict grid (samples by scenarios) sums it up, telling a
+scenario a sample does not implement (n/a) from one that failed.
 """
 
 from __future__ import annotations
@@ -54,8 +54,8 @@ def _masked(record: RunRecord) -> RunRecord:
 
 
 def normalize_side(store: TracesFolder, folder: str, record: RunRecord, role: str,
-                    level: str, rules: RuleSet
-                    ) -> tuple[str | None, Normalized | None, dict[int, int]]:
+                   level: str, rules: RuleSet
+                   ) -> tuple[str | None, Normalized | None, dict[int, int]]:
     """(its trace file, its normalized trace, each event's time by seq)."""
     from harness.formats import tracefile
     from harness.normalize.engine import normalize
@@ -86,7 +86,7 @@ def _wire_view(store: TracesFolder, folder: str, record: RunRecord, level: Level
     return correlate(read_wire(path), steps, times, record.wire_note), None
 
 
-# -- comparing ---------------------------------------------------------------------------------------
+# -- comparing ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
 class _Side:
@@ -158,7 +158,7 @@ def analyze(traces_dir: Path, reference: str | None = None, level: str = "canoni
         of_run = []
         for role in ROLES:
             trace_file, normalized, times = normalize_side(store, folder, record, role,
-                                                            level, rules)
+                                                           level, rules)
             of_run.append(_Side(folder=folder, record=_masked(record), role=role,
                                 sample=record.server if role == "server" else record.client,
                                 scenario=record.scenario, trace_file=trace_file,

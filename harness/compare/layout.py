@@ -52,7 +52,7 @@ def role_table(scenario: str, role: str, reference: str, columns: Sequence[Sampl
         sequences.append(book_steps)
     n = len(columns)
     merged = merge_alignments(len(ref_steps), alignments, [[s.key for s in seq]
-                                                          for seq in sequences])
+                                                           for seq in sequences])
     # where each moved step landed (column, its index) -> row, for the row it left
     landed = {(c, idx): k for k, r in enumerate(merged) for c, (idx, kind)
               in enumerate(zip(r.cells, r.kinds)) if kind == MOVED}

@@ -6,10 +6,10 @@
         server.jsonl, client.jsonl            the traces (harness/formats/tracefile.py)
     traces/report.md                          the last report
 
-Every file is checked field by field when it is read, against the types of the record it
-holds (harness/formats/model.py), and an error names the file and the field; it is read only if it is
-a regular file, and never more of it than its limit (harness/common/safefile.py). Writes are atomic:
-a reader never sees half a file. One harness writes a folder at a time (its `.lock`), and
+Every file is checked field by field when it is read, against the types of the record it holds
+(harness/formats/model.py), and an error names the file and the field; it is read only if it is a
+regular file, and never more of it than its limit (harness/common/safefile.py). Writes are atomic: a
+reader never sees half a file. One harness writes a folder at a time (its `.lock`), and
 only into files and folders of its own: a symbolic link planted inside is replaced, never
 written through, and refused when another user owns it.
 """

@@ -18,7 +18,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
 
-SCHEMA_VERSION = 4  # 4: socket inodes, `released`, io_uring operations; 3: socket ids from the tracer (`sock.id`, `ids`); 2: the stream
+# 4: socket inodes, `released`, io_uring operations; 3: socket ids from the tracer (`sock.id`,
+# `ids`); 2: the stream
+SCHEMA_VERSION = 4
 READABLE_VERSIONS = (1, 2, 3, 4)
 FORMATS = ("jsonl", "json", "yaml")  # json: the JSON Lines stream too
 PARTIAL = ".partial"  # suffix of a trace still being written (or cut off by a crash)

@@ -4,9 +4,10 @@
     result = normalize(trace, run, "server", "canonical")   # rules: the packaged rules.yaml
     result.steps, result.attributes
 
-Rules are data (rules.yaml beside this file, the syscall table harness/tables/syscalls.yaml); each rule kind is one function
-in kinds.py. The textbook sequence of each scenario (harness/tables/scenarios.yaml, named by rules.yaml) comes
-with the rules: `default_rules().textbooks.get("udp", "client")`.
+Rules are data (rules.yaml beside this file, the syscall table harness/tables/syscalls.yaml); each
+rule kind is one function in kinds.py. The textbook sequence of each scenario
+(harness/tables/scenarios.yaml, named by rules.yaml) comes with the rules:
+`default_rules().textbooks.get("udp", "client")`.
 """
 
 from harness.normalize.attributes import (Attributes, SocketOption, UnrelatedSocket,

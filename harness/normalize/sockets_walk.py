@@ -152,6 +152,7 @@ def walk_sockets_by_id(trace: Trace, table: SyscallTable) -> SocketWalk:
     """The walk of a trace whose events carry the tracer's socket ids."""
     g = _Gather()
     index: dict[int, int] = {}  # tracer's socket id -> index in g.sockets
+
     def released(ev: SyscallEvent) -> None:
         if ev.released:
             g.references = True

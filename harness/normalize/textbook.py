@@ -1,5 +1,5 @@
-"""The textbook sequences of the scenarios (harness/tables/scenarios.yaml): what a program written from the
-man pages does, step by step, in the notation of the report's tables (the canonical level).
+"""The textbook sequences of the scenarios (harness/tables/scenarios.yaml): what a program written
+from the man pages does, step by step, in the notation of the report's tables (the canonical level).
 
     books = load_textbooks(path, syscall_table)
     book = books.get("tcp-session", "server")
@@ -28,7 +28,8 @@ from harness.formats.model import RunRecord
 from harness.normalize.steps import Step, format_addr
 from harness.normalize.syscalls import SyscallTable
 
-DEFAULT_TEXTBOOKS = Path(__file__).parents[1] / "tables" / "scenarios.yaml"  # the one scenarios file
+# the one scenarios file
+DEFAULT_TEXTBOOKS = Path(__file__).parents[1] / "tables" / "scenarios.yaml"
 ADDRESS = "ADDR"  # the placeholder for the run's address
 PER_MESSAGE = "messages"  # repeat once per message of the run
 ROLES = ("server", "client")

@@ -1,11 +1,11 @@
 """The results for machines: one JSON document of typed values, no sentences.
 
 Its shape is documented in docs/json-report.md, with the paths users ask for and jq examples;
-`schema_version` (SCHEMA_VERSION) is raised whenever a field is renamed, removed or changes
-its meaning (a new field is added without raising it). What each value means is also in the
-dataclasses of harness/compare/analyze.py, harness/compare/align.py and harness/normalize/attributes.py; the
-statuses and kinds are their enums' values. A question such as "which samples wait in epoll?"
-is a lookup in `attributes.readiness`.
+`schema_version` (SCHEMA_VERSION) is raised whenever a field is renamed, removed or changes its
+meaning (a new field is added without raising it). What each value means is also in the dataclasses
+of harness/compare/results.py, harness/compare/align.py and harness/normalize/attributes.py; the
+statuses and kinds are their enums' values. A question such as "which samples wait in epoll?" is a
+lookup in `attributes.readiness`.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from harness.compare.align import MISSING, Difference
 from harness.normalize.steps import Step
 from harness.render.knowledge_spec import CHANGES, NoteSpec, selector_names
 
+
 @dataclass(frozen=True, slots=True)
 class StepFacts:
     """What the run says about the step a difference is about (harness/render/notes.py

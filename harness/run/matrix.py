@@ -19,7 +19,7 @@ from harness.tables.scenario import Scenario, load_scenarios
 from harness.formats.store import StoreError, TracesFolder
 from harness.run.build import BuildError, build
 from harness.run.manifest import (ManifestError, Sample, discover, sample_folders,
-                             missing_requirement)
+                                  missing_requirement)
 
 
 class UnknownName(HarnessError, LookupError):

@@ -135,7 +135,7 @@ def check_output(stdout: bytes, expected: bytes, size: int,
         return "ok", None
     if expect.kind == "text":
         if size <= len(expected) + 2 and stdout in (expected, expected + b"\n",
-                                                     expected + b"\r\n"):
+                                                    expected + b"\r\n"):
             return "ok", None
         return "echo-mismatch", (f"client printed {_shown(stdout, size)}, expected "
                                  f"{quoted(expected)} (its manifest's `expect`)")

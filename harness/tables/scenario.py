@@ -21,7 +21,8 @@ RUN_FIELDS = ("host", "port", "path", "ready", "sizes", "server", "client_host")
 # kernel answers an ICMP echo request; only the clients run, the server side has no trace)
 SERVER_KINDS = ("program", "kernel")
 KERNEL = "kernel"  # the name a kernel-served scenario's server side is shown by
-# the placeholders a run fills in (a sample's own: python, src, build, are harness/run/manifest.py's)
+# the placeholders a run fills in (a sample's own: python, src, build, are
+# harness/run/manifest.py's)
 PLACEHOLDERS = ("host", "port", "message", "path", "sizes", "scenario")
 
 

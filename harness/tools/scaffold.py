@@ -1,5 +1,5 @@
-"""`harness new NAME --language LANG`: a new sample's folders, servers/NAME and clients/NAME,
-each with a manifest and one program skeleton per scenario program, from harness/tools/templates.yaml,
+"""`harness new NAME --language LANG`: a new sample's folders, servers/NAME and clients/NAME, each
+with a manifest and one program skeleton per scenario program, from harness/tools/templates.yaml,
 for the scenarios asked (`--scenario`, repeatable; tcp when none is).
 
 A skeleton reads its arguments, says in comments what its scenario asks and which calls the

@@ -124,5 +124,5 @@ class Decoder(DescDecoder, PollDecoder):
                 return {}
             return {"namelens_in": [namelen if ptr else None for ptr, namelen, *_ in
                                     MMSGHDR.iter_unpack(raw[: len(raw) - len(raw) %
-                                                              MMSGHDR.size])]}
+                                                            MMSGHDR.size])]}
         return {}

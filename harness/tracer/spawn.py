@@ -241,6 +241,7 @@ class Spawn(Stopping):
             self.pt.setoptions(pid, OPTIONS)
         self._resume(task)  # without its SIGSTOP
 
+
 def _which(prog: str, path: str) -> str | None:
     """The first executable file named prog on path (shutil.which, without its import)."""
     for folder in path.split(os.pathsep):

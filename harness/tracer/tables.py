@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SYSCALLS_FILE = os.path.join(os.path.dirname(HERE), "tables", "syscalls.yaml")  # the one syscall table
+# the one syscall table
+SYSCALLS_FILE = os.path.join(os.path.dirname(HERE), "tables", "syscalls.yaml")
 SOURCES = (os.path.join(os.path.dirname(HERE), "tables", "xlat.yaml"), SYSCALLS_FILE)
 CACHE_VERSION = 2  # of the cache file's layout
 CACHE_LIMIT = 8 << 20  # bytes of a cache file read at most (it holds some hundred KB)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from harness.tracer.decode import Decoder
 
+
 def register_files(opcode: int, arg: int, nr_args: int,
                    read: Read) -> tuple[int, list[int]] | None:
     """(first slot, fds) an io_uring_register call puts into the fixed-file table; None for

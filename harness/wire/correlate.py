@@ -129,7 +129,7 @@ def place_calls(role: str, steps: Sequence[Step], times: Mapping[int, int]) -> l
             flags = s.args.get("flags")
             fastopen = s.name in SENDS and isinstance(flags, list) and "MSG_FASTOPEN" in flags
             release = s.name == "close" and (s.args.get("released") == s.fd if references
-                                              else True)
+                                             else True)
             label = s.label
             if release and s.syscall in PROCESS_EVENTS:  # an exit or exec released it
                 label = f"{s.dialect}, the last holder of {s.fd}"

@@ -120,7 +120,7 @@ def test_make_new_takes_its_language_from_the_command_line_only(tmp_path: Path) 
 
 
 def test_builds_say_what_they_do_and_move_what_they_write_beside_the_sources(tmp_path: Path
-                                                                              ) -> None:
+                                                                             ) -> None:
     folder = tmp_path / "servers" / "messy"
     folder.mkdir(parents=True)
     (folder / "manifest.yaml").write_text(yaml.safe_dump({

@@ -224,7 +224,7 @@ FOREVER_SERVER = """
 
 
 def test_a_server_that_serves_forever_is_stopped_once_its_client_is_done(samples,
-                                                                        tmp_path) -> None:
+                                                                         tmp_path) -> None:
     """Found without a word in its manifest: its client exited 0, and it waits in accept
     holding no connection. Stopped at once (no grace), not a failure; its last accept
     never returned."""

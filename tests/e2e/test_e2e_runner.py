@@ -31,7 +31,7 @@ def test_a_good_pair_writes_both_traces_and_its_record(samples, tmp_path):
     assert record.outcome == "ok", record
     assert record.client_stdout == "ping \\x00?"
     saved = RunRecord.from_dict(__import__("yaml").safe_load((tmp_path / "run/run.yaml")
-                                                              .read_text()))
+                                                             .read_text()))
     assert saved == record
     server = tracefile.load(tmp_path / "run/server.jsonl")
     client = tracefile.load(tmp_path / "run/client.jsonl")
@@ -112,14 +112,13 @@ def test_a_missing_toolchain_skips_the_sample_with_its_hint(samples, tmp_path):
     ("{{{", "not valid YAML"),
 ])
 def test_a_broken_manifest_names_the_file_and_the_field(samples, tmp_path, manifest,
-                                                         message):
+                                                        message):
     folder = samples.add("server", "broken", "", manifest=manifest)
     with pytest.raises(ManifestError) as e:
         plan([samples.root], scenarios=None, reference="python-stdlib", cross=False,
              only=None, build_cache=tmp_path / "build", log=print)
     assert str(folder / "manifest.yaml") in str(e.value)
     assert message in str(e.value)
-
 
 
 def test_verify_of_one_sample_loads_only_it_and_the_reference(samples, tmp_path):
@@ -137,6 +136,7 @@ def test_verify_of_one_sample_loads_only_it_and_the_reference(samples, tmp_path)
     with pytest.raises(LookupError, match="no sample named 'nope'.*half-made"):
         plan([samples.root, REPO], scenarios=["tcp"], reference="python-stdlib", cross=False,
              only="nope", build_cache=tmp_path / "build", log=print)
+
 
 def test_each_run_is_written_as_soon_as_it_ends(samples, tmp_path):
     """A matrix writes the index after each run: what ran is on disk even if a later run

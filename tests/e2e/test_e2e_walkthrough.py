@@ -59,4 +59,4 @@ def test_the_readme_walk_through(tmp_path: Path) -> None:
     assert "my-echo" in report
     # the template wrote the tcp programs only, and the build left nothing untracked
     assert sorted(p.name for p in (work / "servers/my-echo").iterdir()) == ["manifest.yaml",
-                                                                          "server.py"]
+                                                                            "server.py"]

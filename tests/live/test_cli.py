@@ -201,7 +201,7 @@ def test_e_trace_selects_by_name_class_and_negation(cbin, scratch):
         r = harness_cli(["trace", "-e", expr, "--", cbin["fds"], scratch / "file"], cwd=scratch)
         assert r.returncode == 0, r.stderr
         return {m.group(1) for m in re.finditer(r"^\[\d+\] (?:\+\+\+ )?(\w+)\(", r.stderr,
-                                               re.M)}
+                                                re.M)}
     (scratch / "file").write_text("x" * 100)
     assert shown("trace=socketpair,close") == {"socketpair", "close"}
     net = shown("trace=%network")

@@ -43,7 +43,7 @@ import yaml
 from harness.run.argv import base_values, expand
 from harness.run.build import BuildError, build
 from harness.run.manifest import (Sample, load_sample,
-                             missing_requirement, sample_folders)
+                                  missing_requirement, sample_folders)
 from harness.tables.scenario import Scenario, load_scenarios
 
 REPO = Path(__file__).resolve().parents[2]

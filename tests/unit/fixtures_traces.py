@@ -20,7 +20,7 @@ from typing import Any
 
 from harness.formats import tracefile
 from harness.formats.model import (MatrixIndex, ProcessInfo, RunRecord, SkippedSample, SocketIdentity,
-                           SyscallEvent, Trace, TracerInfo)
+                                   SyscallEvent, Trace, TracerInfo)
 
 HOST = "127.0.0.1"
 HOST6 = "::1"
@@ -107,7 +107,7 @@ class TraceBuilder:
     def _ident(self, fd: int, pid: int | None = None, **changes: Any) -> SocketIdentity:
         pid = pid or self.pid
         old = self.socks.get((pid, fd)) or SocketIdentity(fd=fd, family="AF_INET",
-                                                           type="SOCK_STREAM")
+                                                          type="SOCK_STREAM")
         new = SocketIdentity(fd=fd, family=changes.get("family", old.family),
                              type=changes.get("type", old.type),
                              local=changes.get("local", old.local),

@@ -243,7 +243,7 @@ def test_a_sample_name_that_would_make_odd_paths_is_refused(tmp_path: Path, name
 
 
 def test_verify_of_a_name_that_climbs_out_writes_nothing(tmp_path: Path, capsys,
-                                                        monkeypatch) -> None:
+                                                         monkeypatch) -> None:
     (tmp_path / "work").mkdir()
     monkeypatch.chdir(tmp_path / "work")
     status = cli.main(["verify", "../../escape", "--samples", str(tmp_path / "work")])
@@ -472,7 +472,7 @@ def test_what_a_run_keeps_of_huge_outputs_is_bounded_and_says_where_it_was_cut(
 
     record = ft.run_record("c", "c", client_exit=0, server_exit=0)
     outcome, detail = outcome.judge(record, Root(), Root(), [], outcome.RunOptions(),
-                                   head, b"hello", size)
+                                    head, b"hello", size)
     assert outcome == "echo-mismatch"
     assert detail == f"client printed {'A' * 60!r}… (5.0 MB), expected 'hello'"
 

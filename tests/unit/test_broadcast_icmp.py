@@ -56,7 +56,7 @@ def test_the_textbooks_of_the_two_scenarios() -> None:
         "sock = socket(SOCK_RAW)", "send(sock)", "recv(sock)", "recv(sock)", "close(sock)"]
     server = books.get("udp-broadcast", "server")
     assert "bind(sock, 127.0.0.1:PORT)" in [s.label for s in
-                                             server.steps(None, "127.0.0.1:PORT")]
+                                            server.steps(None, "127.0.0.1:PORT")]
 
 
 @pytest.mark.parametrize("spec, field", [

@@ -8,7 +8,7 @@ import fixtures_traces as ft
 import pytest
 
 from harness.compare.align import (CHANGED, EXTRA, MATCH, MISSING, Pair, align, compare,
-                             merge_alignments)
+                                   merge_alignments)
 from harness.normalize import Step, normalize
 
 

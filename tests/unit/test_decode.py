@@ -368,7 +368,7 @@ def test_recvmsg_name_within_msg_namelen_given(dec):
     iov = m.put(struct.pack("=QQ", m.put(b"two\0\0\0\0\0"), 8))
     hdr = m.put(struct.pack("=QI4xQQQQi4x", name, 28, iov, 1, 0, 0, 0))  # as at exit
     assert dec.addrlen_entry(m, args6(6, m.put(struct.pack("=QI4xQQQQi4x", name, 8, iov, 1,
-                                                          0, 0, 0)), 0), "recvmsg") == {
+                                                           0, 0, 0)), 0), "recvmsg") == {
         "namelen_in": 8}
     assert dec.recvmsg(m, args6(6, hdr, 0), 3, entry={"namelen_in": 8}) == {
         "fd": 6, "flags": [], "addr": {"family": "AF_INET6", "port": 40000, "flowinfo": 7,
@@ -420,7 +420,7 @@ def test_sendmmsg_message_by_message(dec):
             {"addr": to_addr, "size": 4, "data": "two!", "data_len": 4, "controllen": 0}]}
     # failed: no message
     assert dec.sendmmsg(m, args6(3, vec, 3, 0), -11) == {"fd": 3, "vlen": 3, "flags": [],
-                                                          "msgs": []}
+                                                         "msgs": []}
     # a message without msg_name has no addr
     vec = mmsgvec(m, [(None, 0, [b"hi"], 0, 2)])
     assert dec.sendmmsg(m, args6(3, vec, 1, 0), 1)["msgs"] == [
@@ -507,7 +507,7 @@ def test_fcntl(dec):
         "fd": 4, "cmd": "F_GETFL", "arg": None, "result_flags": ["O_RDWR", "O_NONBLOCK"]}
     assert dec.fcntl(m, args6(4, 2, 1), 0) == {"fd": 4, "cmd": "F_SETFD", "arg": ["FD_CLOEXEC"]}
     assert dec.fcntl(m, args6(4, 1, 0), 1) == {"fd": 4, "cmd": "F_GETFD", "arg": None,
-                                              "result_flags": ["FD_CLOEXEC"]}
+                                               "result_flags": ["FD_CLOEXEC"]}
     assert dec.fcntl(m, args6(4, 0, 20), 20) == {"fd": 4, "cmd": "F_DUPFD", "arg": 20}
     assert dec.fcntl(m, args6(4, 1030, 3), 7)["cmd"] == "F_DUPFD_CLOEXEC"
     assert dec.fcntl(m, args6(4, 4242, 1), -22)["cmd"] == 4242
@@ -559,9 +559,9 @@ def test_select_and_pselect6(dec):
         == 1500
     # select: a timeval (microseconds); pselect6: a timespec (nanoseconds)
     assert dec.decoders["select"](m, args6(71, m["rd"], 0, 0, m["tv"]), 2) == {"ready": [3, 70],
-                                                                   "timeout_ms": 1500}
+                                                                               "timeout_ms": 1500}
     assert dec.decoders["pselect6"](m, args6(71, m["rd"], 0, 0, m["ts"]), 2) == {"ready": [3, 70],
-                                                                     "timeout_ms": 1500}
+                                                                                 "timeout_ms": 1500}
     assert dec.select(m, args6(71, m["rd"], 0, 0, 0), 0) == {"ready": [], "timeout_ms": None}
 
 

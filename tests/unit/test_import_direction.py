@@ -73,7 +73,6 @@ def test_imports_go_down_only() -> None:
     assert not upward, "\n".join(upward)
 
 
-
 def test_no_module_is_over_400_lines() -> None:
     long = [f"{p.relative_to(HARNESS.parent)}: {n} lines" for p, _ in modules()
             if (n := len(p.read_text().splitlines())) > 400]

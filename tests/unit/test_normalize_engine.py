@@ -190,10 +190,10 @@ def test_scenarios_reduce_to_their_canonical_sequence(scenario, builder, role, e
 def test_udp_dialects_say_which_call_and_which_address() -> None:
     server = scenario_steps(ft.python_stdlib_server_udp(), "udp", "server")
     assert [s.dialect for s in server.steps][2:4] == ["recvfrom(127.0.0.1:*)",
-                                                     "sendto(127.0.0.1:*)"]
+                                                      "sendto(127.0.0.1:*)"]
     client = scenario_steps(ft.python_stdlib_client_udp(), "udp", "client")
     assert [s.dialect for s in client.steps][1:3] == ["sendto(127.0.0.1:PORT)",
-                                                     "recvfrom(127.0.0.1:PORT)"]
+                                                      "recvfrom(127.0.0.1:PORT)"]
     connected = scenario_steps(ft.c_client_udp_connected(), "udp", "client")
     assert [(s.label, s.dialect) for s in connected.steps] == [
         ("sock = socket(SOCK_DGRAM)", "socket(SOCK_DGRAM)"),
@@ -247,7 +247,6 @@ def test_attributes_of_the_other_scenarios() -> None:
     assert words.families(unix) == "AF_UNIX"
     assert [words.unrelated_short(u) for u in unix.unrelated] == [
         "AF_UNIX SOCK_STREAM socketpair: 2 sockets, 5 calls"]
-
 
 
 def _server_with_a_first_call(fd: int, errno: str | None) -> Trace:

@@ -418,7 +418,7 @@ def test_merge_transfers_pieces_of_one_message() -> None:
     out = apply("merge_transfers", steps, context(message="hello"),
                 when={"name": ["recv", "send"]})
     assert [(s.name, s.dialect, s.result) for s in out] == [("recv", "read x2", 5),
-                                                           ("send", "write", 5)]
+                                                            ("send", "write", 5)]
 
 
 def test_merge_transfers_keeps_a_second_whole_message() -> None:
@@ -478,7 +478,7 @@ def test_echo_sockets_listener_made_before_the_trace() -> None:
     trace = b.build()
     out = apply("echo_sockets", raw_steps(trace), context(trace), level="socket")
     assert [(s.syscall, s.fd, s.creates) for s in out] == [("accept", "other1", "other2"),
-                                                          ("recvfrom", "other2", "")]
+                                                           ("recvfrom", "other2", "")]
     assert socket_description(out[0].aside) == "AF_INET SOCK_STREAM accepted"
 
 
@@ -714,7 +714,7 @@ def test_merge_transfers_a_peek_takes_no_bytes() -> None:
     out = apply("merge_transfers", (peek, first, rest), ctx, when={"name": "recv"},
                 peek={"args": {"flags": "MSG_PEEK"}})
     assert [(s.label, s.count, s.result) for s in out] == [("recv(conn, MSG_PEEK)", 1, 3),
-                                                          ("recv(conn)", 2, 5)]
+                                                           ("recv(conn)", 2, 5)]
     blind = apply("merge_transfers", (peek, first, rest), ctx, when={"name": "recv"})
     assert [s.count for s in blind] == [1, 1, 1]  # counting the peek, the message overflows
 

@@ -78,8 +78,8 @@ def test_session_textbook_repeats_once_per_message() -> None:
                                         *["send(sock)", "recv(sock)"] * 3, "close(sock)"]
     assert [s.dialect for s in steps][2:4] == ["send(message 1 of 3)", "recv(message 1 of 3)"]
     assert words.loops(book.loops(run)) == ("send(sock), recv(sock) once per message (3 in this run: "
-                                   "14, 1000, 100000 bytes); how many rows depends on the "
-                                   "messages")
+                                            "14, 1000, 100000 bytes); how many rows depends on the "
+                                            "messages")
     one = ft.run_record("x", "x", scenario="tcp-session", sizes=[])
     assert len(book.steps(one, "A")) == 5
     assert [s.dialect for s in book.steps(one, "A")][2] == "send"

@@ -225,7 +225,7 @@ def test_a_killed_program_is_not_said_to_leave_the_close_to_its_exit(tmp_path: P
         b.close(4)
         b.accept(3, 5, flags=["SOCK_CLOEXEC"])
         b.events[-1] = replace(b.events[-1], result=None, fds=(), args={"fd": 3, "addr": None,
-                                                                       "flags": ["SOCK_CLOEXEC"]})
+                                                                        "flags": ["SOCK_CLOEXEC"]})
     sample, ref = versus(tmp_path, "server", server(blocked), outcome="timeout",
                          server_exit=137, detail="server did not exit within 10 s")
     ids = difference_ids((sample, ref))

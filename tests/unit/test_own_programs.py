@@ -216,7 +216,7 @@ DEBIAN = ft.run_record("s", "s", host_addresses=["127.0.1.1"])
     (server_bound_to(inet("127.0.0.2")), "binds another loopback address 127.0.0.2"),
 ])
 def test_a_server_bound_to_any_address_of_this_machine_makes_the_runs_steps(trace: Any,
-                                                                           row: str) -> None:
+                                                                            row: str) -> None:
     ref = normalize(ft.python_stdlib_server(), DEBIAN, "server")
     got = normalize(trace, DEBIAN, "server")
     assert compare(ref.steps, got.steps).status == "identical"

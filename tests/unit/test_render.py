@@ -44,7 +44,6 @@ def test_terminal_renderer(report: Analysis) -> None:
     assert "|" not in header  # a plain table, not Markdown
 
 
-
 @pytest.mark.parametrize("width", [100, 130])
 def test_terminal_tables_fit_a_width_and_keep_every_cell(report: Analysis, width: int) -> None:
     """Cut into pieces of fewer sample columns, wrapped at spaces: every line fits (a piece
@@ -62,6 +61,7 @@ def test_terminal_tables_fit_a_width_and_keep_every_cell(report: Analysis, width
                              if line.startswith("#") and "step" in line])
     assert render(report, "terminal", width) == fitted
     assert render(report, "terminal", 0) == whole
+
 
 def test_markdown_renderer(report: Analysis) -> None:
     text = MarkdownRenderer().render(report)

@@ -240,7 +240,7 @@ def test_grid_rows_samples_columns_scenarios(tmp_path: Path) -> None:
                                        "unix": "n/a", "tcp6": "n/a"}
     cell = next(r for r in report.grid.rows if r.sample == "batch").cells[1]
     assert (cell.status, cell.first_step, cell.run) == ("differs", 4,
-                                                  "tcp-session/python-stdlib--batch")
+                                                        "tcp-session/python-stdlib--batch")
     # n/a and skipped cells are no failures: only the differing and failed samples count
     assert exit_code(report) == 1
 

@@ -22,6 +22,7 @@ from harness.normalize.steps import UNFINISHED, Step
 if TYPE_CHECKING:
     from harness.normalize.rules import Context, Rule
 
+
 def drop(steps: Steps, rule: Rule, ctx: Context) -> Steps:
     """Leave out the steps that match (what they said stays in the sample's attributes)."""
     when = _when(rule, ctx)

@@ -22,6 +22,7 @@ from harness.normalize.steps import format_addr, format_value
 if TYPE_CHECKING:
     from harness.normalize.rules import Context, Rule
 
+
 def alias(steps: Steps, rule: Rule, ctx: Context) -> Steps:
     """Give each dialect its canonical name from the alias groups (accept4 -> accept,
     recvfrom -> recv, IORING_OP_RECV -> recv); the dialect keeps the recorded name. A step an

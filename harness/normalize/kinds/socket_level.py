@@ -23,6 +23,7 @@ from harness.normalize.syscalls import SyscallTable
 if TYPE_CHECKING:
     from harness.normalize.rules import Context, Rule
 
+
 def _map_addresses(value: Any, fn: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
     """value with every decoded address in it replaced by fn(address); the very same object
     when nothing changed (most steps carry no address)."""

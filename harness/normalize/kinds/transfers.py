@@ -21,6 +21,7 @@ from harness.normalize.steps import Step
 if TYPE_CHECKING:
     from harness.normalize.rules import Context, Rule
 
+
 def _mergeable(a: Step, b: Step) -> bool:
     return (a.name, a.fd, a.qualifiers, a.outcome, a.errno, a.aside) == \
         (b.name, b.fd, b.qualifiers, b.outcome, b.errno, b.aside) and not a.errno
