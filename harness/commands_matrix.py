@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 BUILD_TAIL = 10  # lines of a failed build's output printed by verify
 
 
-def _width(asked: int | None) -> int | None:
+def terminal_width(asked: int | None) -> int | None:
+    """The width tables fit (--width; 0: none), else the terminal's."""
     if asked is not None:
         return asked or None
     import shutil
@@ -103,10 +104,10 @@ def _report(traces: Path, args: argparse.Namespace, explain_sample: str | None) 
         from harness.render.summary import SummaryRenderer
 
         # verify explains every difference below: its summary is the grid
-        print(SummaryRenderer(_width(args.width), with_differences=explain_sample is None,
+        print(SummaryRenderer(terminal_width(args.width), with_differences=explain_sample is None,
                               report_file=str(traces / "report.md")).render(analysis))
     else:
-        print(render(analysis, args.format, _width(args.width)))
+        print(render(analysis, args.format, terminal_width(args.width)))
     store = TracesFolder(traces)
     written = store.write_report(render(analysis, "markdown"))
     from harness.compare.analysis_file import save

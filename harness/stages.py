@@ -6,7 +6,6 @@ or JSON). With `harness trace` (a command -> trace.jsonl) and `harness compare -
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 
@@ -77,6 +76,7 @@ def cmd_normalize(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    from harness.commands_matrix import terminal_width
     from harness.common.escape import visible
     from harness.common.safefile import write_chunks_atomic
     from harness.compare.analysis_file import load
@@ -87,8 +87,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     if path.is_dir():
         path = path / "analysis.json"
     analysis = load(path)
-    width = (args.width or None) if args.width is not None else \
-        shutil.get_terminal_size((160, 24)).columns
+    width = terminal_width(args.width)
     if args.format == "summary":
         text = visible(SummaryRenderer(width, report_file=str(path.parent / "report.md"))
                        .render(analysis))

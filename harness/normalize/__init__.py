@@ -5,7 +5,7 @@
     result.steps, result.attributes
 
 Rules are data (rules.yaml beside this file, the syscall table harness/tables/syscalls.yaml); each
-rule kind is one function in kinds.py. The textbook sequence of each scenario
+rule kind is one function in kinds/. The textbook sequence of each scenario
 (harness/tables/scenarios.yaml, named by rules.yaml) comes with the rules:
 `default_rules().textbooks.get("udp", "client")`.
 """

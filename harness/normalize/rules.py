@@ -1,6 +1,6 @@
 """Normalization rules as data: loading and checking rules.yaml.
 
-A rules file is an ordered list. Each rule names one kind (a function in kinds.py, all of one
+A rules file is an ordered list. Each rule names one kind (a function in kinds/, all of one
 signature), the level from which it applies and the kind's own parameters. The file decides
 which rules run and in what order; every mistake in it is reported with the file and the rule.
 """

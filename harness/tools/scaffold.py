@@ -258,7 +258,8 @@ def _write_role(folder: Path, name: str, role: str, lang: dict[str, Any],
     manifest: dict[str, Any] = {
         "name": name, "role": role, "language": lang["language"],
         "api": f"{lang['api']} (say which calls and in which mode)",
-        "description": "What is notable about this API, in one paragraph: the report shows it.",
+        "description": "What is notable about this API, in one paragraph, for whoever reads this "
+                       "manifest.",
         "requires": lang["requires"]}
     if builds:
         manifest["build"] = builds
