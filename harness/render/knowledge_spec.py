@@ -50,7 +50,7 @@ ROW_FACTS: dict[str, frozenset[str]] = {
     "ends with (wire)": frozenset({"ends_with"}),
     "data after its FIN (wire)": frozenset({"after_fin"}),
     "segments sent (wire)": frozenset(),
-    "last TCP state (wire)": frozenset({"last_state"}),
+    "last TCP state (wire)": frozenset({"last_state", "closes_first", "ends_with"}),
 }
 # the wire rows whose value one run's timing decides: two runs of the same programs may differ
 RACE_ROWS = frozenset({"closes first (wire)", "last TCP state (wire)",

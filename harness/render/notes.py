@@ -196,7 +196,10 @@ def row_items(result: SampleResult) -> dict[str, list[dict[str, Any]]]:
         items["data after its FIN (wire)"] = [] if w.half_close is None else \
             [{"after_fin": w.half_close > 0}]
         items["segments sent (wire)"] = [{}]
-        items["last TCP state (wire)"] = [{"last_state": w.last_state}]
+        # how it got there: who closed first, and with what this side ended it
+        items["last TCP state (wire)"] = [{"last_state": w.last_state,
+                                           "closes_first": w.closes_first or "none",
+                                           "ends_with": w.ends_with or "none"}]
     return items
 
 

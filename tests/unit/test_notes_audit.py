@@ -496,3 +496,45 @@ def audit(recorded: Analysis) -> None:
                     if an.row in RACE_ROWS:  # a race is no difference, unless an RST ended it
                         assert not result.verdict.matches or why._reset(result) \
                             or why._reset(ref), (result.sample, an.row)
+
+
+def last_state_note(view: Any, role: str) -> tuple[str, list[str]]:
+    """A side's last TCP state and the notes its row gets, from its items as the report
+    builds them."""
+    w = view.sides[role]
+    items = [{"last_state": w.last_state, "closes_first": w.closes_first or "none",
+              "ends_with": w.ends_with or "none"}]
+    return w.last_state, [n.id for n in default_knowledge().for_attribute(
+        "last TCP state (wire)", items)]
+
+
+def test_a_side_that_ends_closed_is_told_how_it_got_there() -> None:
+    """CLOSED comes three ways, and each note says only its own: closing second, an abort of
+    its own (SO_LINGER 0, a close with unread bytes), the peer's reset."""
+    handshake = (packet(10, "client", ("SYN",), seq=100),
+                 packet(11, "server", ("SYN", "ACK"), seq=500, ack=101),
+                 packet(12, "client", ("ACK",), seq=101, ack=501))
+    server = [step("listen", "listener", 1), step("accept", "listener", 2, creates="conn"),
+              step("close", "conn", 3, args={"released": "conn"})]
+    client = [step("connect", "sock", 1), step("close", "sock", 2, args={"released": "sock"})]
+
+    def view(*ending: Packet) -> Any:
+        wire = Wire(port=PORT, protocol="tcp", dropped=0, packets=handshake + ending)
+        return correlate(wire, {"client": client, "server": server},
+                         {"client": {1: 12, 2: 50}, "server": {1: 5, 2: 13, 3: 40}})
+
+    # the client closes first: the server closes second and ends CLOSED, the client TIME_WAIT
+    v = view(packet(40, "client", ("FIN", "ACK"), seq=101, ack=501),
+             packet(41, "server", ("FIN", "ACK"), seq=501, ack=102),
+             packet(42, "client", ("ACK",), seq=102, ack=502))
+    assert last_state_note(v, "server") == ("CLOSED", ["wire-closed"])
+    assert last_state_note(v, "client")[0] == "TIME_WAIT"
+    # the server aborts (RST): its own reset for it, the peer's for the client
+    v = view(packet(40, "server", ("RST", "ACK"), seq=501, ack=101))
+    assert last_state_note(v, "server") == ("CLOSED", ["wire-closed-abort"])
+    assert last_state_note(v, "client") == ("CLOSED", ["wire-closed-reset"])
+    # the client's FIN first, answered by the server's RST
+    v = view(packet(40, "client", ("FIN", "ACK"), seq=101, ack=501),
+             packet(41, "server", ("RST", "ACK"), seq=501, ack=102))
+    assert last_state_note(v, "client") == ("CLOSED", ["wire-closed-reset-after-fin"])
+    assert last_state_note(v, "server") == ("CLOSED", ["wire-closed-abort"])
