@@ -160,56 +160,109 @@ def _check_version(path: Path, version: Any) -> None:
 
 
 def check_event(doc: Any, file: str, where: str = "") -> None:
-    """Raise TraceFileError unless doc is an event of the format: every field of its type,
-    and every argument the normalizer reads (model.ARG_TYPES) of its type."""
+    """Raise ValidationError unless doc is an event of the format: every field of its type,
+    and every argument the normalizer reads (model.ARG_TYPES) of its type. (The hand-written
+    check, slow: harness/formats/trace_events.py runs it only on an event its Structs
+    refused, for the message.)"""
+    from harness.common.validate import ValidationError, check_record, check_value
     from harness.formats.model import ARG_TYPES, AddressShape, SyscallEvent
-    from harness.common.validate import check_record, check_value
 
+    sock = doc.get("sock") if isinstance(doc, dict) else None
+    if isinstance(sock, list):  # schema 5: [fd, id]
+        check_value(sock, tuple[int, int], file, f"{where}.sock" if where else "sock")
+        doc = {k: v for k, v in doc.items() if k != "sock"}
+        sock = None
     check_record(doc, SyscallEvent, file, where)
-    sock = doc.get("sock")
-    for end in ("local", "peer") if sock else ():
-        check_value(sock.get(end), AddressShape | None, file,
-                    f"{where}.sock.{end}" if where else f"sock.{end}")
+    if isinstance(sock, dict):
+        for end in ("local", "peer"):
+            check_value(sock.get(end), AddressShape | None, file,
+                        f"{where}.sock.{end}" if where else f"sock.{end}")
     for name, value in doc.get("args", {}).items():
+        if not isinstance(name, str):
+            raise ValidationError(f"{file}: field '{where + '.' if where else ''}args': key "
+                                  f"{name!r} must be text")
         hint = ARG_TYPES.get(name)
         if hint is not None:
             check_value(value, hint, file, f"{where}.args.{name}" if where else
                         f"args.{name}")
 
 
-def _trace(path: Path, doc: dict[str, Any], where: Iterable[tuple[str, str]]) -> Trace:
-    """The Trace in doc, once every field is checked; where gives, for each event, what the
-    messages name: (file, field prefix), `(FILE, "events[3]")` or `("FILE: line 5", "")`."""
-    from harness.formats.model import Trace
+def _header(path: Path, doc: dict[str, Any]) -> Trace:
+    """The Trace of a header (and footer) without its events, once every field is checked."""
     from harness.common.validate import ValidationError, check_record
+    from harness.formats.model import Trace
 
     try:
         check_record({**doc, "events": []}, Trace, str(path))
-        for event, (file, prefix) in zip(doc["events"], where):
-            check_event(event, file, prefix)
-        return Trace.from_dict(doc)
+        return Trace.from_dict({**doc, "events": []})
     except ValidationError as e:
         raise TraceFileError(str(e)) from None
     except RecursionError:
         raise TraceFileError(f"{path}: not a valid trace file: nested too deep") from None
 
 
+def _read_events(path: Path, items: Iterable[tuple[Any, str, str]]) -> tuple[Any, ...]:
+    """The events of (line bytes or decoded mapping, file, field prefix) items, each checked;
+    a socket record sets what the events after it name."""
+    from harness.common.validate import ValidationError
+    from harness.formats.trace_events import EventReader
+
+    reader = EventReader(str(path))
+    events = []
+    file = f"{path}: not a valid trace file"
+    try:
+        for item, file, prefix in items:
+            event = reader.line(item, file) if type(item) is bytes else \
+                reader.mapping(item, file, prefix)
+            if event is not None:
+                events.append(event)
+    except ValidationError as e:
+        raise TraceFileError(str(e)) from None
+    except RecursionError:
+        raise TraceFileError(f"{file}: nested too deep") from None
+    return tuple(events)
+
+
+def _trace(path: Path, doc: dict[str, Any], where: Iterable[tuple[str, str]]) -> Trace:
+    """The Trace in doc, once every field is checked; where gives, for each event, what the
+    messages name: (file, field prefix), `(FILE, "events[3]")`."""
+    import dataclasses
+
+    trace = _header(path, {k: v for k, v in doc.items() if k != "events"})
+    events = _read_events(path, ((event, file, prefix) for event, (file, prefix)
+                                 in zip(doc["events"], where)))
+    return dataclasses.replace(trace, events=events)
+
+
 def _load_stream(path: Path, header: dict[str, Any], f: Any) -> Trace:
     """The rest of a stream whose header line was read from f."""
+    import dataclasses
+
     _check_version(path, header.get("schema_version"))
-    events: list[dict[str, Any]] = []
-    numbers: list[int] = []
+    fields = {k: v for k, v in header.items() if k != "type"}
+    # a header that is wrong is said before any event
+    _header(path, {"exit_status": None, "processes": [], **fields})
     footer: dict[str, Any] | None = None
-    for n, doc in enumerate(_lines(f, path, 2), 2):
-        if not isinstance(doc, dict):
-            raise TraceFileError(f"{path}: line {n}: not a JSON object, got {doc!r:.60}")
-        if doc.get("type") == "footer":
-            footer = doc
-            break
-        events.append(doc)
-        numbers.append(n)
-    doc = {**{k: v for k, v in header.items() if k != "type"}, "events": events,
-           "exit_status": (footer or {}).get("exit_status"),
-           "processes": (footer or {}).get("processes") or [],
-           "complete": footer is not None and not path.name.endswith(PARTIAL)}
-    return _trace(path, doc, ((f"{path}: line {n}", "") for n in numbers))
+
+    def items() -> Iterator[tuple[Any, str, str]]:
+        nonlocal footer
+        for n, line in enumerate(f, 2):
+            if not line.endswith(b"\n"):
+                return  # cut off while it was being written
+            where = f"{path}: line {n}"
+            if line.startswith(b'{"seq":'):
+                yield line, where, ""
+                continue
+            doc = _decode_json(line, where)
+            if not isinstance(doc, dict):
+                raise TraceFileError(f"{where}: not a JSON object, got {doc!r:.60}")
+            if doc.get("type") == "footer":
+                footer = doc
+                return
+            yield doc, where, ""
+
+    events = _read_events(path, items())
+    trace = _header(path, {**fields, "exit_status": (footer or {}).get("exit_status"),
+                           "processes": (footer or {}).get("processes") or [],
+                           "complete": footer is not None and not path.name.endswith(PARTIAL)})
+    return dataclasses.replace(trace, events=events)

@@ -175,7 +175,7 @@ class TraceWriter:
         if self._encode_lines is None and len(events) >= BIG_BATCH:
             self._encode_lines = _encoder().encode_lines
         self._put((self._encode_lines or _encode_lines_stdlib)(events))
-        self.count += len(events)
+        self.count += sum(1 for e in events if e.get("type") != "socket")
 
     def finish(self, footer: dict[str, Any]) -> None:
         """Write the footer and give the file its name (YAML: convert the stream)."""
@@ -228,11 +228,26 @@ class TraceWriter:
 
 
 def trace_stream(trace: Trace) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
-    """A Trace object as (header, events, footer) of the stream."""
+    """A Trace object as (header, events, footer) of the stream: each socket's identity in a
+    socket record before the first event on it (and again when it changes), as the tracer
+    writes it; an event on a socket without an id (a trace of schema 1 or 2) keeps it
+    whole."""
+    from harness.formats.trace_base import SocketRecords
+
     doc = trace.to_dict()
     header = {k: doc[k] for k in ("command", "cwd", "started_at", "tracer")}
     footer = {"exit_status": doc["exit_status"], "processes": doc["processes"]}
-    return header, doc["events"], footer
+    records = SocketRecords()
+    events: list[dict[str, Any]] = []
+    for event, d in zip(trace.events, doc["events"]):
+        s = event.sock
+        if s is not None and s.id is not None:
+            rec = records.changed(s.fd, s.family, s.type, s.local, s.peer, s.id, s.inode)
+            if rec is not None:
+                events.append(rec)
+            d["sock"] = [s.fd, s.id]
+        events.append(d)
+    return header, events, footer
 
 
 def save(trace: Trace, path: Path | str, fmt: str | None = None) -> None:
@@ -263,7 +278,8 @@ def dumps(trace: Trace, fmt: str = "jsonl") -> str:
     lines = [json.dumps({"type": "header", "schema_version": SCHEMA_VERSION, **header},
                         separators=(",", ":")),
              *(enc.encode(e).decode() for e in events),
-             json.dumps({"type": "footer", **footer, "events": len(events)},
+             json.dumps({"type": "footer", **footer,
+                         "events": sum(1 for e in events if e.get("type") != "socket")},
                         separators=(",", ":"))]
     return "\n".join(lines) + "\n"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from harness.formats.trace_base import SocketRecords
 from harness.tracer.base import TracerBase
 from harness.tracer.decode import Decoder
 from harness.tracer.decode_mem import Snapshot
@@ -72,6 +73,7 @@ class Root:
         self.attached_sockets: list[dict[str, Any]] = []  # its open sockets at the attach
         self.sockets = 0  # sockets met so far: the last id given
         self.by_inode: dict[int, SockState] = {}  # the kernel's socket inode -> its state
+        self.socket_records = SocketRecords()  # the identities its trace file has written
 
     def new_socket(self, family: str | int, type: str | int, local: Any = None,
                    peer: Any = None, inode: int | None = None, made: bool = True) -> SockState:
@@ -117,9 +119,19 @@ class Root:
         this encodes; nobody waits on a stop)."""
         if self.sink is not None and self.records:
             decoder = self.decoder
-            events = [event_dict(r, decoder) for r in self.records]
+            changed = self.socket_records.changed
+            events = []
+            for r in self.records:
+                sock = r[10]
+                if sock is not None:
+                    rec = changed(*sock)
+                    if rec is not None:
+                        events.append(rec)
+                events.append(event_dict(r, decoder))
             if self.durations is not None:  # timed: each call's time, once written
                 for d in events:
+                    if "seq" not in d:
+                        continue  # a socket record
                     dur = self.durations.pop(d["seq"], None)
                     if dur is not None:
                         d["dur_ns"] = dur
@@ -171,7 +183,8 @@ class Deferred:
 
 
 def event_dict(r: tuple[Any, ...], decoder: Decoder | None) -> dict[str, Any]:
-    """A record as the trace file writes it: SyscallEvent.to_dict() without the object."""
+    """A record as the trace file writes it: SyscallEvent.to_dict() without the object, its
+    socket named by `[fd, id]` (Root.flush writes the socket's identity before it)."""
     seq, ts_ns, pid, tid, name, args, result, errno, kind, fds, sock, ids, released = r
     if type(args) is Deferred:
         assert decoder is not None
@@ -184,9 +197,8 @@ def event_dict(r: tuple[Any, ...], decoder: Decoder | None) -> dict[str, Any]:
         d["kind"] = kind
     if fds:
         d["fds"] = list(fds)
-    if sock is not None:
-        d["sock"] = {"fd": sock[0], "family": sock[1], "type": sock[2], "local": sock[3],
-                     "peer": sock[4], "id": sock[5], "inode": sock[6]}
+    if sock is not None:  # its identity: the socket record written before it (flush)
+        d["sock"] = [sock[0], sock[5]]
     if ids:
         d["ids"] = [list(pair) for pair in ids]
     if released:

@@ -74,6 +74,49 @@ def test_a_whole_trace_has_its_name_and_its_footer(scratch):
     assert t.complete and t.exit_status == 128 + signal.SIGKILL
     lines = out.read_text().splitlines()
     footer = tracefile.json.loads(lines[-1])
-    assert footer["type"] == "footer" and footer["events"] == len(t.events) == len(lines) - 2
+    records = [line for line in lines if line.startswith('{"type":"socket"')]
+    assert len(records) == 2  # the socketpair's two ends, each written once
+    assert footer["type"] == "footer"
+    assert footer["events"] == len(t.events) == len(lines) - 2 - len(records)
     sends = [e for e in t.events if e.syscall == "sendto"]
     assert len(sends) == 3000 and sends[-1].args["data"] == "8 bytes!"
+
+
+def test_a_sockets_identity_is_written_once_and_again_when_it_changes(scratch):
+    """Schema 5: each socket's identity is a socket record written before the first event on
+    it, and again only when it changes (a bind, a connect, an accepted peer); events name it
+    `[fd, id]`. Read back, every event carries the identity the tracer held when it
+    recorded the event: the same events as the ones it handed out while tracing."""
+    from harness.tracer.core import Tracer
+
+    path = scratch / "t.jsonl"
+    seen: list = []
+    tracer = Tracer()
+    try:
+        root = tracer.spawn([*python_program("passfd.py")], cwd=str(scratch),
+                            sink=tracefile.TraceWriter(path, follow=False),
+                            on_event=lambda _root, ev: seen.append(ev))
+        tracer.run()
+    finally:
+        tracer.kill_all()
+    assert root.exit_status == 0
+    t = tracefile.load(path)
+    assert t.events == tuple(seen)
+    lines = [tracefile.json.loads(line) for line in path.read_text().splitlines()[1:-1]]
+    written: dict[int, dict] = {}
+    changes = 0
+    for d in lines:
+        if d.get("type") == "socket":
+            sock = d["socket"]
+            assert written.get(sock["id"]) != sock  # never the same identity twice in a row
+            written[sock["id"]] = sock
+            changes += 1
+        elif "sock" in d:
+            fd, sid = d["sock"]
+            assert sid in written  # its record came first
+    ids = {e.sock.id for e in seen if e.sock is not None}
+    identities = {(e.sock.id, e.sock.family, e.sock.type, str(e.sock.local), str(e.sock.peer),
+                   e.sock.inode) for e in seen if e.sock is not None}
+    assert set(written) == ids and changes == len(identities)
+    # the listener, its connection's two ends, the socketpair's two: five sockets
+    assert len(ids) == 5 and changes > len(ids)  # some learned an address after their start

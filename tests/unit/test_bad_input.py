@@ -99,7 +99,7 @@ CASES = {
     "the header gone": (edit_event(1, lambda d: {"seq": 0}),
                         "server.jsonl: line 1: not a trace header"),
     "schema version from the future": (edit_event(1, lambda d: d.update(schema_version=9)),
-                                       "schema_version is 9, this harness reads 1, 2, 3 and 4"),
+                                       "schema_version is 9, this harness reads 1, 2, 3, 4 and 5"),
     "a line that is not JSON": (lambda root: (root / RUN / "server.jsonl").write_text(
         (root / RUN / "server.jsonl").read_text().replace('"seq":3', '"seq":3,,', 1)),
         "server.jsonl: line 4: not JSON"),

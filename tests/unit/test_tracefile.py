@@ -180,7 +180,7 @@ def test_write_creates_missing_folders(tmp_path):
     ("events: [", "not a valid trace file"),
     ("{\"schema_version\": 1,", "not a valid trace file"),
     ("- just\n- a list\n", "top level is not a mapping"),
-    ("schema_version: 5\n", "schema_version is 5, this harness reads 1, 2, 3 and 4"),
+    ("schema_version: 6\n", "schema_version is 6, this harness reads 1, 2, 3, 4 and 5"),
     ("command: [x]\n", "schema_version is None"),
     ("schema_version: 1\ncwd: /\n", "missing field 'events'"),
     ("schema_version: 1\ncwd: /\nevents: []\n", "missing field 'command'"),
@@ -229,3 +229,84 @@ def test_optional_keys_are_omitted():
     assert "kind" not in socket_ev and socket_ev["fds"] == [3]
     assert doc["events"][3]["errno"] == "EAGAIN"
     assert doc["events"][7]["result"] is None
+
+
+def trace_with_ids() -> Trace:
+    """A socket made, then bound (its identity changes once), then used through a dup'd fd."""
+    made = SocketIdentity(fd=3, family="AF_INET", type="SOCK_STREAM", id=1, inode=77)
+    local = {"family": "AF_INET", "address": "127.0.0.1", "port": 40123}
+    bound = SocketIdentity(fd=3, family="AF_INET", type="SOCK_STREAM", local=local, id=1,
+                           inode=77)
+    dup = SocketIdentity(fd=9, family="AF_INET", type="SOCK_STREAM", local=local, id=1,
+                         inode=77)
+    ev = [SyscallEvent(seq=1, ts_ns=1, pid=5, tid=5, syscall="socket", args={}, result=3,
+                       fds=(3,), sock=made),
+          SyscallEvent(seq=2, ts_ns=2, pid=5, tid=5, syscall="bind", args={"fd": 3},
+                       result=0, sock=bound),
+          SyscallEvent(seq=3, ts_ns=3, pid=5, tid=5, syscall="listen", args={"fd": 3},
+                       result=0, sock=bound),
+          SyscallEvent(seq=4, ts_ns=4, pid=5, tid=5, syscall="dup", args={"oldfd": 3},
+                       result=9, fds=(9,), sock=dup, ids=((9, 1),)),
+          SyscallEvent(seq=5, ts_ns=5, pid=5, tid=5, syscall="close", args={"fd": 9},
+                       result=0, sock=dup)]
+    return Trace(command=["x"], cwd="/", started_at="", tracer=TracerInfo("seccomp", 64),
+                 exit_status=0, processes=(), events=tuple(ev))
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "yaml"])
+def test_a_sockets_identity_is_written_once_per_change(tmp_path, fmt):
+    text = tracefile.dumps(trace_with_ids(), fmt)
+    if fmt == "jsonl":
+        lines = [json.loads(line) for line in text.splitlines()]
+        assert lines[0]["schema_version"] == SCHEMA_VERSION == 5
+        kinds = ["socket" if d.get("type") == "socket" else d.get("syscall", d.get("type"))
+                 for d in lines[1:]]
+        # the identity before the socket call, again once bound; the dup'd fd names it
+        assert kinds == ["socket", "socket", "socket", "bind", "listen", "dup", "close",
+                         "footer"]
+        assert lines[4]["sock"] == [3, 1] and lines[7]["sock"] == [9, 1]
+        assert lines[1]["socket"] == {"id": 1, "family": "AF_INET", "type": "SOCK_STREAM",
+                                      "local": None, "peer": None, "inode": 77}
+        assert lines[-1]["events"] == 5
+    path = tmp_path / f"t.{fmt}"
+    path.write_text(text)
+    assert tracefile.load(path) == trace_with_ids()
+
+
+@pytest.mark.parametrize("edit, words", [
+    # an event naming a socket no record has described
+    (lambda lines: lines.pop(1), "line 2: field 'sock' names socket 1, of which no socket "
+                                 "record comes before it"),
+    (lambda lines: lines.__setitem__(1, '{"type":"socket","socket":{"id":"one"}}'),
+     "line 2: not a socket record: field 'socket.id': expected int, got str"),
+    (lambda lines: lines.__setitem__(2, lines[2].replace('"sock":[3,1]', '"sock":[3]')),
+     "line 3: field 'sock' must be a list of 2 values, got [3]"),
+    (lambda lines: lines.__setitem__(
+        3, lines[3].replace('"port":40123', '"port":"40123"')),
+     "line 4: not a socket record: field 'socket.local.port': expected int, got str"),
+])
+def test_a_broken_socket_record_or_reference_is_named(tmp_path, edit, words):
+    lines = tracefile.dumps(trace_with_ids(), "jsonl").splitlines()
+    edit(lines)
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(TraceFileError) as e:
+        tracefile.load(path)
+    assert f"{path}: {words}" in str(e.value)
+
+
+def test_a_schema_4_trace_still_reads(tmp_path):
+    """Schema 4 carried each event's socket whole: read as it was."""
+    lines = tracefile.dumps(trace_with_ids(), "jsonl").splitlines()
+    docs = [json.loads(line) for line in lines]
+    docs[0]["schema_version"] = 4
+    out = []
+    for d, e in zip([d for d in docs[1:-1] if d.get("type") != "socket"],
+                    trace_with_ids().events):
+        d["sock"] = e.sock.to_dict()
+        out.append(json.dumps(d))
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join([json.dumps(docs[0]), *out, lines[-1]]) + "\n")
+    import dataclasses
+
+    assert tracefile.load(path) == dataclasses.replace(trace_with_ids(), schema_version=4)
