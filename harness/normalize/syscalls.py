@@ -43,6 +43,9 @@ class SyscallTable:
     effects: Mapping[str, tuple[tuple[str, tuple[str, ...]], ...]] = field(default_factory=dict)
     counts: Mapping[str, str] = field(default_factory=dict)  # syscall -> msgs (default bytes)
     likes: Mapping[str, str] = field(default_factory=dict)  # io_uring op -> the call it mirrors
+    # answers already worked out, by question: what a long trace asks of every event once per
+    # rule is looked up once per syscall name (the table never changes)
+    _memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def base(self, syscall: str) -> str:
         """The call whose row describes syscall: itself, or for an io_uring operation the
@@ -50,7 +53,11 @@ class SyscallTable:
         return self.likes.get(syscall, syscall)
 
     def in_class(self, syscall: str, name: str) -> bool:
-        return self.base(syscall) in self.classes.get(name, frozenset())
+        key = ("class", syscall, name)
+        got = self._memo.get(key)
+        if got is None:
+            got = self._memo[key] = self.base(syscall) in self.classes.get(name, frozenset())
+        return bool(got)
 
     def canonical(self, syscall: str) -> str:
         base = self.base(syscall)
@@ -58,12 +65,22 @@ class SyscallTable:
 
     def does(self, syscall: str, effect: str) -> bool:
         """Whether the call has this effect on a socket (send, release, wait...)."""
-        return any(e == effect for e, _ in self.effects.get(self.base(syscall), ()))
+        key = ("does", syscall, effect)
+        got = self._memo.get(key)
+        if got is None:
+            got = self._memo[key] = any(e == effect for e, _ in
+                                        self.effects.get(self.base(syscall), ()))
+        return bool(got)
 
     def effect_args(self, syscall: str, effect: str) -> tuple[str, ...]:
         """The argument names that may hold the fd an effect acts on."""
-        return next((args for e, args in self.effects.get(self.base(syscall), ())
-                     if e == effect), ())
+        key = ("args", syscall, effect)
+        got = self._memo.get(key)
+        if got is None:
+            got = self._memo[key] = next((args for e, args in
+                                          self.effects.get(self.base(syscall), ())
+                                          if e == effect), ())
+        return got  # type: ignore[no-any-return]
 
     def effect_arg(self, syscall: str, effect: str, args: Mapping[str, Any]) -> str | None:
         """The argument of this event that holds the fd the effect acts on."""
@@ -78,16 +95,25 @@ class SyscallTable:
         """recv or send: what a transfer is at its socket end (a call between a socket and a
         pipe or a file is named by the end that is a socket; is_socket tells of an argument's
         value); None for a call that moves no bytes, or none through a socket."""
-        for effect, names in self.effects.get(self.base(syscall), ()):
-            if effect in DIRECTIONS:
-                arg = next((a for a in names if a in args), None)
-                if arg is not None and is_socket(args[arg]):
-                    return DIRECTIONS[effect]
+        key = ("directions", syscall)
+        rows = self._memo.get(key)
+        if rows is None:
+            rows = self._memo[key] = [(effect, names) for effect, names in
+                                      self.effects.get(self.base(syscall), ())
+                                      if effect in DIRECTIONS]
+        for effect, names in rows:
+            arg = next((a for a in names if a in args), None)
+            if arg is not None and is_socket(args[arg]):
+                return DIRECTIONS[effect]
         return None
 
     def transfers(self, syscall: str) -> bool:
         """Whether the call moves bytes through an fd (send or receive)."""
-        return self.does(syscall, "send") or self.does(syscall, "receive")
+        key = ("transfers", syscall)
+        got = self._memo.get(key)
+        if got is None:
+            got = self._memo[key] = self.does(syscall, "send") or self.does(syscall, "receive")
+        return bool(got)
 
     def errnos(self, names: tuple[str, ...]) -> frozenset[str]:
         """Errno names, with group names expanded."""

@@ -39,11 +39,16 @@ class TextRenderer:
     def table(self, table: t.Table) -> list[str]:
         from tabulate import tabulate
 
+        from harness.render.pipe_table import github_table
+
         headers, rows = table
         esc = self.escape
-        text = tabulate([[esc(c) for c in row] for row in rows],
-                        headers=[esc(h) for h in headers], tablefmt=self.tablefmt,
-                        disable_numparse=True)
+        cells = [[esc(c) for c in row] for row in rows]
+        heads = [esc(h) for h in headers]
+        text = github_table(heads, cells) if self.tablefmt == "github" else None
+        if text is None:
+            text = tabulate(cells, headers=heads, tablefmt=self.tablefmt,
+                            disable_numparse=True)
         return text.splitlines()
 
     def opening(self, report: Analysis) -> list[str]:

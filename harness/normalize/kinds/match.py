@@ -10,7 +10,7 @@ for the kinds and attributes that ask it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from harness.normalize.kinds.params import ParamError, _as_tuple, _str_set
@@ -65,6 +65,12 @@ class Match:
             elif value not in wanted:
                 return False
         return True
+
+    def _fits(self, syscall: str, table: SyscallTable) -> bool:
+        if self.syscalls is not None and syscall not in self.syscalls \
+                and table.base(syscall) not in self.syscalls:
+            return False
+        return self.classes is None or any(table.in_class(syscall, c) for c in self.classes)
 
 
 def transfer_direction(step: Step, table: SyscallTable) -> str | None:
