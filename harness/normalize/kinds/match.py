@@ -20,6 +20,7 @@ from harness.normalize.syscalls import SyscallTable
 if TYPE_CHECKING:
     from harness.normalize.rules import Context, Rule
 
+MAYBE = object()  # a condition the recorded syscall alone does not decide
 MATCH_KEYS = ("syscall", "name", "class", "does", "errno", "outcome", "args")
 
 
@@ -38,17 +39,21 @@ class Match:
     outcomes: frozenset[str] | None = None  # outcome in this set ("" for success, EOF, ...)
     args: tuple[tuple[str, tuple[Any, ...]], ...] = ()  # arg equals (or contains) one value
     alternatives: tuple[Match, ...] = ()  # when set, any of these (this one's fields unused)
+    # (syscall, the table's id) -> what the recorded syscall alone decides of the condition
+    # (True, False, or MAYBE): worked out once per name, not once per step and rule
+    _by_syscall: dict[tuple[str, int], bool | object] = field(
+        default_factory=dict, compare=False, repr=False)
 
     def __call__(self, step: Step, table: SyscallTable) -> bool:
+        key = (step.syscall, id(table))
+        fits = self._by_syscall.get(key)
+        if fits is None:
+            fits = self._by_syscall[key] = self._fits(step.syscall, table)
+        if fits is not MAYBE:
+            return fits is True
         if self.alternatives:
             return any(alt(step, table) for alt in self.alternatives)
-        if self.syscalls is not None and step.syscall not in self.syscalls \
-                and table.base(step.syscall) not in self.syscalls:
-            return False
         if self.names is not None and step.name not in self.names:
-            return False
-        if self.classes is not None and not any(table.in_class(step.syscall, c)
-                                                for c in self.classes):
             return False
         if self.effects is not None and not any(has_effect(step, e, table)
                                                 for e in self.effects):
@@ -57,8 +62,8 @@ class Match:
             return False
         if self.outcomes is not None and step.outcome not in self.outcomes:
             return False
-        for key, wanted in self.args:
-            value = step.args.get(key)
+        for key_, wanted in self.args:
+            value = step.args.get(key_)
             if isinstance(value, list):
                 if not any(v in wanted for v in value):
                     return False
@@ -66,11 +71,27 @@ class Match:
                 return False
         return True
 
-    def _fits(self, syscall: str, table: SyscallTable) -> bool:
+    def _fits(self, syscall: str, table: SyscallTable) -> bool | object:
+        """What the recorded syscall alone decides: True or False, or MAYBE when the step's
+        other fields must be looked at."""
+        if self.alternatives:
+            each = [alt._fits(syscall, table) for alt in self.alternatives]
+            return True if True in each else MAYBE if MAYBE in each else False
         if self.syscalls is not None and syscall not in self.syscalls \
                 and table.base(syscall) not in self.syscalls:
             return False
-        return self.classes is None or any(table.in_class(syscall, c) for c in self.classes)
+        if self.classes is not None and not any(table.in_class(syscall, c)
+                                                for c in self.classes):
+            return False
+        effects_left = self.effects is not None
+        if self.effects is not None and not {"send", "receive"} & set(self.effects):
+            if not any(table.does(syscall, e) for e in self.effects):
+                return False
+            effects_left = False  # (no send or receive: the syscall's row decides)
+        if self.names is None and not effects_left and self.errnos is None \
+                and self.outcomes is None and not self.args:
+            return True
+        return MAYBE
 
 
 def transfer_direction(step: Step, table: SyscallTable) -> str | None:
