@@ -56,7 +56,8 @@ def build(a: Side, b: Side, level: str, role: str | None = None) -> Diff:
     from harness.compare.results import (Analysis, Level, RunResult, SampleResult,
                                          ScenarioResult)
     from harness.formats.model import MatrixIndex
-    from harness.normalize.engine import ROLES, normalize
+    from harness.common.vocabulary import ROLES
+    from harness.normalize.engine import normalize
     from harness.normalize.rules import default_rules
 
     rules = default_rules()

@@ -43,7 +43,7 @@ def cmd_normalize(args: argparse.Namespace) -> int:
 
     from harness.compare.analyze import normalize_side
     from harness.formats.store import RUN_FILE, TracesFolder
-    from harness.normalize.engine import ROLES
+    from harness.common.vocabulary import ROLES
     from harness.normalize.rules import default_rules
     from harness.normalize.steps_file import FORMAT, VERSION, StepsFile, save
 

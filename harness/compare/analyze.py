@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness import DEFAULT_REFERENCE
+from harness.common.vocabulary import ROLES
 from harness.compare.align import (NO_REFERENCE, NO_TRACE, REFERENCE, NoReference, NoTrace, Status,
                                    Verdict, compare)
 from harness.compare.grid import verdict_grid
@@ -27,7 +28,7 @@ from harness.compare.layout import role_table
 from harness.compare.results import Analysis, Level, RunResult, SampleResult, ScenarioResult
 from harness.formats.model import RunRecord
 from harness.formats.store import TracesFolder
-from harness.normalize.engine import ROLES, Normalized
+from harness.normalize.engine import Normalized
 from harness.normalize.rules import RuleSet
 from harness.wire.correlate import WireView
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from harness.common.vocabulary import ROLES
 from harness.compare.align import Status
 from harness.compare.results import (GridCell, GridRow, GridStatus, SampleResult, ScenarioResult,
                                      VerdictGrid)
 from harness.formats.model import MatrixIndex
-from harness.normalize.engine import ROLES
 
 
 def _grid_cell(result: SampleResult | None, sample: str, role: str, scenario: str,

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from harness import DEFAULT_REFERENCE
-from harness.common.errors import HarnessError
 from harness.formats.model import FailedSample, MatrixIndex, RunRecord, SkippedSample
 from harness.common.validate import ValidationError, at, check_record, read_yaml
 

@@ -12,14 +12,14 @@ rule kind is one function in kinds/. The textbook sequence of each scenario
 
 from harness.normalize.attributes import (Attributes, SocketOption, UnrelatedSocket,
                                           declare_own_options)
-from harness.normalize.engine import ROLES, Normalized, NormalizeError, normalize
+from harness.normalize.engine import Normalized, NormalizeError, normalize
 from harness.normalize.rules import (DEFAULT_RULES, LEVELS, Rule, RuleError, RuleSet,
                                      default_rules, load_rules)
 from harness.normalize.steps import GAP, Step, format_call
 from harness.normalize.textbook import (Textbook, TextbookError, Textbooks, load_textbooks,
                                         run_address)
 
-__all__ = ["Attributes", "DEFAULT_RULES", "GAP", "LEVELS", "ROLES", "Normalized",
+__all__ = ["Attributes", "DEFAULT_RULES", "GAP", "LEVELS", "Normalized",
            "NormalizeError", "Rule", "RuleError", "RuleSet", "SocketOption", "Step", "Textbook",
            "TextbookError", "Textbooks", "UnrelatedSocket", "declare_own_options",
            "default_rules", "format_call", "load_rules", "load_textbooks", "normalize",

@@ -13,13 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.common.errors import HarnessError
+from harness.common.vocabulary import ROLES
 from harness.formats.model import RunRecord, Trace
 from harness.normalize.attributes import Attributes
 from harness.normalize.attributes_derive import derive_attributes
 from harness.normalize.rules import LEVELS, Context, Rule, RuleSet, default_rules
 from harness.normalize.steps import Step, step_from_event
-
-ROLES = ("server", "client")
 
 
 class NormalizeError(HarnessError):

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.common.errors import HarnessError
+from harness.common.vocabulary import ROLES
 from harness.formats.model import RunRecord
 from harness.normalize.steps import Step, format_addr
 from harness.normalize.syscalls import SyscallTable
@@ -32,7 +33,6 @@ from harness.normalize.syscalls import SyscallTable
 DEFAULT_TEXTBOOKS = Path(__file__).parents[1] / "tables" / "scenarios.yaml"
 ADDRESS = "ADDR"  # the placeholder for the run's address
 PER_MESSAGE = "messages"  # repeat once per message of the run
-ROLES = ("server", "client")
 SCENARIO_FIELDS = (*ROLES, "note", "run")  # run: how it is run (harness/tables/scenario.py)
 
 _STEP = re.compile(r"""^\s*(?:(?P<creates>[A-Za-z_][\w]*)\s*=\s*)?

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.common.errors import HarnessError
+from harness.common.vocabulary import ROLES
 from harness.tables.scenario import PLACEHOLDERS as RUN_PLACEHOLDERS
 
-ROLES = ("server", "client")
 # what a manifest may write in braces: the sample's own, then what each run fills in
 PLACEHOLDERS = ("python", "src", "build", *RUN_PLACEHOLDERS)
 

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.common.errors import HarnessError
+from harness.common.vocabulary import ROLES
 
 TEMPLATES = Path(__file__).parent / "templates.yaml"
-ROLES = ("server", "client")
 USAGE = {"host": "HOST", "port": "PORT", "message": "MESSAGE", "sizes": "SIZES", "path": "PATH"}
 ALIASES = {"py": "python", "python3": "python", "js": "node", "javascript": "node",
            "nodejs": "node", "golang": "go", "rs": "rust", "rb": "ruby", "cc": "c"}

@@ -84,6 +84,8 @@ class Decoder(DescDecoder, PollDecoder):
                 self.decoders[name] = functools.partial(self.desc, name=name)
 
     def errno_name(self, result: int) -> str | None:
+        """The errno name of a failed call's raw result (-11: EAGAIN), its number when the
+        tables lack it; None for a result that is no error."""
         if -4096 < result < 0:
             return self.t.errno_names.get(-result, str(-result))
         return None

@@ -229,8 +229,8 @@ class Records(TracerBase):
                 ids: tuple[tuple[int, int], ...] = (), released: tuple[int, ...] = ()) -> None:
         self.seq += 1
         errno = None
-        if res is not None and -4096 < res < 0 and kind != "process":
-            errno = self.decoder.t.errno_names.get(-res, str(-res))
+        if res is not None and res < 0 and kind != "process":
+            errno = self.decoder.errno_name(res)
         self._store(task, (self.seq, ts_ns or time.monotonic_ns(), task.proc.pid, task.tid,
                            name, args, res, errno, kind, fds, sock, ids, released))
 

@@ -69,7 +69,7 @@ class Transfers(Rings):
         return (self.seq, time.monotonic_ns(), proc.pid, task.tid, name,
                 Deferred(a, r, self._capture(proc.mem, name, a, r), task.entry),
                 None if r == -4095 else r,
-                self.decoder.t.errno_names.get(-r, str(-r)) if -4095 < r < 0 else None,
+                self.decoder.errno_name(r) if -4095 < r < 0 else None,
                 "syscall", (), None if st is None else (fd, st.family, st.type, st.local,
                                                         st.peer, st.id, st.inode), (), ())
 

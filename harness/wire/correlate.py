@@ -29,11 +29,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from harness.common.vocabulary import ROLES
 from harness.normalize.steps import Step
 from harness.wire.packets import ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, Packet
 from harness.wire.wirefile import Wire
 
-ROLES = ("client", "server")
 SENDS = frozenset({"send"})
 ENDS = frozenset({"shutdown", "close"})
 ECHO_SOCKETS = frozenset({"conn", "sock"})  # the connection's end on each side
