@@ -41,9 +41,9 @@ class StageError(HarnessError):
 def cmd_normalize(args: argparse.Namespace) -> int:
     import msgspec
 
+    from harness.common.vocabulary import ROLES
     from harness.compare.analyze import normalize_side
     from harness.formats.store import RUN_FILE, TracesFolder
-    from harness.common.vocabulary import ROLES
     from harness.normalize.rules import default_rules
     from harness.normalize.steps_file import FORMAT, VERSION, StepsFile, save
 
