@@ -74,6 +74,9 @@ def _matrix_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-seccomp", action="store_true", help="trace without seccomp filter")
     p.add_argument("--no-wire", action="store_true",
                    help="do not capture the runs' packets (the wire view)")
+    p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                   help="runs at a time, each in a process of its own (default: the "
+                   "number of CPUs the harness may use; 1: one after another)")
     p.add_argument("--wire", action="store_true",
                    help="print each run's timeline: the calls of both sides and the packets "
                    "between them, on one clock")

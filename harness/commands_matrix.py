@@ -68,12 +68,24 @@ def _progress(line: str) -> None:
 
 
 def _check_message(args: argparse.Namespace) -> None:
-    """A --message no program could be given is refused before anything is built or run."""
+    """A --message no program could be given, or a --jobs below 1, is refused before
+    anything is built or run."""
     from harness.run.options import message_problem
 
     problem = message_problem(args.message) if args.message is not None else None
     if problem:
         raise BadArguments(problem)
+    jobs = getattr(args, "jobs", None)
+    if jobs is not None and jobs < 1:
+        raise BadArguments(f"--jobs: must be 1 or more, got {jobs}")
+
+
+def _jobs(args: argparse.Namespace) -> int:
+    """Runs at a time: --jobs, else one per CPU this process may use."""
+    import os
+
+    jobs = getattr(args, "jobs", None)
+    return jobs if jobs is not None else len(os.sched_getaffinity(0))
 
 
 def _run(p: Plan, args: argparse.Namespace, doing: list[str]) -> None:
@@ -88,7 +100,7 @@ def _run(p: Plan, args: argparse.Namespace, doing: list[str]) -> None:
                          seccomp=not args.no_seccomp, capture=not args.no_wire)
     doing.append(f"running the pairs; the runs that finished are in {traces}/ "
                  f"(compare --from {traces})")
-    run_all(p, traces, options, args.reference)
+    run_all(p, traces, options, args.reference, jobs=_jobs(args))
     doing.append(f"writing the report; the runs are in {traces}/ (compare --from {traces})")
 
 

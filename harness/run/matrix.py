@@ -172,9 +172,11 @@ def stopped_record(pair: Pair, out_dir: Path, options: RunOptions,
 
 
 def run_all(p: Plan, traces: Path, options: RunOptions, reference: str,
-            log: Callable[[str], None] = lambda s: print(s, file=sys.stderr, flush=True)
-            ) -> list[RunRecord]:
-    """Run every pair, writing each run's files and the index as soon as it ends."""
+            log: Callable[[str], None] = lambda s: print(s, file=sys.stderr, flush=True),
+            jobs: int = 1) -> list[RunRecord]:
+    """Run every pair, writing each run's files and the index as soon as it ends. jobs > 1:
+    that many runs at a time, each in a worker process of its own, their progress lines and
+    the index in the plan's order all the same (harness.run.parallel)."""
     index = MatrixIndex(reference=reference,
                         scenarios=list(dict.fromkeys(x.scenario.name for x in p.pairs)),
                         runs=[],
@@ -188,30 +190,74 @@ def run_all(p: Plan, traces: Path, options: RunOptions, reference: str,
         for line in f.output.splitlines()[-5:]:
             log(f"      {visible(line, lines=False)}")
     store = TracesFolder(traces)
-    records = []
+    records: list[RunRecord] = []
     width = len(str(len(p.pairs)))
-    for i, pair in enumerate(p.pairs, 1):
-        label = f"[{i:>{width}}/{len(p.pairs)}] {pair.folder}"
+
+    def start(i: int) -> Path:
+        pair = p.pairs[i]
         out_dir = store.prepare_run(pair.folder)
         # listed before it runs: a harness killed during the run leaves it listed without its
         # run.yaml (the run did not finish), and its traces readable as far as they went
         index.runs.append(pair.folder)
         store.write_index(index)
-        try:
-            record = run_pair(pair.server, pair.client, pair.scenario, out_dir, p.build_dirs,
-                              options)
-        except BaseException as e:  # stopped (Ctrl-C, SIGTERM): say so in its record
-            try:
-                store.write_run(pair.folder, stopped_record(pair, out_dir, options, e))
-            except StoreError:
-                pass  # (the disk that failed the run fails its record too)
-            if isinstance(e, OSError):  # a trace that could not be written: a full disk
-                raise StoreError(f"{out_dir}: cannot write the run's traces: "
-                                 f"{e.strerror or e}") from None
-            raise
+        return out_dir
+
+    def release(i: int, record: RunRecord) -> None:
         records.append(record)
+        label = f"[{i + 1:>{width}}/{len(p.pairs)}] {p.pairs[i].folder}"
         verdict = "ok" if record.ok else f"{record.outcome}: {record.detail}"
         log(visible(f"{label} {verdict} ({record.duration_s:.2f} s)", lines=False))
+
+    if jobs > 1 and len(p.pairs) > 1:
+        from harness.run.parallel import claim_of, open_stop_signals, run_ordered
+
+        def work(i: int) -> dict[str, object]:
+            """In a worker: the run of pair i, its record as a dict (it crosses a pipe)."""
+            pair = p.pairs[i]
+            return run_one(store, pair, store.run_folder(pair.folder), p.build_dirs, options,
+                           ready=open_stop_signals).to_dict()
+
+        _warm_up(ports=any(x.scenario.port for x in p.pairs))
+        run_ordered(len(p.pairs), work, jobs=jobs,
+                    claim=lambda i: claim_of(p.pairs[i].server, p.pairs[i].client,
+                                             p.pairs[i].scenario),
+                    start=start,
+                    release=lambda i, d: release(i, RunRecord.from_dict(d)))
+    else:
+        for i, pair in enumerate(p.pairs):
+            out_dir = start(i)
+            release(i, run_one(store, pair, out_dir, p.build_dirs, options))
     if not p.pairs:  # nothing ran: the index still says what was skipped or failed
         store.write_index(index)
     return records
+
+
+def run_one(store: TracesFolder, pair: Pair, out_dir: Path,
+            build_dirs: dict[tuple[str, str], Path | None], options: RunOptions,
+            ready: Callable[[], None] = lambda: None) -> RunRecord:
+    """One pair's run, its record written; a run the harness was stopped in (Ctrl-C,
+    SIGTERM) gets a record that says so. `ready` is called first, where a stop may land."""
+    try:
+        ready()
+        return run_pair(pair.server, pair.client, pair.scenario, out_dir, build_dirs, options)
+    except BaseException as e:  # stopped (Ctrl-C, SIGTERM): say so in its record
+        try:
+            store.write_run(pair.folder, stopped_record(pair, out_dir, options, e))
+        except StoreError:
+            pass  # (the disk that failed the run fails its record too)
+        if isinstance(e, OSError):  # a trace that could not be written: a full disk
+            raise StoreError(f"{out_dir}: cannot write the run's traces: "
+                             f"{e.strerror or e}") from None
+        raise
+
+
+def _warm_up(ports: bool) -> None:
+    """What every run imports, imported once before the workers are forked (each would
+    import it again otherwise), and the host's addresses, looked up once (runs on ports)."""
+    import harness.tracer.core  # noqa: F401
+    import harness.wire.capture  # noqa: F401
+    import harness.wire.wirefile  # noqa: F401
+    from harness.run.ports import host_addresses
+
+    if ports:
+        host_addresses()  # (cached: the workers have it)

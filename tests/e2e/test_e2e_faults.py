@@ -196,12 +196,13 @@ def test_the_daemon_was_traced_and_killed(fault_matrix) -> None:
 
 # -- the harness stopped ------------------------------------------------------------------------
 
-def signalled_mid_run(samples: SampleTree, traces: Path, signum: int) -> tuple[int, str, str]:
+def signalled_mid_run(samples: SampleTree, traces: Path, signum: int,
+                      *extra: str) -> tuple[int, str, str]:
     """A matrix of the reference and a client that sleeps, sent signum once that client
-    runs (the reference's run finished by then)."""
+    runs (with --jobs 1 the reference's run finished by then)."""
     with_reference(samples)
     samples.add("client", "sleepy", CLIENTS["hangs"])
-    h = start(samples, traces, cwd=traces.parent)
+    h = start(samples, traces, *extra, cwd=traces.parent)
     try:
         assert started(samples, "sleepy")
     finally:
@@ -213,7 +214,7 @@ def signalled_mid_run(samples: SampleTree, traces: Path, signum: int) -> tuple[i
 def test_a_signal_mid_run_stops_the_harness_and_leaves_nothing(samples, tmp_path, signum,
                                                                status) -> None:
     traces = tmp_path / "traces"
-    code, out, err = signalled_mid_run(samples, traces, signum)
+    code, out, err = signalled_mid_run(samples, traces, signum, "--jobs", "1")
     assert code == status, err
     name = "interrupted" if signum == signal.SIGINT else "stopped by SIGTERM"
     assert err.strip().splitlines()[-1].startswith(f"harness: {name} while running the pairs")
@@ -229,6 +230,27 @@ def test_a_signal_mid_run_stops_the_harness_and_leaves_nothing(samples, tmp_path
 
     for role in ("server", "client"):
         assert tracefile.load(traces / f"tcp/python-stdlib--sleepy/{role}.jsonl").complete
+
+
+def test_a_signal_stops_every_run_in_progress(samples, tmp_path) -> None:
+    """Runs side by side (--jobs 2): Ctrl-C stops each run in progress, each recorded as
+    stopped (or done, had it finished first), its traces whole; nothing is left."""
+    traces = tmp_path / "traces"
+    code, out, err = signalled_mid_run(samples, traces, signal.SIGINT, "--jobs", "2")
+    assert code == 130, err
+    assert err.strip().splitlines()[-1].startswith("harness: interrupted while running the "
+                                                    "pairs")
+    assert_nothing_left(samples, traces)
+    runs = records(traces)
+    stopped = "the harness was stopped (SIGINT) before the run finished"
+    assert runs["tcp/python-stdlib--sleepy"]["detail"] == stopped
+    assert runs["tcp/python-stdlib--python-stdlib"]["outcome"] == "ok" or \
+        runs["tcp/python-stdlib--python-stdlib"]["detail"] == stopped
+    from harness.formats import tracefile
+
+    for folder in runs:
+        for role in ("server", "client"):
+            assert tracefile.load(traces / folder / f"{role}.jsonl").complete
 
 
 def test_sigkill_to_the_harness_takes_its_tracees_with_it(samples, tmp_path) -> None:
@@ -499,7 +521,7 @@ def test_ctrl_c_during_a_jvm_run_leaves_no_jvm(tmp_path) -> None:
     """A JVM starts some twenty threads before main(); all are tracees, and all go."""
     traces = tmp_path / "traces"
     h = subprocess.Popen([PYTHON, "-m", "harness", "verify", "java", "--scenario", "tcp",
-                          "--traces", str(traces), "--width", "0"], cwd=REPO,
+                          "--traces", str(traces), "--width", "0", "--jobs", "1"], cwd=REPO,
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, start_new_session=True)
     java = str(REPO / "servers" / "java")
@@ -752,6 +774,7 @@ def test_sigkill_to_harness_trace_loses_only_the_last_100_ms(tmp_path) -> None:
     assert wait_for(lambda: not running(str(prog)), 5)
     lines = (tmp_path / "t.jsonl.partial").read_bytes().splitlines(keepends=True)
     events = [json.loads(line) for line in lines[1:] if line.endswith(b"\n")]
+    events = [e for e in events if "ts_ns" in e]  # (not the socket records)
     assert len(events) > 50
     lost_ms = (killed - max(e["ts_ns"] for e in events)) / 1e6
     assert lost_ms < 150, f"the last {lost_ms:.0f} ms of events lost"
