@@ -50,7 +50,9 @@ class _FilteredSink:
 
     def write(self, events: list[dict[str, Any]]) -> None:
         shown = self._shown
-        self._sink.write([e for e in events if shown(e["syscall"], e.get("kind", "syscall"))])
+        # (a socket record, which has no syscall, is kept: the events after it name it)
+        self._sink.write([e for e in events if "syscall" not in e
+                          or shown(e["syscall"], e.get("kind", "syscall"))])
 
     def finish(self, footer: dict[str, Any]) -> None:
         self._sink.finish(footer)

@@ -267,8 +267,17 @@ def trace_calls(path: Path) -> tuple[list[tuple[Call, list[tuple[int, int]]]], b
     has_inodes = False
     for line in path.read_text().splitlines():
         ev = json.loads(line)
+        if ev.get("type") == "socket":  # schema 5: a socket's identity, before its events
+            sock = ev["socket"]
+            has_inodes = True
+            if sock.get("inode") is not None:
+                inode_of[sock["id"]] = sock["inode"]
+            continue
         if "seq" not in ev:
             continue
+        if isinstance(ev.get("sock"), list):  # [fd, id]
+            fd, sid = ev["sock"]
+            ev["sock"] = {"fd": fd, "id": sid}
         events.append(ev)
         sock = ev.get("sock")
         if sock and "inode" in sock:
