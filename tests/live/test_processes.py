@@ -205,6 +205,8 @@ def test_a_stop_while_a_child_is_started_waits_until_it_is_adopted(scratch):
     tracer = Tracer()
     path = scratch / "t.jsonl"
     interrupted = False
+    # Ctrl-C raises KeyboardInterrupt here, whatever the test runner's process does with it
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         tracer.spawn([PYTHON, "-c", "import time; time.sleep(30)"],
                      sink=InterruptedAtStart(path, follow=False))
@@ -213,6 +215,7 @@ def test_a_stop_while_a_child_is_started_waits_until_it_is_adopted(scratch):
         interrupted = True
     finally:
         tracer.kill_all()
+        signal.signal(signal.SIGINT, before)
     assert interrupted
     trace = tracefile.load(path)
     assert trace.complete and trace.processes[0].exit_signal == "SIGKILL"
