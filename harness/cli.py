@@ -208,7 +208,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                    "allowed)")
     b.add_argument("--mem-n", type=int, nargs=2, default=(1000, 200000),
                    metavar=("SHORT", "LONG"), help="round trips of the two runs whose peak "
-                   "memory is compared (default 1000 200000)")
+                   "memory is compared, and of the trace files compared after the long one "
+                   "(default 1000 200000)")
+    b.add_argument("--from-n", type=int, default=50000, metavar="N",
+                   help="round trips of the trace `compare --from` is timed on (two events "
+                   "each; default 50000)")
+    b.add_argument("--matrix", action="store_true",
+                   help="also time `harness compare` of the whole matrix, warm, unpinned "
+                   "(the project's samples; some 10-15 s a run)")
     return p
 
 

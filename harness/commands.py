@@ -127,4 +127,5 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from harness.tools import bench
 
-    return bench.main(runs=args.runs, n=args.n, cpu=args.cpu, mem_n=tuple(args.mem_n))
+    return bench.main(runs=args.runs, n=args.n, cpu=args.cpu, mem_n=tuple(args.mem_n),
+                      matrix=args.matrix, from_n=args.from_n)
