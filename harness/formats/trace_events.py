@@ -43,9 +43,9 @@ class EventReader:
                 return self._event(EVENT_DECODER.decode(data), file, "")
             except _ERRORS:
                 pass  # said below, field by field
-        from harness.formats.trace_read import _decode_json
+        from harness.formats.trace_read import decode_json
 
-        return self.mapping(_decode_json(data, file), file, "")
+        return self.mapping(decode_json(data, file), file, "")
 
     def mapping(self, doc: Any, file: str, where: str) -> SyscallEvent | None:
         """The event in a decoded mapping (an item of a document's `events`, or a line the

@@ -46,7 +46,7 @@ def _lines(f: Any, path: Path | str, first: int = 1) -> Iterator[dict[str, Any]]
     for n, line in enumerate(f, first):
         if not line.endswith(b"\n"):
             return  # cut off while it was being written
-        yield _decode_json(line, f"{path}: line {n}")
+        yield decode_json(line, f"{path}: line {n}")
 
 
 def read_stream(path: Path | str, limit: int | None = MAX_STREAM_BYTES
@@ -59,7 +59,7 @@ def read_stream(path: Path | str, limit: int | None = MAX_STREAM_BYTES
         yield from _lines(f, path)
 
 
-def _decode_json(data: bytes, where: str) -> Any:
+def decode_json(data: bytes, where: str) -> Any:
     try:
         return json.loads(data)
     except UnicodeDecodeError as e:
@@ -107,7 +107,7 @@ def load(path: Path | str) -> Trace:
         first = f.readline()
         stream = _is_header(first)
         if stream:
-            return _load_stream(path, _decode_json(first, f"{path}: line 1"), f)
+            return _load_stream(path, decode_json(first, f"{path}: line 1"), f)
         if stream is None and first.endswith(b"\n") and _more_than_blanks(f):
             # JSON on the first line and more lines after it: a stream whose header is gone
             # (a whole JSON document is on one line, or starts with a line that is not JSON
@@ -129,7 +129,7 @@ def load(path: Path | str) -> Trace:
 
                 raise TraceFileError(too_large(path, len(data), MAX_DOCUMENT_BYTES,
                                                TOO_LARGE))
-            doc: Any = _decode_json(data, f"{path}: not a valid trace file")
+            doc: Any = decode_json(data, f"{path}: not a valid trace file")
         else:
             doc = None
     if doc is None:
@@ -253,7 +253,7 @@ def _load_stream(path: Path, header: dict[str, Any], f: Any) -> Trace:
             if line.startswith(b'{"seq":'):
                 yield line, where, ""
                 continue
-            doc = _decode_json(line, where)
+            doc = decode_json(line, where)
             if not isinstance(doc, dict):
                 raise TraceFileError(f"{where}: not a JSON object, got {doc!r:.60}")
             if doc.get("type") == "footer":

@@ -199,9 +199,8 @@ class TraceWriter:
         try:
             if self.format == "yaml":
                 try:
-                    write_chunks_atomic(self.path, yaml_chunks(read_stream(self.partial,
-                                                                           limit=None)),
-                                        fsync=False, follow=False)
+                    write_chunks_atomic(self.path, yaml_chunks(self.partial), fsync=False,
+                                        follow=False, binary=True)
                 finally:
                     os.unlink(self.partial)
             else:
@@ -271,9 +270,10 @@ def dumps(trace: Trace, fmt: str = "jsonl") -> str:
     """A Trace as the text of a file of that format."""
     header, events, footer = trace_stream(trace)
     if format_for("x", fmt) == "yaml":
-        doc = {"schema_version": SCHEMA_VERSION, **header, **footer, "events": events,
-               "complete": True}
-        return "".join(yaml_chunks(iter([doc])))
+        from harness.formats.trace_yaml import document_yaml
+
+        return b"".join(document_yaml({"schema_version": SCHEMA_VERSION, **header}, events,
+                                      footer)).decode()
     enc = _encoder()
     lines = [json.dumps({"type": "header", "schema_version": SCHEMA_VERSION, **header},
                         separators=(",", ":")),
@@ -284,47 +284,14 @@ def dumps(trace: Trace, fmt: str = "jsonl") -> str:
     return "\n".join(lines) + "\n"
 
 
-def yaml_chunks(docs: Iterator[dict[str, Any]]) -> Iterator[str]:
-    """A stream (header, events..., footer) as one YAML document, piece by piece with
-    libyaml's C dumper: the header's fields, the footer's, then `events:` one item at a
-    time, so that a long trace is converted in constant memory. A single whole document
-    (from dumps) comes out as it is."""
-    import yaml
+def yaml_chunks(stream: Path | str) -> Iterator[bytes]:
+    """The JSON Lines stream in the file at stream as one YAML document, piece by piece, in
+    constant memory: the header's fields, `events:` with every other line of the stream as
+    one item (a flow mapping on one line), the footer's fields, `complete`
+    (harness/formats/trace_yaml.py)."""
+    from harness.formats.trace_yaml import stream_yaml
 
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-    def dump(x: Any, flow: bool | None = None) -> str:
-        return yaml.dump(x, Dumper=dumper, sort_keys=False, default_flow_style=flow,
-                         width=100, allow_unicode=False)
-
-    def dump_top(d: dict[str, Any]) -> str:
-        """Top-level keys one by one: a key whose value is a scalar would otherwise make a
-        mapping of scalars only, which the dumper writes in flow style ({complete: true})."""
-        return "".join(dump({k: v}, None if isinstance(v, (dict, list)) else False)
-                       for k, v in d.items())
-
-    first = next(docs)
-    if first.get("type") != "header":  # a whole document already
-        yield dump_top(first)
-        return
-    header = {k: v for k, v in first.items() if k != "type"}
-    yield dump_top(header)
-    footer: dict[str, Any] | None = None
-    wrote_events = False
-    for doc in docs:
-        if doc.get("type") == "footer":
-            footer = doc
-            continue
-        if not wrote_events:
-            yield "events:\n"
-            wrote_events = True
-        yield dump([doc])
-    if not wrote_events:
-        yield "events: []\n"
-    if footer is not None:
-        yield dump_top({"exit_status": footer.get("exit_status"),
-                        "processes": footer.get("processes") or []})
-    yield dump_top({"complete": footer is not None})
+    return stream_yaml(stream)
 
 
 def write_chunks_atomic(path: Path | str, chunks: Iterable[str] | Iterable[bytes],
