@@ -174,7 +174,11 @@ class TraceWriter:
             return
         if self._encode_lines is None and len(events) >= BIG_BATCH:
             self._encode_lines = _encoder().encode_lines
-        self._put((self._encode_lines or _encode_lines_stdlib)(events))
+        try:
+            data = (self._encode_lines or _encode_lines_stdlib)(events)
+        except UnicodeEncodeError:  # a lone surrogate (a name that is not UTF-8, as Python
+            data = _encode_lines_stdlib(events)  # decodes it): msgspec refuses, json escapes
+        self._put(data)
         self.count += sum(1 for e in events if e.get("type") != "socket")
 
     def finish(self, footer: dict[str, Any]) -> None:

@@ -310,3 +310,20 @@ def test_a_schema_4_trace_still_reads(tmp_path):
     import dataclasses
 
     assert tracefile.load(path) == dataclasses.replace(trace_with_ids(), schema_version=4)
+
+
+def test_a_name_that_is_not_utf8_is_written_in_a_big_batch_too(tmp_path):
+    """A path of bytes that are not UTF-8 (Python decodes them to lone surrogates) in a batch
+    long enough for msgspec's encoder: written escaped, read back the same."""
+    path = tmp_path / "t.jsonl"
+    writer = tracefile.TraceWriter(path)
+    writer.start({"command": ["/tmp/a\udcffb"], "cwd": "/", "started_at": "",
+                  "tracer": {"mode": "seccomp", "data_bytes": 64, "fallback_reason": None}})
+    events = [{"seq": i, "ts_ns": i, "pid": 1, "tid": 1, "syscall": "execve",
+               "args": {"exe": "/tmp/a\udcffb", "argv": []}, "result": 0, "kind": "process"}
+              for i in range(1, 300)]
+    writer.write(events)
+    writer.finish({"exit_status": 0, "processes": []})
+    assert writer.error is None
+    t = tracefile.load(path)
+    assert len(t.events) == 299 and t.events[0].args["exe"] == "/tmp/a\udcffb"
