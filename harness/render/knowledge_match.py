@@ -31,6 +31,9 @@ class StepFacts:
     received_before: bool = False  # its socket received bytes before this step
     socket_made: bool = True  # the sample made a socket of the step's name
     same_socket: bool = True  # a changed step: on the socket the reference's is on
+    # a changed step: the same call on the same socket with the same outcome, only the
+    # arguments the comparison keeps (its qualifiers: a flag, a shutdown's how) otherwise
+    qualifiers_only: bool = False
 
 
 Item = Mapping[str, Any]  # one item of an attribute row: fact name -> value
@@ -70,7 +73,7 @@ class Note:
             (sel.change, sel.qualifier, sel.outcome is not None, sel.socket, sel.transport,
              sel.socket_type, sel.family, sel.killed is not None,
              sel.received_before is not None, sel.socket_made is not None,
-             sel.same_socket is not None))
+             sel.same_socket is not None, sel.qualifiers_only is not None))
 
     def about_difference(self, d: Difference, step: Step | None, facts: StepFacts) -> bool:
         sel = self.spec.difference if self.spec is not None else None
@@ -88,7 +91,9 @@ class Note:
                 and (sel.killed is None or sel.killed == facts.killed)
                 and (sel.received_before is None or sel.received_before == facts.received_before)
                 and (sel.socket_made is None or sel.socket_made == facts.socket_made)
-                and (sel.same_socket is None or sel.same_socket == facts.same_socket))
+                and (sel.same_socket is None or sel.same_socket == facts.same_socket)
+                and (sel.qualifiers_only is None
+                     or sel.qualifiers_only == facts.qualifiers_only))
 
     def about_dialect(self, ref: Step, got: Step) -> bool:
         sel = self.spec.dialect if self.spec is not None else None

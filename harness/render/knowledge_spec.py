@@ -86,6 +86,8 @@ class DifferenceSelector:
     received_before: bool | None = None  # its socket received bytes before this step
     socket_made: bool | None = None  # the sample made a socket of the step's name
     same_socket: bool | None = None  # a changed step: on the socket the reference's is on
+    # a changed step: the same call, socket and outcome; only its qualifiers otherwise
+    qualifiers_only: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

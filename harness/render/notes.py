@@ -107,7 +107,12 @@ def step_facts(result: SampleResult, d: Difference, step: Step | None,
                      family=family, killed=killed(result), received_before=received,
                      socket_made=made,
                      same_socket=other is None or step is None
-                     or (other.fd, other.creates) == (step.fd, step.creates))
+                     or (other.fd, other.creates) == (step.fd, step.creates),
+                     qualifiers_only=other is not None and step is not None
+                     and d.kind != MISSING
+                     and (other.name, other.fd, other.creates, other.outcome, other.errno)
+                     == (step.name, step.fd, step.creates, step.outcome, step.errno)
+                     and other.qualifiers != step.qualifiers)
 
 
 def _on(value: Any) -> bool:
