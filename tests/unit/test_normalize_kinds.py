@@ -367,6 +367,14 @@ def test_fold_local_address_makes_another_address_of_this_machine_the_runs() -> 
         "connect(127.0.0.2:PORT)", "connect(10.1.2.3:PORT)"]
     assert out[1].args["addr"] == inet(HOST, "PORT")  # type: ignore[arg-type]
     assert [s.dialect for s in out[5:]] == ["connect", "connect", "bind", "bind"]
+    # a connect that failed reached nothing there: it keeps its address (a client trying
+    # [::1] first, refused, then the run's 127.0.0.1)
+    tries = (step("connect", "sock", {"addr": inet6("::1", "PORT")},  # type: ignore
+                  result=-111, errno="ECONNREFUSED"),
+             step("connect", "sock2", {"addr": inet6("::1", "PORT")}))  # type: ignore
+    out = apply("fold_local_address", tries, ctx, when={"name": ["bind", "connect"]})
+    assert [s.args["addr"]["address"] for s in out] == ["::1", HOST]
+    assert [s.dialect for s in out] == ["connect", "connect([::1]:PORT)"]
     # a unix run has no host to fold into
     unix_run = run_record("s", "s", scenario="unix")
     assert apply("fold_local_address", steps[:1], context(run=unix_run)) == steps[:1]

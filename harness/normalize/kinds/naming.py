@@ -162,7 +162,9 @@ def fold_local_address(steps: Steps, rule: Rule, ctx: Context) -> Steps:
     for s in steps:
         addr = s.args.get("addr")
         bind = ctx.syscalls.does(s.syscall, "bind")
-        if when(s) and isinstance(addr, dict) and "address" in addr \
+        # a call that failed reached nothing there: it keeps the address it named (a
+        # connect to [::1] refused, before one to the run's 127.0.0.1, is not the run's)
+        if when(s) and not s.errno and isinstance(addr, dict) and "address" in addr \
                 and (addr.get("port") == run_port or bind and addr.get("port") in ports) \
                 and (not sk._same_ip(addr["address"], host) or addr.get("port") != run_port) \
                 and (bind or sk.this_machine(addr["address"], ctx.run.host_addresses)):
