@@ -13,8 +13,9 @@ import re
 from collections.abc import Sequence
 
 MIN_PADDING = 2  # tabulate's room beside a header
-# what makes tabulate lay a cell out otherwise: a line break of any kind, a terminal escape
-_OTHERWISE = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029\x1b]")
+# what makes tabulate lay a cell out otherwise: a line break of any kind, a terminal escape,
+# its separating-line mark (a row whose first or second cell is "\x01")
+_OTHERWISE = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029\x1b\x01]")
 
 
 def github_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str | None:

@@ -12,7 +12,7 @@ from harness.render.pipe_table import github_table
 cell = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=1000, deadline=None, derandomize=True)
 @given(st.integers(1, 4).flatmap(lambda n: st.tuples(
     st.lists(cell, min_size=n, max_size=n),
     st.lists(st.lists(cell, min_size=n, max_size=n), max_size=6))))
@@ -28,4 +28,5 @@ def test_what_only_tabulate_lays_out_is_left_to_it():
     assert github_table(["a"], [["two\nlines"]]) is None
     assert github_table(["a"], [["\x1b[1mbold\x1b[0m"]]) is None
     assert github_table(["a", "b"], [["one cell"]]) is None
+    assert github_table(["a", "b"], [["", "\x01"]]) is None  # tabulate's separating line
     assert github_table(["a", "b"], [["x", "y"]]) == "| a   | b   |\n|-----|-----|\n| x   | y   |"
