@@ -95,10 +95,16 @@ def listening_ports() -> set[int]:
 
 
 def started(samples: SampleTree, name: str, seconds: float = 30) -> bool:
-    """Whether a process of sample `name` is running within seconds."""
+    """Whether a process of sample `name` is running within seconds (a process that ends
+    while it is looked at, another run's, is not it)."""
+    def cwd(pid: int) -> str:
+        try:
+            return os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            return ""
+
     def found() -> bool:
-        return any(Path(f"/proc/{p}/cwd").resolve().name == name
-                   for p in running(str(samples.root)))
+        return any(Path(cwd(p)).name == name for p in running(str(samples.root)))
     return wait_for(found, seconds)
 
 
@@ -207,7 +213,8 @@ def signalled_mid_run(samples: SampleTree, traces: Path, signum: int,
         assert started(samples, "sleepy")
     finally:
         h.send_signal(signum)
-    return finish(h, 30)
+        code, out, err = finish(h, 30)  # reaped whatever happened: nothing left to the next
+    return code, out, err
 
 
 @pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
@@ -274,9 +281,14 @@ def test_a_signal_during_a_build_kills_the_build_and_leaves_no_folder(samples, t
     samples.add("server", "slow-build", SERVER, manifest=SLOW_BUILD)
     traces = tmp_path / "traces"
     h = start(samples, traces, cwd=tmp_path)
+    def cmdline(pid: int) -> str:
+        try:
+            return Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
+        except OSError:  # (it ended while it was looked at)
+            return ""
+
     try:
-        assert wait_for(lambda: any("time.sleep(120)" in Path(f"/proc/{p}/cmdline")
-                                    .read_text(errors="replace")
+        assert wait_for(lambda: any("time.sleep(120)" in cmdline(p)
                                     for p in running(str(samples.root))))
     finally:
         h.send_signal(signal.SIGTERM)
