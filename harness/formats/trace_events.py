@@ -118,8 +118,9 @@ class EventReader:
 
 
 def _at(file: str, where: str, field: str = "") -> str:
-    path = ".".join(p for p in (where, field) if p)
-    return f"{file}: field '{path}'" if path else file
+    from harness.common.validate import at
+
+    return at(file, ".".join(p for p in (where, field) if p))
 
 
 def _said(error: Exception, prefix: str = "") -> str:

@@ -152,12 +152,7 @@ class TraceWriter:
         else:
             self.reason = self.error = str(why)
         message = self.error
-        if self.file is not None:
-            try:
-                self.file.close()
-            except OSError:
-                pass
-            self.file = None
+        self._close_file()
         if not self.direct:
             try:
                 os.unlink(self.partial)
@@ -222,6 +217,10 @@ class TraceWriter:
     def abandon(self) -> None:
         """Close without a footer: the .partial file stays, readable as incomplete."""
         self._close_unused()
+        self._close_file()
+
+    def _close_file(self) -> None:
+        """Close the file being written, if it is open, whatever closing it says."""
         if self.file is not None:
             try:
                 self.file.close()

@@ -153,15 +153,12 @@ def stopped_record(pair: Pair, out_dir: Path, options: RunOptions,
                    why: BaseException) -> RunRecord:
     """The record of a run the harness was stopped in: its traces are whole (the tracer
     ended them when it killed the programs), its outcome an error saying what stopped it."""
-    from harness.run.stopping import Terminated
     from harness.formats.store import TRACE_FILES
+    from harness.run.stopping import stop_signal
 
-    if isinstance(why, KeyboardInterrupt):
-        what = "SIGINT"
-    elif isinstance(why, Terminated):
-        what = signal.Signals(why.signum).name
-    else:
-        what = f"{type(why).__name__}: {why}"
+    signum = stop_signal(why)
+    what = signal.Signals(signum).name if signum is not None else \
+        f"{type(why).__name__}: {why}"
     traces = {role: name if (out_dir / name).exists() else None
               for role, name in TRACE_FILES.items()}
     return RunRecord(scenario=pair.scenario.name, server=pair.server.name,

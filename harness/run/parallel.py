@@ -38,7 +38,7 @@ from typing import Any
 from harness.common.errors import HarnessError
 from harness.run.manifest import Sample
 from harness.run.runner import own_port
-from harness.run.stopping import Terminated
+from harness.run.stopping import Terminated, stop_signal
 from harness.tables.scenario import Scenario
 from harness.tracer import kernel
 
@@ -112,15 +112,6 @@ def _recv(sock: socket.socket) -> Any:
     if n < 0 or len(data) < n:
         raise EOFError
     return pickle.loads(data)
-
-
-def stop_signal(e: BaseException) -> int | None:
-    """The signal a stop stands for (Ctrl-C: SIGINT), None when e is no stop."""
-    if isinstance(e, KeyboardInterrupt):
-        return signal.SIGINT
-    if isinstance(e, Terminated):
-        return e.signum
-    return None
 
 
 def _stop(signum: int) -> BaseException:

@@ -18,6 +18,15 @@ class Terminated(BaseException):
         self.signum = signum
 
 
+def stop_signal(e: BaseException) -> int | None:
+    """The signal a stop stands for (Ctrl-C: SIGINT), None when e is no stop."""
+    if isinstance(e, KeyboardInterrupt):
+        return signal.SIGINT
+    if isinstance(e, Terminated):
+        return e.signum
+    return None
+
+
 def _raise_terminated(signum: int, frame: object) -> None:
     raise Terminated(signum)
 

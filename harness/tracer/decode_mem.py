@@ -45,7 +45,24 @@ def signed32(value: int) -> int:
     return value - (1 << 32) if value & (1 << 31) else value
 
 
-class Snapshot:
+class _Words:
+    """The 32-bit reads of a memory that can read bytes (Snapshot, Memory)."""
+
+    __slots__ = ()
+
+    def read(self, addr: int, size: int) -> bytes | None:
+        raise NotImplementedError
+
+    def u32(self, addr: int) -> int | None:
+        data = self.read(addr, 4)
+        return U32.unpack(data)[0] if data and len(data) == 4 else None
+
+    def i32(self, addr: int) -> int | None:
+        data = self.read(addr, 4)
+        return I32.unpack(data)[0] if data and len(data) == 4 else None
+
+
+class Snapshot(_Words):
     """Tracee memory copied while the call was stopped at: (address, bytes) regions, served
     to a decoder later, after the tracee has moved on."""
 
@@ -62,16 +79,8 @@ class Snapshot:
                 return data[addr - base: addr - base + size]
         return None
 
-    def u32(self, addr: int) -> int | None:
-        data = self.read(addr, 4)
-        return U32.unpack(data)[0] if data and len(data) == 4 else None
 
-    def i32(self, addr: int) -> int | None:
-        data = self.read(addr, 4)
-        return I32.unpack(data)[0] if data and len(data) == 4 else None
-
-
-class Memory:
+class Memory(_Words):
     """Reads a tracee's memory through /proc/PID/mem (one pread per read)."""
 
     __slots__ = ("fd", "pid")
@@ -101,14 +110,6 @@ class Memory:
             return os.pread(self.fd, size, addr)
         except OSError:
             return None
-
-    def u32(self, addr: int) -> int | None:
-        data = self.read(addr, 4)
-        return U32.unpack(data)[0] if data and len(data) == 4 else None
-
-    def i32(self, addr: int) -> int | None:
-        data = self.read(addr, 4)
-        return I32.unpack(data)[0] if data and len(data) == 4 else None
 
 
 class DecoderBase:

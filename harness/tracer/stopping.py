@@ -40,12 +40,10 @@ class Stopping(Tasks):
             except OSError:
                 pass
         while pending:
-            try:
-                tid, status = os.waitpid(-1, kernel.WALL)
-            except ChildProcessError:
+            got = _wait_any()
+            if got is None:
                 break
-            except InterruptedError:
-                continue
+            tid, status = got
             task = self.tasks.get(tid)
             if status & 0xFF != 0x7F:
                 self._on_gone(tid, status)
@@ -155,12 +153,10 @@ class Stopping(Tasks):
             except ProcessLookupError:
                 pass
         while self.tasks:  # only as long as tracees remain: other children are not ours
-            try:
-                tid, status = os.waitpid(-1, kernel.WALL)
-            except ChildProcessError:
+            got = _wait_any()
+            if got is None:
                 break
-            except InterruptedError:
-                continue
+            tid, status = got
             if status & 0xFF != 0x7F:
                 self._on_gone(tid, status)
         for root in self.roots:
@@ -188,3 +184,14 @@ def _blocked_call_args(tid: int, nr: int) -> tuple[int, ...]:
     if len(fields) < 7 or not fields[0].isdigit() or int(fields[0]) != nr:
         return ()
     return tuple(int(x, 16) for x in fields[1:7])
+
+
+def _wait_any() -> tuple[int, int] | None:
+    """The next stop or end of any child (its tid and status), None when none is left."""
+    while True:
+        try:
+            return os.waitpid(-1, kernel.WALL)
+        except ChildProcessError:
+            return None
+        except InterruptedError:
+            continue
