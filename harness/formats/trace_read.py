@@ -168,8 +168,8 @@ def check_event(doc: Any, file: str, where: str = "") -> None:
     from harness.formats.model import ARG_TYPES, AddressShape, SyscallEvent
 
     sock = doc.get("sock") if isinstance(doc, dict) else None
-    if isinstance(sock, list):  # schema 5: [fd, id]
-        check_value(sock, tuple[int, int], file, f"{where}.sock" if where else "sock")
+    if isinstance(sock, (list, tuple)):  # schema 5: [fd, id] (a tuple once decoded)
+        check_value(list(sock), tuple[int, int], file, f"{where}.sock" if where else "sock")
         doc = {k: v for k, v in doc.items() if k != "sock"}
         sock = None
     check_record(doc, SyscallEvent, file, where)

@@ -18,9 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from functools import cache
+
 from harness.formats import tracefile
 from harness.formats.model import (MatrixIndex, ProcessInfo, RunRecord, SkippedSample, SocketIdentity,
                                    SyscallEvent, Trace, TracerInfo)
+
+from harness.normalize.sockets_walk import named_fds
+from harness.normalize.syscalls import SyscallTable, default_table
 
 HOST = "127.0.0.1"
 HOST6 = "::1"
@@ -33,6 +38,12 @@ UNIX_PATH = f"{RUN_DIR}/echo.sock"
 SESSION_MESSAGE = "hello, sockets"
 SIZES = [14, 1000, 100000]
 DATA_BYTES = 64  # bytes of each buffer the tracer keeps (its default)
+INODE_BASE = 50000  # a socket's inode is this plus its id
+
+
+@cache
+def _table() -> SyscallTable:
+    return default_table()
 
 
 def inet(host: str = HOST, port: int = PORT) -> dict[str, Any]:
@@ -89,37 +100,82 @@ class TraceBuilder:
     events: list[SyscallEvent] = field(default_factory=list)
     socks: dict[tuple[int, int], SocketIdentity] = field(default_factory=dict)
     extra_processes: list[ProcessInfo] = field(default_factory=list)
+    last_id: int = 0  # the id of the last socket made
 
     # -- the primitive -----------------------------------------------------------------------
     def call(self, syscall: str, args: dict[str, Any], result: int | None = 0,
              errno: str | None = None, fds: Iterable[int] = (), fd: int | None = None,
              tid: int | None = None, pid: int | None = None, kind: str = "syscall",
-             sock: SocketIdentity | None = None) -> SyscallEvent:
+             sock: SocketIdentity | None = None, released: Iterable[int] = ()
+             ) -> SyscallEvent:
+        """One event. Like the tracer (trace schema 5), it names the socket each fd argument
+        refers to: `sock` for the one the call works on, `ids` for every other socket it
+        named or created (an accept's listener, a poll's sockets)."""
         pid = pid or self.pid
         if sock is None and fd is not None:
             sock = self.socks.get((pid, fd))
+        ids: dict[int, int] = {}
+        if kind == "syscall":
+            probe = SyscallEvent(seq=0, ts_ns=0, pid=pid, tid=pid, syscall=syscall, args=args,
+                                 result=result)
+            for n in (*named_fds(probe, _table()), *fds):
+                named = self.socks.get((pid, n))
+                if named is not None and named.id is not None:
+                    ids[n] = named.id
+        if sock is not None and sock.id is not None and ids.items() <= {(sock.fd, sock.id)}:
+            ids = {}  # the one socket is the event's `sock`
         ev = SyscallEvent(seq=len(self.events) + 1, ts_ns=1_000_000 * (len(self.events) + 1),
                           pid=pid, tid=tid or pid, syscall=syscall, args=args, result=result,
-                          errno=errno, kind=kind, fds=tuple(fds), sock=sock)
+                          errno=errno, kind=kind, fds=tuple(fds), sock=sock,
+                          ids=tuple(ids.items()), released=tuple(released))
         self.events.append(ev)
         return ev
 
-    def _ident(self, fd: int, pid: int | None = None, **changes: Any) -> SocketIdentity:
+    def _ident(self, fd: int, pid: int | None = None, new: bool = False,
+               **changes: Any) -> SocketIdentity:
+        """The identity of the socket `fd` refers to, with `changes`; `new`: a socket of its
+        own (a socket, an accept, a socketpair's end), with the next id."""
         pid = pid or self.pid
         old = self.socks.get((pid, fd)) or SocketIdentity(fd=fd, family="AF_INET",
                                                           type="SOCK_STREAM")
-        new = SocketIdentity(fd=fd, family=changes.get("family", old.family),
-                             type=changes.get("type", old.type),
-                             local=changes.get("local", old.local),
-                             peer=changes.get("peer", old.peer))
-        self.socks[(pid, fd)] = new
-        return new
+        sid = old.id
+        if new or sid is None:
+            self.last_id += 1
+            sid = self.last_id
+        new_ident = SocketIdentity(fd=fd, family=changes.get("family", old.family),
+                                   type=changes.get("type", old.type),
+                                   local=changes.get("local", old.local),
+                                   peer=changes.get("peer", old.peer), id=sid,
+                                   inode=INODE_BASE + sid)
+        for key, held in self.socks.items():  # every fd of the socket learns the change
+            if held.id == sid and key != (pid, fd):
+                self.socks[key] = SocketIdentity(held.fd, new_ident.family, new_ident.type,
+                                                 new_ident.local, new_ident.peer, sid,
+                                                 new_ident.inode)
+        self.socks[(pid, fd)] = new_ident
+        return new_ident
+
+    def before_trace(self, fd: int, family: str = "unknown", type: str = "unknown",
+                     pid: int | None = None) -> SocketIdentity:
+        """A socket the trace never saw made (inherited, made before the tracer attached),
+        as the tracer learns it from its inode on the first call that names it: an id of its
+        own, and the family and type the kernel told ("unknown" when it told nothing)."""
+        return self._ident(fd, pid, new=True, family=family, type=type, local=None, peer=None)
+
+    def dup(self, old: int, new: int, **kw: Any) -> None:
+        """dup(old) returning new: a second fd of the same socket."""
+        pid = kw.get("pid") or self.pid
+        held = self.socks.get((pid, old))
+        if held is not None:
+            self.socks[(pid, new)] = SocketIdentity(new, held.family, held.type, held.local,
+                                                    held.peer, held.id, held.inode)
+        self.call("dup", {"oldfd": old}, result=new, fds=(new,), fd=old, **kw)
 
     # -- socket calls ------------------------------------------------------------------------
     def socket(self, fd: int, domain: str = "AF_INET", flags: Iterable[str] = (),
                type: str = "SOCK_STREAM", protocol: Any = "IPPROTO_TCP", **kw: Any) -> None:
         sock = self._ident(fd, family=domain, type=type, local=None, peer=None,
-                           pid=kw.get("pid"))
+                           pid=kw.get("pid"), new=True)
         self.call("socket", {"domain": domain, "type": type, "type_flags": list(flags),
                              "protocol": protocol}, result=fd, fds=(fd,), sock=sock, **kw)
 
@@ -127,9 +183,10 @@ class TraceBuilder:
                    **kw: Any) -> None:
         for fd in fds:
             self._ident(fd, family="AF_UNIX", type="SOCK_STREAM", local={"family": "AF_UNIX"},
-                        peer={"family": "AF_UNIX"})
+                        peer={"family": "AF_UNIX"}, new=True)
         self.call("socketpair", {"domain": "AF_UNIX", "type": "SOCK_STREAM",
-                                 "type_flags": list(flags), "protocol": 0}, fds=fds, **kw)
+                                 "type_flags": list(flags), "protocol": 0}, fds=fds,
+                  fd=fds[0], **kw)
 
     def bind(self, fd: int, addr: dict[str, Any], **kw: Any) -> None:
         self._ident(fd, local=addr)
@@ -156,7 +213,8 @@ class TraceBuilder:
         if errno:
             self.call(syscall, args, result=-1, errno=errno, fd=lfd, **kw)
             return
-        sock = self._ident(newfd, family=fam, type="SOCK_STREAM", local=local, peer=peer)
+        sock = self._ident(newfd, family=fam, type="SOCK_STREAM", local=local, peer=peer,
+                           new=True)
         self.call(syscall, args, result=newfd, fds=(newfd,), sock=sock, **kw)
 
     def connect(self, fd: int, addr: dict[str, Any] | None = None, errno: str | None = None,
@@ -216,8 +274,14 @@ class TraceBuilder:
         self.call("shutdown", {"fd": fd, "how": how}, fd=fd, **kw)
 
     def close(self, fd: int, **kw: Any) -> None:
-        self.call("close", {"fd": fd}, fd=fd, **kw)
-        self.socks.pop((kw.get("pid") or self.pid, fd), None)
+        """A close; it releases the socket when no traced process holds another fd of it."""
+        key = (kw.get("pid") or self.pid, fd)
+        held = self.socks.get(key)
+        last = held is not None and not any(
+            other.id == held.id for k, other in self.socks.items() if k != key)
+        self.call("close", {"fd": fd}, fd=fd, released=(held.id,) if last and held and
+                  held.id is not None else (), **kw)
+        self.socks.pop(key, None)
 
     def setsockopt(self, fd: int, level: str, name: str, value: Any = 1, **kw: Any) -> None:
         self.call("setsockopt", {"fd": fd, "level": level, "optname": name, "value": value,

@@ -90,8 +90,10 @@ CASES = {
     "an address of the wrong shape": (
         edit_event(4, lambda d: d["args"].update(addr={"family": "AF_INET", "port": "80"})),
         "line 4: field 'args.addr.port' must be an integer, got '80'"),
-    "a socket identity without its fd": (edit_event(4, lambda d: d["sock"].__delitem__("fd")),
-                                         "line 4: missing field 'sock.fd'"),
+    "a socket record without its id": (edit_event(2, lambda d: d["socket"].__delitem__("id")),
+                                       "line 2: not a socket record: "),
+    "an event naming a socket as text": (edit_event(4, lambda d: d.update(sock=[3, "1"])),
+                                         "line 4: field 'sock[1]' must be an integer"),
     "flags a mapping": (edit_event(3, lambda d: d["args"].update(type_flags={"x": 1})),
                         "field 'args.type_flags' must be"),
     "header command a string": (edit_event(1, lambda d: d.update(command="python x")),
@@ -102,14 +104,14 @@ CASES = {
                                        "schema_version is 9, this harness reads 1, 2, 3, 4 and 5"),
     "a line that is not JSON": (lambda root: (root / RUN / "server.jsonl").write_text(
         (root / RUN / "server.jsonl").read_text().replace('"seq":3', '"seq":3,,', 1)),
-        "server.jsonl: line 4: not JSON"),
+        "server.jsonl: line 6: not JSON"),
     "not UTF-8": (lambda root: (root / RUN / "server.jsonl").write_bytes(
         (root / RUN / "server.jsonl").read_bytes().replace(b'"socket"', b'"sock\xffet"', 1)),
         "server.jsonl: line 2: not UTF-8 text"),
     "nested too deep": (lambda root: (root / RUN / "server.jsonl").write_text(
         (root / RUN / "server.jsonl").read_text().replace(
             '"args":{', '"args":{"x":' + "[" * 100_000 + "]" * 100_000 + ",", 1)),
-        "server.jsonl: line 2: nested too deep"),
+        "server.jsonl: line 3: nested too deep"),
     "200 MB": (sparse(f"{RUN}/server.jsonl", 200 << 20),
                "server.jsonl: 209.7 MB, more than the 67 MB a trace file may be"),
     "billion laughs": (write(f"{RUN}/server.yaml", LAUGHS),

@@ -252,6 +252,8 @@ def test_attributes_of_the_other_scenarios() -> None:
 def _server_with_a_first_call(fd: int, errno: str | None) -> Trace:
     """The reference server, with a getsockname(fd) before anything else."""
     b = ft.TraceBuilder(pid=5102, command=["/usr/bin/java", "EchoServer", ft.HOST, str(ft.PORT)])
+    if errno is None:  # a socket: the tracer learns it by its inode (the kernel said no more)
+        b.before_trace(fd)
     b.call("getsockname", {"fd": fd, "addr": None}, result=-1 if errno else 0, errno=errno)
     b.socket(3, flags=["SOCK_CLOEXEC"])
     b.bind(3, ft.inet())

@@ -140,7 +140,7 @@ def test_echo_sockets_dup_keeps_the_name() -> None:
     b = TraceBuilder()
     b.socket(3)
     b.connect(3, inet())
-    b.call("dup", {"oldfd": 3}, result=7, fds=(7,))
+    b.dup(3, 7)
     b.send(7, "hello")
     b.close(7)
     b.close(3)
@@ -481,6 +481,7 @@ def test_echo_sockets_listener_made_before_the_trace() -> None:
     """An accept on an fd never seen created: the listener is unknown, so its connection is
     not the echo's (the run's address cannot be checked); nothing fails."""
     b = TraceBuilder()
+    b.before_trace(3, "AF_INET", "SOCK_STREAM")
     b.accept(3, 4, flags=None)
     b.recv(4, "hello")
     trace = b.build()
