@@ -11,6 +11,11 @@ from pathlib import Path
 
 from harness.common.errors import HarnessError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from harness.formats.model import RunRecord
+    from harness.normalize.steps_file import StepsFile
+
 
 def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     n = sub.add_parser("normalize", help="normalize one run's traces (run.yaml beside them)",
@@ -38,16 +43,15 @@ class StageError(HarnessError):
     """A stage's input is not what it must be."""
 
 
-def cmd_normalize(args: argparse.Namespace) -> int:
-    import msgspec
-
+def normalize_run(run_dir: Path, level: str = "canonical") -> tuple[StepsFile, RunRecord]:
+    """The normalize stage: a run folder's traces and run.yaml -> both sides' steps (and the
+    run, as run.yaml says)."""
     from harness.common.vocabulary import ROLES
     from harness.compare.analyze import normalize_side
     from harness.formats.store import RUN_FILE, TracesFolder
     from harness.normalize.rules import default_rules
-    from harness.normalize.steps_file import FORMAT, VERSION, StepsFile, save
+    from harness.normalize.steps_file import FORMAT, VERSION, StepsFile
 
-    run_dir = Path(args.run_dir)
     if not (run_dir / RUN_FILE).is_file():
         raise StageError(f"{run_dir}: no run.yaml: not a run folder (a folder of `harness "
                          "compare`'s traces: traces/SCENARIO/SERVER--CLIENT); a trace file "
@@ -55,15 +59,22 @@ def cmd_normalize(args: argparse.Namespace) -> int:
     store, folder = TracesFolder.of_run(run_dir)
     record = store.read_run(folder)
     rules = default_rules()
-    sides = {role: normalize_side(store, folder, record, role, args.level, rules)[1]
+    sides = {role: normalize_side(store, folder, record, role, level, rules)[1]
              for role in ROLES}
-    doc = StepsFile(FORMAT, VERSION, folder, args.level, sides)
+    return StepsFile(FORMAT, VERSION, folder, level, sides), record
+
+
+def cmd_normalize(args: argparse.Namespace) -> int:
+    from harness.normalize.steps_file import encode, save
+
+    run_dir = Path(args.run_dir)
+    doc, record = normalize_run(run_dir, args.level)
     if args.output == "-":
-        sys.stdout.write(msgspec.json.format(msgspec.json.encode(doc)).decode() + "\n")
+        sys.stdout.buffer.write(encode(doc))
         return 0
     out = Path(args.output) if args.output else run_dir / "steps.json"
     save(doc, out)
-    for role, n in sides.items():
+    for role, n in doc.sides.items():
         if n is None:
             print(f"{role}: no trace")
             continue

@@ -5,7 +5,7 @@ line naming the file and the field (`x.json: Expected `str`, got `int` - at `$.l
 from __future__ import annotations
 
 import os
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -15,9 +15,37 @@ from harness.common.safefile import write_chunks_atomic
 T = TypeVar("T")
 
 
-def write_typed(value: object, path: str | os.PathLike[str]) -> None:
-    """Written atomically: a reader never sees half a file."""
-    write_chunks_atomic(path, [msgspec.json.encode(value)], binary=True)
+def write_typed(value: object, path: str | os.PathLike[str], spread: int = 0) -> None:
+    """Written atomically: a reader never sees half a file. `spread`: see `encode_spread`."""
+    data = encode_spread(value, spread) if spread else msgspec.json.encode(value)
+    write_chunks_atomic(path, [data], binary=True)
+
+
+def encode_spread(value: object, spread: int) -> bytes:
+    """JSON whose objects and lists down to depth `spread` hold one member per line, and
+    whose deeper values are each one compact line: with spread 4, a steps.json has one line
+    per step, so that `diff` of two files shows the steps that changed. Decodes to what
+    msgspec.json.encode gives."""
+    out: list[str] = []
+    _spread(msgspec.to_builtins(value), spread, "", out)
+    out.append("\n")
+    return "".join(out).encode()
+
+
+def _spread(value: Any, depth: int, indent: str, out: list[str]) -> None:
+    if depth <= 0 or not isinstance(value, (dict, list, tuple)) or not value:
+        out.append(msgspec.json.encode(value).decode())
+        return
+    inner = indent + " "
+    opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
+    out.append(opening)
+    items = value.items() if isinstance(value, dict) else ((None, v) for v in value)
+    for k, (key, item) in enumerate(items):
+        out.append(",\n" + inner if k else "\n" + inner)
+        if key is not None:
+            out.append(msgspec.json.encode(key).decode() + ": ")
+        _spread(item, depth - 1, inner, out)
+    out.append("\n" + indent + closing)
 
 
 def decode_typed(data: bytes, kind: type[T], path: str | os.PathLike[str],

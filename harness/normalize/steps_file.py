@@ -4,6 +4,9 @@ decodes them back checking every field, so writer and reader share one definitio
 
     {"format": "harness-steps", "version": 1, "run": "tcp/c--c", "level": "canonical",
      "sides": {"server": {...} | null, "client": {...} | null}}
+
+Each step is written on a line of its own (as is each attribute), so that `diff` of two
+steps files shows the steps that differ.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from pathlib import Path
 
 from harness.common.errors import HarnessError
 from harness.common.safefile import read_bytes
-from harness.common.typedfile import decode_typed, write_typed
+from harness.common.typedfile import decode_typed, encode_spread, write_typed
 from harness.normalize.engine import Normalized
 
 FORMAT = "harness-steps"
@@ -34,8 +37,17 @@ class StepsFile:
     sides: dict[str, Normalized | None]  # server, client: None without a trace
 
 
+# one line per step (and per attribute): the file's members down to the steps each on a line
+SPREAD = 4
+
+
+def encode(doc: StepsFile) -> bytes:
+    """The file's bytes, as `save` writes them."""
+    return encode_spread(doc, SPREAD)
+
+
 def save(doc: StepsFile, path: Path) -> None:
-    write_typed(doc, path)
+    write_typed(doc, path, SPREAD)
 
 
 def load(path: Path) -> StepsFile:

@@ -15,8 +15,10 @@ from typing import Any
 from harness.common.errors import HarnessError
 
 DEFAULT_SYSCALLS = Path(__file__).parents[1] / "tables" / "syscalls.yaml"
+# `effect` (what a call does to the tracer's socket table) is the tracer's column, read by
+# harness/tracer/tables.py; the normalizer only lets it be
 ROW_KEYS = ("trace", "is", "as", "api", "fds", "pass", "transfer", "entry", "entry_when", "nr",
-            "does", "count", "forgets")
+            "does", "count", "forgets", "effect")
 EFFECTS = ("bind", "listen", "connect", "shutdown", "send", "receive", "release", "wait",
            "register")
 COUNTS = ("bytes", "msgs")

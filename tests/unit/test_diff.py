@@ -56,7 +56,7 @@ def test_run_folders_agree_with_compare(capsys, grid, scenario, sample):
     assert doc["exit_code"] == code and doc["diff"]["same"] is same
     assert doc["diff"]["roles"] == ["server", "client"]
     for role in ("server", "client"):
-        code, out, _ = diff(capsys, f"{ref}/{role}.yaml", f"{other}/{role}.yaml",
+        code, out, _ = diff(capsys, f"{ref}/{role}.jsonl", f"{other}/{role}.jsonl",
                             "--format", "json", *extra)
         doc = json.loads(out)
         assert doc["diff"]["roles"] == [role]
@@ -67,19 +67,19 @@ def test_run_folders_agree_with_compare(capsys, grid, scenario, sample):
 def test_c_server_against_python_stdlib(capsys):
     """c's server and python-stdlib's in tcp: identical, as compare says; the tables are
     compare's (a textbook column, the attributes)."""
-    code, out, _ = diff(capsys, run_folder("tcp", "c--c") + "/server.yaml",
-                        run_folder("tcp", f"{REF}--{REF}") + "/server.yaml", "--width", "0")
+    code, out, _ = diff(capsys, run_folder("tcp", "c--c") + "/server.jsonl",
+                        run_folder("tcp", f"{REF}--{REF}") + "/server.jsonl", "--width", "0")
     assert code == 0
     assert "tcp: servers" in out and "textbook" in out and "tcp: server attributes" in out
     assert "listen backlog" in out and "4096" in out and "128" in out
-    assert "a server; its listening socket is bound to 127.0.0.1:45441" in out
+    assert "a server; its listening socket is bound to 127.0.0.1:37617" in out
     assert out.rstrip().splitlines()[-1].startswith("same: ")
 
 
 def test_differs_with_the_note(capsys):
-    code, out, _ = diff(capsys, run_folder("tcp", "c--c") + "/server.yaml",
+    code, out, _ = diff(capsys, run_folder("tcp", "c--c") + "/server.jsonl",
                         run_folder("tcp", "python-socketserver--python-socketserver")
-                        + "/server.yaml")
+                        + "/server.jsonl")
     assert code == 1
     last = out.rstrip().splitlines()[-1]
     assert last.startswith("differ: server ") and "step 7" in last and "shutdown" in last
@@ -93,7 +93,7 @@ def test_differs_with_the_note(capsys):
 
 
 def test_the_same_file_twice(capsys):
-    f = run_folder("udp", "php--php") + "/client.yaml"
+    f = run_folder("udp", "php--php") + "/client.jsonl"
     code, out, _ = diff(capsys, f, f, "--format", "json")
     assert code == 0
     doc = json.loads(out)
@@ -107,7 +107,7 @@ def test_the_same_file_twice(capsys):
 def test_a_run_folder_against_a_lone_trace(capsys):
     """A lone trace is compared with the run's side of its role only."""
     code, out, _ = diff(capsys, run_folder("tcp", f"{REF}--{REF}"),
-                        run_folder("tcp", "php--php") + "/client.yaml", "--format", "json")
+                        run_folder("tcp", "php--php") + "/client.jsonl", "--format", "json")
     assert code == 0
     assert json.loads(out)["diff"]["roles"] == ["client"]
 
@@ -115,10 +115,10 @@ def test_a_run_folder_against_a_lone_trace(capsys):
 def test_two_roles_that_differ(capsys):
     """A client's trace against a server's: compared as A's role, said on stderr; --role."""
     c = run_folder("tcp", "c--c")
-    code, out, err = diff(capsys, f"{c}/client.yaml", f"{c}/server.yaml")
+    code, out, err = diff(capsys, f"{c}/client.jsonl", f"{c}/server.jsonl")
     assert code == 1
     assert "B looks like a server, A like a client: compared as clients" in err
-    code, out, err = diff(capsys, f"{c}/client.yaml", f"{c}/server.yaml", "--role", "server",
+    code, out, err = diff(capsys, f"{c}/client.jsonl", f"{c}/server.jsonl", "--role", "server",
                           "--format", "json")
     assert json.loads(out)["diff"]["roles"] == ["server"]
 
@@ -127,11 +127,11 @@ def test_facts_from_options(capsys):
     """--port names the address when the trace's own is not wanted: a port nothing used
     leaves no echo socket, every step missing."""
     c = run_folder("tcp", "c--c")
-    code, out, _ = diff(capsys, f"{c}/server.yaml", f"{c}/server.yaml", "--port", "9",
+    code, out, _ = diff(capsys, f"{c}/server.jsonl", f"{c}/server.jsonl", "--port", "9",
                         "--role", "server", "--format", "json")
     doc = json.loads(out)
     assert doc["diff"]["sides"][0]["port"] == 9 and "(--port)" in doc["diff"]["sides"][0]["how"]
-    code, _, err = diff(capsys, f"{c}/server.yaml", f"{c}/server.yaml", "--scenario", "nope")
+    code, _, err = diff(capsys, f"{c}/server.jsonl", f"{c}/server.jsonl", "--scenario", "nope")
     assert code == 2 and "--scenario nope: no such scenario" in err
 
 
@@ -179,14 +179,14 @@ def test_side_order():
 def test_compare_from_a_folder_of_trace_files(capsys, tmp_path):
     """Two trace files in a folder: compare --from says, in one line, to use harness diff,
     exits 2 and writes nothing there."""
-    for role, name in (("server", "a.yaml"), ("client", "b.yaml")):
-        shutil.copy(RECORDED / "tcp" / "c--c" / f"{role}.yaml", tmp_path / name)
+    for role, name in (("server", "a.jsonl"), ("client", "b.jsonl")):
+        shutil.copy(RECORDED / "tcp" / "c--c" / f"{role}.jsonl", tmp_path / name)
     code = cli.main(["compare", "--from", str(tmp_path)])
     out, err = capsys.readouterr()
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1
-    assert "harness diff A B" in err and f"harness diff {tmp_path}/a.yaml {tmp_path}/b.yaml" in err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.yaml", "b.yaml"]
+    assert "harness diff A B" in err and f"harness diff {tmp_path}/a.jsonl {tmp_path}/b.jsonl" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsonl", "b.jsonl"]
     empty = tmp_path / "empty"
     empty.mkdir()
     assert cli.main(["compare", "--from", str(empty)]) == 2
