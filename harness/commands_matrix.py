@@ -111,7 +111,7 @@ def _report(traces: Path, args: argparse.Namespace, explain_sample: str | None) 
     from harness.render.explain import explain
     from harness.formats.store import TracesFolder
 
-    analysis = analyze(traces, reference=args.reference, level=args.level)
+    analysis = analyze(traces, reference=args.reference, level=args.level, steps_files=True)
     if args.format == "terminal" and not args.full:
         from harness.render.summary import SummaryRenderer
 
@@ -124,7 +124,7 @@ def _report(traces: Path, args: argparse.Namespace, explain_sample: str | None) 
     written = store.write_report(render(analysis, "markdown"))
     from harness.compare.analysis_file import save
 
-    save(analysis, written.parent / "analysis.json")  # `harness render` starts from it
+    save(analysis, written.parent / "analysis.json", follow=False)  # `harness render` reads it
     _write_pcapngs(store, analysis)
     if explain_sample is not None:
         print(visible(explain(analysis, explain_sample)))

@@ -53,6 +53,7 @@ def build(a: Side, b: Side, level: str, role: str | None = None) -> Diff:
     from harness.compare import analyze as an
     from harness.compare.grid import verdict_grid
     from harness.compare.layout import role_table
+    from harness.compare.run_steps import normalize_side
     from harness.compare.results import (Analysis, Level, RunResult, SampleResult,
                                          ScenarioResult)
     from harness.formats.model import MatrixIndex
@@ -76,8 +77,8 @@ def build(a: Side, b: Side, level: str, role: str | None = None) -> Diff:
             trace_file, normalized = None, None
             times: dict[int, int] = {}
             if s.store is not None:
-                trace_file, normalized, times = an.normalize_side(s.store, s.folder,
-                                                                  s.record, r, lvl, rules)
+                trace_file, normalized, times = normalize_side(s.store, s.folder,
+                                                               s.record, r, lvl, rules)
                 trace_file = str(s.store.root / trace_file) if trace_file else None
             elif r in roles and (r in s.traces or len(s.traces) == 1):
                 # a lone trace, as the role it is compared as

@@ -46,11 +46,9 @@ class StageError(HarnessError):
 def normalize_run(run_dir: Path, level: str = "canonical") -> tuple[StepsFile, RunRecord]:
     """The normalize stage: a run folder's traces and run.yaml -> both sides' steps (and the
     run, as run.yaml says)."""
-    from harness.common.vocabulary import ROLES
-    from harness.compare.analyze import normalize_side
+    from harness.compare.run_steps import normalize_run as steps_of_run
     from harness.formats.store import RUN_FILE, TracesFolder
     from harness.normalize.rules import default_rules
-    from harness.normalize.steps_file import FORMAT, VERSION, StepsFile
 
     if not (run_dir / RUN_FILE).is_file():
         raise StageError(f"{run_dir}: no run.yaml: not a run folder (a folder of `harness "
@@ -58,10 +56,7 @@ def normalize_run(run_dir: Path, level: str = "canonical") -> tuple[StepsFile, R
                          "alone is normalized and compared by `harness diff A B`")
     store, folder = TracesFolder.of_run(run_dir)
     record = store.read_run(folder)
-    rules = default_rules()
-    sides = {role: normalize_side(store, folder, record, role, level, rules)[1]
-             for role in ROLES}
-    return StepsFile(FORMAT, VERSION, folder, level, sides), record
+    return steps_of_run(store, folder, record, level, default_rules()), record
 
 
 def cmd_normalize(args: argparse.Namespace) -> int:

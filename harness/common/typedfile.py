@@ -15,10 +15,13 @@ from harness.common.safefile import write_chunks_atomic
 T = TypeVar("T")
 
 
-def write_typed(value: object, path: str | os.PathLike[str], spread: int = 0) -> None:
-    """Written atomically: a reader never sees half a file. `spread`: see `encode_spread`."""
+def write_typed(value: object, path: str | os.PathLike[str], spread: int = 0,
+                follow: bool = True) -> None:
+    """Written atomically: a reader never sees half a file. `spread`: see `encode_spread`.
+    `follow`: a link at path leads to its target (a path the user gave); without, the link is
+    replaced (a file of the harness's own, in a traces folder)."""
     data = encode_spread(value, spread) if spread else msgspec.json.encode(value)
-    write_chunks_atomic(path, [data], binary=True)
+    write_chunks_atomic(path, [data], binary=True, follow=follow)
 
 
 def encode_spread(value: object, spread: int) -> bytes:
@@ -42,8 +45,9 @@ def _spread(value: Any, depth: int, indent: str, out: list[str]) -> None:
     items = value.items() if isinstance(value, dict) else ((None, v) for v in value)
     for k, (key, item) in enumerate(items):
         out.append(",\n" + inner if k else "\n" + inner)
-        if key is not None:
-            out.append(msgspec.json.encode(key).decode() + ": ")
+        if key is not None:  # a key that is no text (an int) is written as JSON writes it
+            out.append(msgspec.json.encode(key if isinstance(key, str) else str(key)).decode()
+                       + ": ")
         _spread(item, depth - 1, inner, out)
     out.append("\n" + indent + closing)
 

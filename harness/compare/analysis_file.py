@@ -40,9 +40,10 @@ class _File:
     analysis: Analysis
 
 
-def save(analysis: Analysis, path: Path) -> None:
-    """Write atomically: a reader never sees half an analysis."""
-    write_typed(_File(FORMAT, VERSION, analysis), path)
+def save(analysis: Analysis, path: Path, follow: bool = True) -> None:
+    """Write atomically: a reader never sees half an analysis. `follow`: see write_typed
+    (False beside the traces: a link planted there is replaced, not written through)."""
+    write_typed(_File(FORMAT, VERSION, analysis), path, follow=follow)
 
 
 def load(path: Path) -> Analysis:

@@ -25,6 +25,7 @@ from harness.compare.align import (NO_REFERENCE, NO_TRACE, REFERENCE, NoReferenc
                                    Verdict, compare)
 from harness.compare.grid import verdict_grid
 from harness.compare.layout import role_table
+from harness.compare.run_steps import run_steps
 from harness.compare.results import Analysis, Level, RunResult, SampleResult, ScenarioResult
 from harness.formats.model import RunRecord
 from harness.formats.store import TracesFolder
@@ -52,21 +53,6 @@ def _masked(record: RunRecord) -> RunRecord:
                    server_stderr=mask_run_text(record.server_stderr, record) or "",
                    client_stderr=mask_run_text(record.client_stderr, record) or "",
                    client_stdout=mask_run_text(record.client_stdout, record) or "")
-
-
-def normalize_side(store: TracesFolder, folder: str, record: RunRecord, role: str,
-                   level: str, rules: RuleSet
-                   ) -> tuple[str | None, Normalized | None, dict[int, int]]:
-    """(its trace file, its normalized trace, each event's time by seq)."""
-    from harness.formats import tracefile
-    from harness.normalize.engine import normalize
-
-    rel, path = store.trace_file(folder, record, role)
-    if path is None:
-        return rel, None, {}
-    trace = tracefile.load(path)
-    return (rel, normalize(trace, record, role, level, rules),
-            {e.seq: e.ts_ns for e in trace.events})
 
 
 def _wire_view(store: TracesFolder, folder: str, record: RunRecord, level: Level,
@@ -134,11 +120,13 @@ def _home(sides: list[_Side], sample: str) -> _Side:
 
 
 def analyze(traces_dir: Path, reference: str | None = None, level: str = "canonical",
-            rules: RuleSet | None = None) -> Analysis:
+            rules: RuleSet | None = None, steps_files: bool = False) -> Analysis:
     """Read a traces folder, normalize every trace at `level`, compare each sample with the
     reference sample of its role. A broken file raises a HarnessError naming the file and the
     field; a run that failed or lacks a trace is a result, not dropped. The textbook column is
-    shown at the canonical level, the level it is written at."""
+    shown at the canonical level, the level it is written at. `steps_files`: each run's
+    steps are read from its steps.json while that still stands for the run, else written
+    there (harness/compare/run_steps.py)."""
     from harness.normalize.rules import default_rules
 
     try:
@@ -156,14 +144,15 @@ def analyze(traces_dir: Path, reference: str | None = None, level: str = "canoni
     wires: dict[str, tuple[WireView | None, str | None]] = {}
     for folder in index.runs:
         record = store.read_run(folder)
+        steps = run_steps(store, folder, record, level, rules, steps_files)
         of_run = []
         for role in ROLES:
-            trace_file, normalized, times = normalize_side(store, folder, record, role,
-                                                           level, rules)
             of_run.append(_Side(folder=folder, record=_masked(record), role=role,
                                 sample=record.server if role == "server" else record.client,
-                                scenario=record.scenario, trace_file=trace_file,
-                                normalized=normalized, times=times))
+                                scenario=record.scenario,
+                                trace_file=store.trace_file(folder, record, role)[0],
+                                normalized=steps.sides.get(role),
+                                times=steps.times.get(role, {})))
         sides += of_run
         wires[folder] = _wire_view(store, folder, record, level, of_run)
     scenario_names = list(dict.fromkeys(list(index.scenarios) + [s.scenario for s in sides]))

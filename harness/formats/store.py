@@ -4,6 +4,10 @@
     traces/<scenario>/<server>--<client>/
         run.yaml                              RunRecord: how the run went
         server.jsonl, client.jsonl            the traces (harness/formats/tracefile.py)
+        wire.jsonl, wire.pcapng               the packets (harness/wire/)
+        steps.json                            both sides normalized (harness/normalize/
+                                              steps_file.py)
+    traces/analysis.json                      the analysis (harness/compare/analysis_file.py)
     traces/report.md                          the last report
 
 Every file is checked field by field when it is read, against the types of the record it holds

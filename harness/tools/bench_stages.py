@@ -10,7 +10,9 @@ of processes running side by side, the largest one, not their sum).
 `harness trace -o` for ROUND_TRIPS round trips (two socket calls each) against the bench echo
 server, which is not traced (the run has no server trace). The tracing is done once, before
 any timing; only `harness compare --from DIR --reference bench-echo` is timed (it normalizes
-the trace and writes report.md and analysis.json into DIR, as it does for a user).
+the trace and writes steps.json, report.md and analysis.json into DIR, as it does for a user).
+Each timed command normalizes: the steps.json the command before wrote is deleted before it.
+Beside, the same command timed as a user's second one runs it, reading that steps.json.
 
 **`harness compare` of the whole matrix, warm** (opt-in): the repository's samples, built
 once by a first run that is not timed, into a temporary traces folder; with `--jobs 1` beside
@@ -120,17 +122,28 @@ def attempt(what: str, stage: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 
 def compare_from(traces: Path, runs: int, cpus: Collection[int],
                  env: dict[str, str]) -> dict[str, Any]:
-    """`harness compare --from traces`: median wall seconds and peak MB of runs runs."""
+    """`harness compare --from traces`: median wall seconds and peak MB of runs runs, each
+    normalizing the trace (the run's steps.json, which the run before wrote, is deleted
+    first, untimed); and, beside, of runs runs that find steps.json standing for the run and
+    read it instead ("warm_wall", "warm_peak_mb")."""
     argv = [*harness_command(), "compare", "--from", str(traces), "--reference", SAMPLE]
-    wall, peak = [], []
-    for i in range(runs):
-        # its exit status says how the samples compare (1: the server has no trace)
-        elapsed, kib = timed(argv, env, cpus, statuses=(0, 1))
-        wall.append(elapsed)
-        peak.append(kib / 1024)
-        print(f"bench: compare --from, run {i + 1}/{runs} done", file=sys.stderr)
-    return {"wall": statistics.median(wall), "peak_mb": statistics.median(peak),
-            "cpus": len(cpus)}
+    figures: dict[str, Any] = {"cpus": len(cpus)}
+    for warm in (False, True):
+        wall, peak = [], []
+        for i in range(runs):
+            if not warm:
+                for made in traces.glob("*/*/steps.json"):
+                    made.unlink()
+            # its exit status says how the samples compare (1: the server has no trace)
+            elapsed, kib = timed(argv, env, cpus, statuses=(0, 1))
+            wall.append(elapsed)
+            peak.append(kib / 1024)
+            print(f"bench: compare --from{' (steps.json read)' if warm else ''}, run "
+                  f"{i + 1}/{runs} done", file=sys.stderr)
+        prefix = "warm_" if warm else ""
+        figures[prefix + "wall"] = statistics.median(wall)
+        figures[prefix + "peak_mb"] = statistics.median(peak)
+    return figures
 
 
 def has_jobs() -> bool:
@@ -179,6 +192,10 @@ def stage_rows(long_run: dict[str, Any], from_: dict[str, Any] | None,
                      f"1 run: a client trace of {events} events ({long_run['round_trips']:,} "
                      f"round trips, {long_run['file_mb']:.1f} MB), no server trace",
                      *_figures(from_, from_.get("wall"), from_.get("peak_mb"))])
+        if "warm_wall" in from_:
+            rows.append([f"the same again, its steps.json read", "the same run, normalized "
+                         "by the command before", *_figures(from_, from_["warm_wall"],
+                                                           from_["warm_peak_mb"])])
     if matrix_ is not None and "failed" in matrix_:
         rows.append(["harness compare --traces DIR", "the whole matrix, warm builds",
                      *_figures(matrix_, None, None)])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,118 @@ def test_broken_files_are_one_line_naming_file_and_field(
     err = capsys.readouterr().err
     assert err.startswith("harness render: ") and "missing.json" in err and err.count("\n") == 1
 
+
+
+# -- compare reads the normalize stage's steps.json while it stands for its run ----------------
+
+def _copy(name: str, tmp_path: Path) -> Path:
+    to = tmp_path / name
+    shutil.copytree(SETS / name, to)
+    return to
+
+
+def _no_normalizing(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make normalizing a trace fail the test; returns the runs normalized anyway (none)."""
+    import harness.compare.run_steps as run_steps
+
+    made: list[str] = []
+
+    def refuse(store, folder, *args, **kwargs):  # type: ignore[no-untyped-def]
+        made.append(folder)
+        raise AssertionError(f"{folder} normalized again")
+    monkeypatch.setattr(run_steps, "normalize_run", refuse)
+    return made
+
+
+def test_compare_writes_each_runs_steps_and_reads_them_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    traces = _copy("recorded-wire", tmp_path)
+    truth = analyze(SETS / "recorded-wire")
+    first = analyze(traces, steps_files=True)
+    runs = sorted(p.parent.name for p in traces.glob("*/*/steps.json"))
+    assert len(runs) == 7
+    _no_normalizing(monkeypatch)
+    again = analyze(traces, steps_files=True)
+    assert again == first
+    assert render(again, "markdown") == render(truth, "markdown")
+
+
+def test_steps_no_longer_standing_for_their_run_are_made_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A trace changed, a run.yaml changed, another normalizer, another level, a broken or
+    linked steps.json: each run's steps are made from its traces again (and written), and
+    the analysis is the one the traces give."""
+    import os
+
+    from harness.compare import run_steps
+
+    traces = _copy("recorded-wire", tmp_path)
+    truth = analyze(traces, steps_files=True)
+    run = traces / "tcp" / "c--c"
+    steps = run / "steps.json"
+    good = steps.read_bytes()
+
+    def made_again(change, restore: bool = True) -> bool:  # type: ignore[no-untyped-def]
+        if restore:
+            steps.write_bytes(good)
+        change()
+        calls: list[str] = []
+        real = run_steps.normalize_run
+
+        def counting(store, folder, *args, **kwargs):  # type: ignore[no-untyped-def]
+            calls.append(folder)
+            return real(store, folder, *args, **kwargs)
+        monkeypatch.setattr(run_steps, "normalize_run", counting)
+        try:
+            assert analyze(traces, steps_files=True) == truth
+        finally:
+            monkeypatch.setattr(run_steps, "normalize_run", real)
+        return calls == ["tcp/c--c"]
+
+    stat = (run / "server.jsonl").stat()
+    assert made_again(lambda: os.utime(run / "server.jsonl",
+                                       ns=(stat.st_atime_ns, stat.st_mtime_ns + 1)))
+    assert made_again(lambda: os.utime(run / "run.yaml", ns=(1, 1)))
+    assert made_again(lambda: steps.write_bytes(good.replace(b'"normalizer": "',
+                                                             b'"normalizer": "0', 1)))
+    assert made_again(lambda: steps.write_bytes(good.replace(b'"level": "canonical"',
+                                                             b'"level": "raw"', 1)))
+    assert made_again(lambda: steps.write_bytes(good[:len(good) // 2]))
+    assert made_again(lambda: steps.write_bytes(b"[]"))
+    (tmp_path / "elsewhere.json").write_bytes(good)
+
+    def linked() -> None:
+        steps.unlink()
+        steps.symlink_to(tmp_path / "elsewhere.json")
+    assert made_again(linked)
+    assert not steps.is_symlink()  # replaced, not written through
+    assert made_again(lambda: None, restore=False) is False  # and now it stands again
+
+
+def test_a_folder_that_cannot_be_written_is_read_all_the_same(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(The tests run as root, whom a folder's mode does not stop: the write fails here as it
+    does for a user in a read-only folder.)"""
+    import errno
+
+    from harness.compare import run_steps
+
+    def refused(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError(errno.EACCES, "Permission denied")
+    monkeypatch.setattr(run_steps, "save", refused)
+    traces = _copy("recorded-wire", tmp_path)
+    truth = analyze(SETS / "recorded-wire")
+    assert analyze(traces, steps_files=True) == replace(truth, traces_dir=str(traces))
+    assert not list(traces.glob("*/*/steps.json"))
+
+
+def test_the_steps_harness_normalize_writes_are_what_compare_reads(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    traces = _copy("recorded-wire", tmp_path)
+    truth = analyze(SETS / "recorded-wire")
+    for run in sorted(traces.glob("*/*/run.yaml")):
+        assert cli.main(["normalize", str(run.parent)]) == 0
+    capsys.readouterr()
+    _no_normalizing(monkeypatch)
+    assert analyze(traces, steps_files=True) == replace(truth, traces_dir=str(traces))
