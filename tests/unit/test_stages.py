@@ -214,3 +214,18 @@ def test_the_steps_harness_normalize_writes_are_what_compare_reads(
     capsys.readouterr()
     _no_normalizing(monkeypatch)
     assert analyze(traces, steps_files=True) == replace(truth, traces_dir=str(traces))
+
+
+def test_a_link_planted_as_analysis_json_is_replaced_not_written_through(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    traces = _copy("recorded-wire", tmp_path)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    (traces / "analysis.json").symlink_to(victim)
+    (traces / "tcp" / "c--c" / "steps.json").symlink_to(victim)
+    assert cli.main(["compare", "--from", str(traces), "--width", "0"]) == 1
+    capsys.readouterr()
+    assert victim.read_text() == "keep me\n"
+    assert not (traces / "analysis.json").is_symlink()
+    assert not (traces / "tcp" / "c--c" / "steps.json").is_symlink()
+    assert analysis_file.load(traces / "analysis.json").reference == "python-stdlib"
