@@ -78,7 +78,7 @@ class EventReader:
             try:
                 msgspec.convert(e.args, ArgsDoc)
             except _ERRORS as err:
-                self._explain(msgspec.to_builtins(e), file, where, err)
+                self._explain(_plain(e), file, where, err)
         sock = e.sock
         identity: SocketIdentity | None = None
         if type(sock) is tuple:
@@ -101,7 +101,7 @@ class EventReader:
                     try:
                         msgspec.convert(addr, AddressDoc)
                     except _ERRORS as err:
-                        self._explain(msgspec.to_builtins(e), file, where, err)
+                        self._explain(_plain(e), file, where, err)
             identity = SocketIdentity(sock.fd, sock.family, sock.type, sock.local, sock.peer,
                                       sock.id, sock.inode)
         return SyscallEvent(e.seq, e.ts_ns, e.pid, e.tid, e.syscall, e.args, e.result,
@@ -115,6 +115,12 @@ class EventReader:
 
         check_event(doc, file, where)
         raise TraceFileError(f"{_at(file, where)}: not a valid event: {_said(error)}")
+
+
+def _plain(e: EventDoc) -> Any:
+    """The event as the line held it (lists, not the tuples it was decoded into), for the
+    hand-written checker."""
+    return msgspec.json.decode(msgspec.json.encode(e))
 
 
 def _at(file: str, where: str, field: str = "") -> str:

@@ -14,25 +14,37 @@ from typing import Any, Union
 
 import msgspec
 
-from harness.formats.model import ARG_TYPES, AddressShape, PollFdShape, ReadyShape
+from harness.formats.model import (ARG_TYPES, AddressShape, PollFdShape, ReadyShape,
+                                   SocketIdentity, SyscallEvent)
 
 
-def _struct_of(shape: type) -> Any:
-    """The msgspec Struct of one of the model's shape dataclasses: the same fields, types and
-    defaults (the dataclass stays the one definition; the hand-written checker reads it)."""
+def _struct_of(shape: type, name: str | None = None, drop: tuple[str, ...] = (),
+               required: tuple[str, ...] = (), types: dict[str, Any] | None = None) -> Any:
+    """The msgspec Struct of one of the model's dataclasses: the same fields, types and
+    defaults (the dataclass stays the one definition; the hand-written checker reads it),
+    but for the fields `drop`ped, those made `required` (and not null), and those whose type a
+    line spells otherwise (`types`)."""
     import dataclasses
     import typing
 
     hints = typing.get_type_hints(shape)
     fields: list[tuple[Any, ...]] = []
     for f in dataclasses.fields(shape):
-        if f.default is not dataclasses.MISSING:
-            fields.append((f.name, _doc_type(hints[f.name]), f.default))
+        if f.name in drop:
+            continue
+        hint = (types or {}).get(f.name) or _doc_type(hints[f.name])
+        if f.name in required:  # and not null
+            args = [a for a in typing.get_args(hint) if a is not type(None)]
+            fields.append((f.name, Union[tuple(args)] if args else hint))  # noqa: UP007
+        elif f.default is not dataclasses.MISSING:
+            fields.append((f.name, hint, f.default))
         elif f.default_factory is not dataclasses.MISSING:
-            fields.append((f.name, _doc_type(hints[f.name]), f.default_factory()))
+            fields.append((f.name, hint, f.default_factory()))
         else:
-            fields.append((f.name, _doc_type(hints[f.name])))
-    return msgspec.defstruct(shape.__name__.replace("Shape", "Doc"), fields, frozen=True)
+            fields.append((f.name, hint))
+    fields.sort(key=lambda f: len(f) == 3)  # the fields without a default first
+    return msgspec.defstruct(name or shape.__name__.replace("Shape", "Doc"), fields,
+                             frozen=True)
 
 
 _SHAPES: dict[Any, Any] = {}
@@ -63,28 +75,11 @@ ArgsDoc: Any = msgspec.defstruct(
     frozen=True)
 
 
-class SockDoc(msgspec.Struct, frozen=True):
-    """A socket's whole identity, as an event of schema 1 to 4 carries it (its addresses
-    stay the dicts they are: each is checked against AddressDoc on its own)."""
-
-    fd: int
-    family: str | int
-    type: str | int
-    local: dict[str, Any] | None = None
-    peer: dict[str, Any] | None = None
-    id: int | None = None
-    inode: int | None = None
-
-
-class SocketDoc(msgspec.Struct, frozen=True):
-    """A socket's identity in a socket record (schema 5): without an fd, with its id."""
-
-    id: int
-    family: str | int
-    type: str | int
-    local: dict[str, Any] | None = None
-    peer: dict[str, Any] | None = None
-    inode: int | None = None
+# A socket's whole identity, as an event of schema 1 to 4 carries it (its addresses stay the
+# dicts they are: each is checked against AddressDoc on its own).
+SockDoc: Any = _struct_of(SocketIdentity, "SockDoc")
+# A socket's identity in a socket record (schema 5): without an fd, with its id.
+SocketDoc: Any = _struct_of(SocketIdentity, "SocketDoc", drop=("fd",), required=("id",))
 
 
 class SocketRecord(msgspec.Struct, frozen=True):
@@ -95,24 +90,11 @@ class SocketRecord(msgspec.Struct, frozen=True):
     socket: SocketDoc
 
 
-class EventDoc(msgspec.Struct, frozen=True):
-    """One event line. `sock` is the whole identity (schema 1 to 4) or `[fd, id]` (schema 5:
-    the identity is the socket record of that id written last before the event)."""
-
-    seq: int
-    ts_ns: int
-    pid: int
-    tid: int
-    syscall: str
-    args: dict[str, Any]
-    result: int | None
-    errno: str | None = None
-    kind: str = "syscall"
-    fds: list[int] = []
-    sock: SockDoc | tuple[int, int] | None = None
-    ids: list[tuple[int, int]] = []
-    released: list[int] = []
-    dur_ns: int | None = None
+# One event line: model.SyscallEvent's fields, but `sock`, which is the whole identity
+# (schema 1 to 4) or `[fd, id]` (schema 5: the identity is the socket record of that id
+# written last before the event).
+EventDoc: Any = _struct_of(SyscallEvent, "EventDoc",
+                           types={"sock": SockDoc | tuple[int, int] | None})
 
 
 EVENT_DECODER = msgspec.json.Decoder(EventDoc)
