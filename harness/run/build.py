@@ -155,7 +155,7 @@ def _build_step(sample: Sample, argv: list[str]) -> None:
     import signal
     import tempfile
 
-    from harness.tracer import kernel
+    from harness.tracer import kernel_proc
 
     harness = os.getpid()
     with tempfile.TemporaryFile() as output:
@@ -165,7 +165,7 @@ def _build_step(sample: Sample, argv: list[str]) -> None:
             proc = subprocess.Popen(argv, cwd=sample.folder, stdin=subprocess.DEVNULL,
                                     stdout=output, stderr=subprocess.STDOUT,
                                     start_new_session=True,
-                                    preexec_fn=lambda: kernel.parent_death_signal(
+                                    preexec_fn=lambda: kernel_proc.parent_death_signal(
                                         signal.SIGKILL, harness))
         except FileNotFoundError:
             raise BuildError(f"{argv[0]} not found on PATH (a build command of "

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness import DEFAULT_REFERENCE as REFERENCE
 from harness.common.errors import HarnessError
 from harness.common.escape import visible
 from harness.formats.model import FailedSample, MatrixIndex, RunRecord, SkippedSample

@@ -40,7 +40,7 @@ from harness.run.manifest import Sample
 from harness.run.runner import own_port
 from harness.run.stopping import Terminated, stop_signal
 from harness.tables.scenario import Scenario
-from harness.tracer import kernel
+from harness.tracer import kernel_proc
 
 # the signals that stop the harness (harness/run/stopping.py, and Ctrl-C): held in a worker
 # but while it runs an item, and in the parent while it stops its workers
@@ -153,7 +153,7 @@ def _worker(sock: socket.socket, others: list[socket.socket], work: Callable[[in
         for other in others:  # the parent's ends: a worker's end is seen by the parent alone
             other.close()
         os.setpgid(0, 0)
-        kernel.parent_death_signal(signal.SIGKILL, parent)
+        kernel_proc.parent_death_signal(signal.SIGKILL, parent)
         while True:
             try:
                 i = _recv(sock)

@@ -38,6 +38,6 @@ def install_stop_handlers() -> None:
 
 def parent_death_signal(signum: int) -> bool:
     """signum to this process when its parent ends (sent now if it has already ended)."""
-    from harness.tracer import kernel
+    from harness.tracer import kernel_proc
 
-    return kernel.parent_death_signal(signum, os.getppid())
+    return kernel_proc.parent_death_signal(signum, os.getppid())

@@ -11,7 +11,7 @@ import os
 import signal
 from collections.abc import Callable
 
-from harness.tracer import kernel
+from harness.tracer import kernel, kernel_proc, kernel_seccomp
 from harness.tracer.decode import Decoder
 from harness.tracer.state import Proc, Task
 from harness.tracer.tables import load_syscalls, load_tables
@@ -44,8 +44,8 @@ class TracerBase:
         self.pt = kernel.Ptrace()
         self.syscalls = load_syscalls()
         self.decoder = Decoder(load_tables(), data_bytes)
-        self.filter = kernel.seccomp_filter(self.syscalls.filter_rules())
-        kernel._libc()  # loaded here, not in each forked child
+        self.filter = kernel_seccomp.seccomp_filter(self.syscalls.filter_rules())
+        kernel_proc._libc()  # loaded here, not in each forked child
         self.names = self.syscalls.names
         self.classes = self.syscalls.classes
         self.fd_args = self.syscalls.fd_args

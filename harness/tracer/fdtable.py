@@ -7,7 +7,7 @@ process holds any more (released), their reference counts kept in harness/tracer
 from __future__ import annotations
 
 
-from harness.tracer import kernel
+from harness.tracer import kernel_proc
 from harness.tracer.decode_mem import signed32
 from harness.tracer.records import Root
 from harness.tracer.records import Records
@@ -15,6 +15,7 @@ from harness.tracer.state import Proc, SockState
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 
@@ -34,7 +35,7 @@ class FdTable(Records):
         is remembered as such until it is closed or replaced."""
         if fd < 0 or fd in proc.notsock:
             return None
-        inode = kernel.socket_inode(proc.pid, fd)
+        inode = kernel_proc.socket_inode(proc.pid, fd)
         if not inode:
             if inode == 0:
                 proc.notsock.add(fd)
@@ -43,16 +44,16 @@ class FdTable(Records):
         sock = root.by_inode.get(inode)
         if sock is None:
             sock = self._learn(proc, fd, inode)
-        proc.add(fd, sock, kernel.fd_cloexec(proc.pid, fd))
+        proc.add(fd, sock, kernel_proc.fd_cloexec(proc.pid, fd))
         return sock
 
     def _local_address(self, proc: Proc, fd: int) -> Any:
-        info = kernel.peek_socket(proc.pid, fd)
+        info = kernel_proc.peek_socket(proc.pid, fd)
         return self.decoder.sockaddr(info[2]) if info is not None else None
 
     def _learn(self, proc: Proc, fd: int, inode: int) -> SockState:
         """A socket met by its inode: what the kernel says of it."""
-        info = kernel.peek_socket(proc.pid, fd)
+        info = kernel_proc.peek_socket(proc.pid, fd)
         if info is None:
             return proc.root.new_socket("unknown", "unknown", inode=inode, made=False)
         domain, typ, local, peer = info
@@ -63,7 +64,7 @@ class FdTable(Records):
                                     inode=inode, made=False)
 
     @staticmethod
-    def _released(root: Root, gone: list[SockState]) -> tuple[int, ...]:
+    def _released(root: Root, gone: Iterable[SockState]) -> tuple[int, ...]:
         """The ids of the sockets in gone that no traced process holds any more. Before a
         socket is called released, the kernel is asked whether another traced process holds
         an fd of it that the tracer did not follow (one received over a unix socket, or taken
@@ -76,45 +77,33 @@ class FdTable(Records):
             if sock.inode:
                 for other in root.procs:
                     if other.alive:
-                        for fd in kernel.socket_fds(other.pid, sock.inode):
+                        for fd in kernel_proc.socket_fds(other.pid, sock.inode):
                             if other.socks.get(fd) is not sock:
-                                other.add(fd, sock, kernel.fd_cloexec(other.pid, fd))
+                                other.add(fd, sock, kernel_proc.fd_cloexec(other.pid, fd))
             if sock.refs <= 0:
                 out.append(sock.id)
         return tuple(out)
 
-    def _named(self, proc: Proc, name: str, cls: str, args: dict[str, Any],
-               a: tuple[int, ...]) -> dict[int, int]:
-        """fd -> socket id for the sockets a call's fd arguments name."""
+    def _named(self, proc: Proc, name: str, a: tuple[int, ...]) -> dict[int, int]:
+        """fd -> socket id for the sockets a call's fd arguments (`fds`) name."""
         socks = proc.socks
-        if name == "close_range":
-            first, last = a[0] & 0xFFFFFFFF, a[1] & 0xFFFFFFFF
-            return {fd: st.id for fd, st in socks.items() if first <= fd <= last}
-        if cls == "net":
-            fd = args.get("fd")
-            return {fd: socks[fd].id} if fd in socks else {}
-        if name in self.fd_args:
-            out = {}
-            for i in self.fd_args[name]:
-                fd = signed32(a[i])
-                if fd in socks:
-                    out[fd] = socks[fd].id
-            return out
-        return {}
+        out = {}
+        for i in self.fd_args[name]:
+            fd = signed32(a[i])
+            if fd in socks:
+                out[fd] = socks[fd].id
+        return out
 
     @staticmethod
-    def _watched(proc: Proc, name: str, args: dict[str, Any]) -> dict[int, int]:
-        """fd -> socket id for the sockets a readiness call watches."""
+    def _named_by(proc: Proc, fd: Any) -> dict[int, int]:
+        """fd -> socket id for the socket a call's `fd` argument names (a net call's)."""
         socks = proc.socks
-        if name in ("poll", "ppoll"):
-            fds = [p["fd"] for p in args["fds"]]
-        elif name in ("select", "pselect6"):
-            fds = [fd for key in ("readfds", "writefds", "exceptfds")
-                   for fd in args.get(key) or ()]
-        elif name == "epoll_ctl":
-            fds = [args["fd"]]
-        else:
-            fds = list(args.get("watching") or ())
+        return {fd: socks[fd].id} if fd in socks else {}
+
+    @staticmethod
+    def _watched(proc: Proc, fds: Iterable[int]) -> dict[int, int]:
+        """fd -> socket id for the sockets among the fds a readiness call watches."""
+        socks = proc.socks
         return {fd: socks[fd].id for fd in fds if fd in socks}
 
     def _socket_arg(self, proc: Proc, name: str,

@@ -5,8 +5,7 @@ python-ptrace is imported on first use, not when this module is imported, and it
 lookup (which runs `ldconfig -p`) is replaced by a direct load of the C library
 (kernel_proc._libc).
 
-The rest of the tracer's border with the kernel is in two siblings, whose names this module
-re-exports (the tracer, the capture and the run stages call them as `kernel.NAME`):
+The rest of the tracer's border with the kernel is in two siblings, imported from directly:
 kernel_seccomp.py builds and installs the seccomp filter, kernel_proc.py holds the C library,
 prctl and what /proc and pidfd_getfd tell about a tracee's descriptors.
 """
@@ -20,14 +19,7 @@ import sys
 import types
 from functools import cache
 
-from harness.tracer.kernel_proc import (_libc, fd_cloexec, parent_death_signal, peek_socket,
-                                        socket_fds, socket_inode)
-from harness.tracer.kernel_seccomp import (AUDIT_ARCH_X86_64, BPF_JEQ_K, BPF_JGE_K,
-                                           BPF_JSET_K, BPF_LD_B_ABS, BPF_LD_H_ABS,
-                                           BPF_LD_H_IND, BPF_LD_W_ABS, BPF_LDX_MSH, BPF_RET_K,
-                                           ENTRY_FLAG, SECCOMP_RET_ALLOW, SECCOMP_RET_TRACE,
-                                           X32_SYSCALL_BIT, install_seccomp, seccomp_filter,
-                                           sock_fprog)
+from harness.tracer.kernel_proc import _libc
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
@@ -219,16 +211,3 @@ class Ptrace:
 
 _FAILED = (1 << 64) - 1  # -1 as the binding's unsigned long
 
-
-# the names callers reach as kernel.NAME: this module's, and its siblings' (see above)
-__all__ = ["AUDIT_ARCH_X86_64", "BPF_JEQ_K", "BPF_JGE_K", "BPF_JSET_K", "BPF_LD_B_ABS",
-           "BPF_LD_H_ABS", "BPF_LD_H_IND", "BPF_LD_W_ABS", "BPF_LDX_MSH", "BPF_RET_K",
-           "ENTRY_FLAG", "PTRACE_CONT", "PTRACE_DETACH", "PTRACE_EVENT_CLONE", "PTRACE_EVENT_EXEC",
-           "PTRACE_EVENT_FORK", "PTRACE_EVENT_SECCOMP", "PTRACE_EVENT_STOP", "PTRACE_EVENT_VFORK",
-           "PTRACE_GETEVENTMSG", "PTRACE_GET_SYSCALL_INFO", "PTRACE_INTERRUPT", "PTRACE_LISTEN",
-           "PTRACE_O_EXITKILL", "PTRACE_O_TRACECLONE", "PTRACE_O_TRACEEXEC", "PTRACE_O_TRACEFORK",
-           "PTRACE_O_TRACESECCOMP", "PTRACE_O_TRACESYSGOOD", "PTRACE_O_TRACEVFORK", "PTRACE_SEIZE",
-           "PTRACE_SYSCALL", "Ptrace", "PtraceError", "SECCOMP_RET_ALLOW", "SECCOMP_RET_TRACE",
-           "WALL", "X32_SYSCALL_BIT", "_libc", "binding", "check_arch", "fd_cloexec",
-           "install_seccomp", "parent_death_signal", "peek_socket", "seccomp_filter", "sock_fprog",
-           "socket_fds", "socket_inode", "syscall_numbers"]

@@ -12,7 +12,7 @@ import signal
 import time
 from collections.abc import Callable
 
-from harness.tracer import kernel
+from harness.tracer import kernel, kernel_seccomp
 from harness.tracer.base import ESRCH, FAILED, NEVER
 from harness.tracer.decode_mem import signed, signed32
 from harness.tracer.spawn import Spawn
@@ -21,7 +21,7 @@ from harness.tracer.tasks import SECCOMP_TRAP, SYSCALL_TRAP
 
 GETEVENTMSG = kernel.PTRACE_GETEVENTMSG
 PTRACE_SYSCALL = kernel.PTRACE_SYSCALL
-ENTRY_FLAG = kernel.ENTRY_FLAG
+ENTRY_FLAG = kernel_seccomp.ENTRY_FLAG
 
 
 class Loop(Spawn):

@@ -1,13 +1,13 @@
 """io_uring as the tracer sees it: the Tracer's part that reads a ring's submissions at each
 io_uring_enter's entry and its completions at the exit, and records each operation on a
 socket (an event of kind `uring`) with its effects on the socket table; the ring itself is
-harness/tracer/uring.py, imported only by a program that makes a ring (a part of
+read by harness/tracer/uring*.py, imported only by a program that makes a ring (a part of
 harness.tracer.core.Tracer)."""
 
 from __future__ import annotations
 
 
-from harness.tracer import kernel
+from harness.tracer import kernel_proc
 from harness.tracer.decode_mem import signed32
 from harness.tracer.fdtable import FdTable
 from harness.tracer.state import Proc, SockState, Task
@@ -22,13 +22,15 @@ class Rings(FdTable):
 
     # A ring's submissions are read from the tracee's memory at each io_uring_enter's entry
     # (with SQPOLL, those the kernel thread took since the last look), its completions at the
-    # exit; each operation on a socket is an event of kind `uring` (harness/tracer/uring.py).
+    # exit; each operation on a socket is an event of kind `uring` (harness/tracer/uring_ops.py).
 
     def _uring_entry(self, proc: Proc, a: tuple[int, ...]) -> dict[str, Any] | None:
-        from harness.tracer import uring  # here: only a program with a ring pays its import
+        # here: only a program with a ring pays their import
+        from harness.tracer.uring_abi import ENTER_REGISTERED_RING
+        from harness.tracer.uring_ops import op_fds
 
         ring = proc.rings.get(signed32(a[0]))
-        if ring is None or a[3] & uring.ENTER_REGISTERED_RING or proc.mem is None:
+        if ring is None or a[3] & ENTER_REGISTERED_RING or proc.mem is None:
             return None
         if not ring.located and not ring.locate(proc.pid):
             return None
@@ -39,23 +41,26 @@ class Rings(FdTable):
         else:
             sqes = ring.submissions(read, limit=a[1] & 0xFFFFFFFF, decoder=self.decoder)
         for sqe in sqes:  # its fds, while they are open (a close may take them)
-            for fd in uring.op_fds(sqe):
+            for fd in op_fds(sqe):
                 self._known(proc, fd)
         return {"sqes": sqes}
 
     def _uring_exit(self, task: Task, name: str, a: tuple[int, ...], r: int) -> None:
-        from harness.tracer import uring
+        from harness.tracer.uring import enter_args, setup_args
+        from harness.tracer.uring_abi import PARAMS_SIZE
+        from harness.tracer.uring_ring import Ring
+        from harness.tracer.uring_structs import parse_params
 
         proc = task.proc
         mem = proc.mem
         if name == "io_uring_setup":
             layout = None
             if r >= 0 and mem is not None:
-                layout = uring.parse_params(mem.read(a[1], uring.PARAMS_SIZE))
+                layout = parse_params(mem.read(a[1], PARAMS_SIZE))
                 proc.drop(r)
                 if layout is not None:
-                    proc.rings[r] = uring.Ring(r, layout)
-            self._record(task, name, uring.setup_args(a[0], layout, 0, self.decoder.t), r,
+                    proc.rings[r] = Ring(r, layout)
+            self._record(task, name, setup_args(a[0], layout, 0, self.decoder.t), r,
                          fds=(r,) if r >= 0 else ())
             return
         ring = proc.rings.get(signed32(a[0]))
@@ -72,7 +77,7 @@ class Rings(FdTable):
             ring.locate(proc.pid)
         ops = [op for sqe, cqe in ring.pair(ring.completions(mem.read)) if sqe is not None
                for op in [self._uring_op(proc, ring.fd, sqe, cqe.res)] if op is not None]
-        args = uring.enter_args(a, self.decoder.t)
+        args = enter_args(a, self.decoder.t)
         args["submitted"] = len(entry.get("sqes", [])) if ring.layout.sqpoll else max(r, 0)
         args["completed"] = len(ops)
         self._record(task, name, args, r)
@@ -84,12 +89,12 @@ class Rings(FdTable):
                   res: int) -> tuple[Any, ...] | None:
         """One completed operation as (name, args, result, fds, sock, ids, released), with
         its effects on the fd table; None when it concerns no socket."""
-        from harness.tracer import uring
+        from harness.tracer.uring_ops import op_args, op_fds
 
-        name, args = uring.op_args(sqe, proc.mem, self.decoder, res, entry=sqe.entry)
+        name, args = op_args(sqe, proc.mem, self.decoder, res, entry=sqe.entry)
         args["ring"] = ring
         socks = proc.socks
-        named = {fd: socks[fd].id for fd in uring.op_fds(sqe) if self._known(proc, fd)}
+        named = {fd: socks[fd].id for fd in op_fds(sqe) if self._known(proc, fd)}
         fds: tuple[int, ...] = ()
         sock: tuple[Any, ...] | None = None
         gone: list[SockState] = []
@@ -99,16 +104,16 @@ class Rings(FdTable):
         if name == "IORING_OP_SOCKET":
             if ok and not args.get("direct"):
                 st = proc.root.new_socket(args["domain"], args["type"],
-                                          inode=kernel.socket_inode(proc.pid, res))
-                gone += proc.add(res, st, kernel.fd_cloexec(proc.pid, res))
+                                          inode=kernel_proc.socket_inode(proc.pid, res))
+                gone += proc.add(res, st, kernel_proc.fd_cloexec(proc.pid, res))
                 fds, sock = (res,), st.identity(res)
         elif name == "IORING_OP_ACCEPT":
             if ok and not args.get("direct"):
                 new = proc.root.new_socket(
                     st.family if st else "unknown", st.type if st else "SOCK_STREAM",
                     local=st.local if st else None, peer=args.get("addr"),
-                    inode=kernel.socket_inode(proc.pid, res))
-                gone += proc.add(res, new, kernel.fd_cloexec(proc.pid, res))
+                    inode=kernel_proc.socket_inode(proc.pid, res))
+                gone += proc.add(res, new, kernel_proc.fd_cloexec(proc.pid, res))
                 fds, sock = (res,), new.identity(res)
             elif st is not None:
                 sock = st.identity(fd)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 from harness.common.errors import HarnessError
-from harness.tracer import kernel
+from harness.tracer import kernel, kernel_proc, kernel_seccomp
 from harness.tracer.base import HELD_SIGNALS, ptrace_refused_message
 from harness.tracer.decode_mem import Memory
 from harness.tracer.records import Root
@@ -119,9 +119,9 @@ class Spawn(Stopping):
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)
             # SIGKILL when the harness ends (exec keeps it; the program's children do not)
-            kernel.parent_death_signal(signal.SIGKILL, parent)
+            kernel_proc.parent_death_signal(signal.SIGKILL, parent)
             if use_seccomp:
-                err = kernel.install_seccomp(self.filter)
+                err = kernel_seccomp.install_seccomp(self.filter)
                 if err:  # the filter is not installed: write() is not filtered, say so
                     os.write(report, b"S%d," % err)
             # the tracer sets its options during this stop; a seccomp stop before that

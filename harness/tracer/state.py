@@ -72,7 +72,7 @@ class Proc:
         # open fds the kernel said are no sockets (asked once per fd: dropped when the fd is
         # closed or replaced, all of them at exec)
         self.notsock: set[int] = notsock or set()
-        self.rings: dict[int, Any] = {}  # io_uring fd -> its ring (harness.tracer.uring)
+        self.rings: dict[int, Any] = {}  # io_uring fd -> its ring (harness.tracer.uring_ring)
         self.mem: Memory | None = None
         self.exit_code: int | None = None
         self.exit_signal: str | None = None

@@ -26,6 +26,14 @@ SOURCES = (os.path.join(os.path.dirname(HERE), "tables", "xlat.yaml"), SYSCALLS_
 CACHE_VERSION = 2  # of the cache file's layout
 CACHE_LIMIT = 8 << 20  # bytes of a cache file read at most (it holds some hundred KB)
 TRACE_CLASSES = ("net", "io", "fd", "desc", "readiness", "epoll_new", "uring", "new_fd")
+# what a finished call does to the socket table (`effect`; harness/tracer/effects.py has one
+# method for each); a row that names none has its class's (an fd or readiness row names one)
+TRACE_EFFECTS = ("names_socket", "names_fd", "new_fd", "epoll_new", "uring", "new_socket",
+                 "new_pair", "accept", "sets_local", "sets_peer", "learns_local", "learns_peer",
+                 "sends_fds", "receives_fds", "close", "close_range", "dup", "fcntl", "ioctl",
+                 "epoll_ctl", "epoll_wait", "poll", "select")
+CLASS_EFFECTS = {"net": "names_socket", "io": "names_fd", "desc": "names_fd", "new_fd": "new_fd",
+                 "epoll_new": "epoll_new", "uring": "uring"}
 
 
 def cache_folder() -> str:
@@ -150,17 +158,17 @@ def load_tables() -> Tables:
 
 
 class SyscallSet:
-    """The syscalls the tracer stops at: number -> name, name -> class."""
+    """The syscalls the tracer stops at: number -> name, name -> class and effect."""
 
     __slots__ = ("names", "classes", "read_at_entry", "fd_args", "pass_when", "transfers",
-                 "entry_when", "forgets", "moves")
+                 "entry_when", "forgets", "effects")
 
     def __init__(self, names: dict[int, str], classes: dict[str, str],
                  read_at_entry: frozenset[str], fd_args: dict[str, tuple[int, ...]],
                  pass_when: dict[str, tuple[tuple[int, int], ...]],
                  transfers: frozenset[str] = frozenset(),
                  entry_when: dict[str, int] | None = None,
-                 forgets: dict[str, int] | None = None, moves: dict[str, str] | None = None):
+                 forgets: dict[str, int] | None = None, effects: dict[str, str] | None = None):
         self.names = names  # syscall number -> name, only for traced syscalls
         self.classes = classes  # name -> class (net, io, fd, desc, readiness, epoll_new)
         self.read_at_entry = read_at_entry  # names whose arguments are read at entry
@@ -174,7 +182,7 @@ class SyscallSet:
         # such a stop with ENTRY_FLAG in its data)
         self.entry_when = entry_when or {}
         self.forgets = forgets or {}  # name -> the argument whose fd number it closes
-        self.moves = moves or {}  # name -> "send" or "receive": which way it moves bytes
+        self.effects = effects or {}  # name -> what its exit does to the socket table
 
     @property
     def numbers(self) -> list[int]:
@@ -187,29 +195,35 @@ class SyscallSet:
                 for nr, name in sorted(self.names.items())]
 
 
-def _fail(message: str) -> RuntimeError:
-    return RuntimeError(f"{SYSCALLS_FILE}: {message}")
-
-
 @cache
 def load_syscalls() -> SyscallSet:
     """The rows of harness/tables/syscalls.yaml the tracer uses: those with a `trace` class."""
     docs = _docs()
-    doc = docs["syscalls"]
+    return parse_syscalls(docs["syscalls"], docs["numbers"])
+
+
+def parse_syscalls(doc: dict[str, Any], numbers: dict[str, int],
+                   source: str = SYSCALLS_FILE) -> SyscallSet:
+    """A syscall table's traced rows, given each call's x86_64 number; a RuntimeError of one
+    line naming the file, the row and the field for a row the tracer cannot use."""
+
+    def fail(message: str) -> RuntimeError:
+        return RuntimeError(f"{source}: {message}")
+
     rows: dict[str, dict[str, Any]] = doc["syscalls"]
-    by_name = dict(docs["numbers"])
+    by_name = dict(numbers)
     by_name.update({name: row["nr"] for name, row in rows.items() if "nr" in row})
     classes = {name: row["trace"] for name, row in rows.items() if "trace" in row}
     wrong = [n for n, c in classes.items() if c not in TRACE_CLASSES]
     if wrong:
-        raise _fail(f"syscalls.{wrong[0]}.trace: not one of {', '.join(TRACE_CLASSES)}")
+        raise fail(f"syscalls.{wrong[0]}.trace: not one of {', '.join(TRACE_CLASSES)}")
     missing = [n for n in classes if n not in by_name]
     if missing:
-        raise _fail(f"no syscall number known for {missing}")
+        raise fail(f"no syscall number known for {missing}")
     untraced = {n for names in (doc.get("untraced") or {}).values() for n in names}
     both = sorted(untraced & set(classes))
     if both:
-        raise _fail(f"untraced: {both[0]} is also traced")
+        raise fail(f"untraced: {both[0]} is also traced")
     fd_args: dict[str, tuple[int, ...]] = {
         name: (0,) for name, cls in classes.items() if cls in ("io", "fd", "desc")}
     for name, row in rows.items():
@@ -218,7 +232,7 @@ def load_syscalls() -> SyscallSet:
         indexes = row["fds"]
         if fd_args.get(name) is None or not indexes or any(
                 not isinstance(i, int) or i not in range(6) for i in indexes):
-            raise _fail(f"syscalls.{name}.fds: only for an io, fd or desc call, indexes 0..5")
+            raise fail(f"syscalls.{name}.fds: only for an io, fd or desc call, indexes 0..5")
         fd_args[name] = tuple(indexes)
     pass_when: dict[str, tuple[tuple[int, int], ...]] = {}
     for name, row in rows.items():
@@ -227,7 +241,7 @@ def load_syscalls() -> SyscallSet:
         conditions = row["pass"]
         if name not in fd_args or not conditions or any(
                 len(c) != 2 or c[0] not in fd_args[name] for c in conditions):
-            raise _fail(f"syscalls.{name}.pass: each condition must be [index, value] on "
+            raise fail(f"syscalls.{name}.pass: each condition must be [index, value] on "
                         "one of its fd arguments")
         pass_when[name] = tuple((int(i), int(v)) for i, v in conditions)
     entry_when: dict[str, int] = {}
@@ -236,17 +250,25 @@ def load_syscalls() -> SyscallSet:
             arg = row["entry_when"]
             if name not in classes or name in pass_when or not isinstance(arg, int) \
                     or arg not in range(6):
-                raise _fail(f"syscalls.{name}.entry_when: an argument index 0..5 of a traced "
+                raise fail(f"syscalls.{name}.entry_when: an argument index 0..5 of a traced "
                             "call without `pass`")
             entry_when[name] = arg
     forgets = {name: row["forgets"] for name, row in rows.items() if "forgets" in row}
     bad = [n for n, i in forgets.items() if i not in fd_args.get(n, ())]
     if bad:
-        raise _fail(f"syscalls.{bad[0]}.forgets: one of its fd arguments' indexes")
-    moves = {name: way for name, row in rows.items()
-             for way in ("send", "receive") if way in (row.get("does") or {})}
+        raise fail(f"syscalls.{bad[0]}.forgets: one of its fd arguments' indexes")
+    effects: dict[str, str] = {}
+    for name, cls in classes.items():
+        effect = rows[name].get("effect", CLASS_EFFECTS.get(cls))
+        if effect not in TRACE_EFFECTS:
+            why = "not" if "effect" in rows[name] else f"missing (the {cls} class has no default):"
+            raise fail(f"syscalls.{name}.effect: {why} one of {', '.join(TRACE_EFFECTS)}")
+        effects[name] = effect
+    stray = [n for n, row in rows.items() if "effect" in row and n not in classes]
+    if stray:
+        raise fail(f"syscalls.{stray[0]}.effect: only for a traced call (one with `trace`)")
     return SyscallSet(names={by_name[n]: n for n in classes}, classes=classes,
                       read_at_entry=frozenset(n for n, r in rows.items() if r.get("entry")),
                       fd_args=fd_args, pass_when=pass_when,
                       transfers=frozenset(n for n, r in rows.items() if r.get("transfer")),
-                      entry_when=entry_when, forgets=forgets, moves=moves)
+                      entry_when=entry_when, forgets=forgets, effects=effects)

@@ -25,27 +25,17 @@ Nothing here stops or steers a process: every read goes through a `read(addr, si
   program has queued a whole ring more): `Ring.new_submissions` reads what was queued since
   the last look, at any stop (each io_uring_enter; an munmap of the ring at its entry).
 
-The parts, each a module of its own: uring_abi.py (the constants and binary layouts of
-linux/io_uring.h), uring_structs.py (io_uring_params, SQEs and CQEs decoded), uring_mem.py
-(where a ring is mapped, and the raw reads of its queues; how rings are told apart, measured),
-uring_ring.py (`Ring`), uring_ops.py (each operation as the plain call, and the fixed-file
-table's updates). This module holds the io_uring_setup and io_uring_enter args and re-exports
-the names the tracer and the tests reach as `uring.NAME` (core.py imports this module only when
-a program sets up a ring).
+The parts, each a module of its own, imported from directly: uring_abi.py (the constants and
+binary layouts of linux/io_uring.h), uring_structs.py (io_uring_params, SQEs and CQEs decoded),
+uring_mem.py (where a ring is mapped, and the raw reads of its queues; how rings are told apart,
+measured), uring_ring.py (`Ring`), uring_ops.py (each operation as the plain call, and the
+fixed-file table's updates). This module holds the io_uring_setup and io_uring_enter args
+(rings.py, core.py's io_uring part, imports these modules only when a program sets up a ring).
 """
 
 from __future__ import annotations
 
-from harness.tracer.uring_abi import (_MASK32, ACCEPT_MULTISHOT, ENTER_REGISTERED_RING,
-                                      IORING_OFF_PBUF_RING, IORING_OFF_SQ_RING, IORING_OFF_SQES,
-                                      PARAMS_SIZE, RECV_MULTISHOT, REGISTER_FILES,
-                                      REGISTER_FILES2, REGISTER_FILES_UPDATE,
-                                      REGISTER_FILES_UPDATE2, REGISTER_USE_REGISTERED_RING,
-                                      UNREGISTER_FILES, signed32, table)
-from harness.tracer.uring_mem import maps_offsets
-from harness.tracer.uring_ops import op_args, op_fds, sqe_entry
-from harness.tracer.uring_ring import Ring
-from harness.tracer.uring_structs import Cqe, SqOffsets, parse_params, parse_sqe
+from harness.tracer.uring_abi import _MASK32, signed32, table
 
 TYPE_CHECKING = False
 
@@ -78,11 +68,3 @@ def enter_args(a: tuple[int, ...], tables: Tables | None = None) -> dict[str, An
     return {"fd": signed32(a[0]), "to_submit": a[1] & _MASK32, "min_complete": a[2] & _MASK32,
             "flags": table("io_uring_enter_flags", tables).flags(flags)}
 
-
-# the names callers reach as uring.NAME: this module's, and its siblings' (see above)
-__all__ = ["ACCEPT_MULTISHOT", "Cqe", "ENTER_REGISTERED_RING", "IORING_OFF_PBUF_RING",
-           "IORING_OFF_SQ_RING", "IORING_OFF_SQES", "PARAMS_SIZE", "RECV_MULTISHOT",
-           "REGISTER_FILES", "REGISTER_FILES2", "REGISTER_FILES_UPDATE", "REGISTER_FILES_UPDATE2",
-           "REGISTER_USE_REGISTERED_RING", "Ring", "SqOffsets", "UNREGISTER_FILES", "enter_args",
-           "maps_offsets", "op_args", "op_fds", "parse_params", "parse_sqe", "setup_args",
-           "sqe_entry"]

@@ -23,7 +23,9 @@ import struct
 import time
 from dataclasses import dataclass
 
-from harness.tracer import kernel
+from harness.tracer.kernel_seccomp import (BPF_JEQ_K, BPF_JSET_K, BPF_LD_B_ABS, BPF_LD_H_ABS,
+                                           BPF_LD_H_IND, BPF_LD_W_ABS, BPF_LDX_MSH, BPF_RET_K,
+                                           sock_fprog)
 
 ETH_P_ALL = 0x0003
 SO_ATTACH_FILTER = 26
@@ -38,11 +40,11 @@ RCVBUF = 16 << 20  # a run's packets wait here until it ends (tcp-session: some 
 # room for both control messages: the timestamp (struct timespec) and tpacket_auxdata
 ANCILLARY = socket.CMSG_SPACE(16) + socket.CMSG_SPACE(20)
 
-# classic BPF opcodes, as the seccomp filter's (harness/tracer/kernel.py)
-LD_H_ABS, LD_B_ABS, LD_H_IND = kernel.BPF_LD_H_ABS, kernel.BPF_LD_B_ABS, kernel.BPF_LD_H_IND
-LD_W_ABS = kernel.BPF_LD_W_ABS
+# classic BPF opcodes, as the seccomp filter's (harness/tracer/kernel_seccomp.py)
+LD_H_ABS, LD_B_ABS, LD_H_IND = BPF_LD_H_ABS, BPF_LD_B_ABS, BPF_LD_H_IND
+LD_W_ABS = BPF_LD_W_ABS
 IPPROTO_ICMP = 1
-LDX_MSH, JEQ, JSET, RET = kernel.BPF_LDX_MSH, kernel.BPF_JEQ_K, kernel.BPF_JSET_K, kernel.BPF_RET_K
+LDX_MSH, JEQ, JSET, RET = BPF_LDX_MSH, BPF_JEQ_K, BPF_JSET_K, BPF_RET_K
 
 
 def _filter(port: int, protocols: tuple[int, ...]) -> bytes:
@@ -194,7 +196,7 @@ def open_capture(port: int, kind: str, host: str = "") -> Capture | str:
         return f"unavailable: no packet socket here ({e.strerror})"
     try:
         program = _icmp_filter(host) if kind == "icmp" else _filter(port, protocols)
-        fprog, _program = kernel.sock_fprog(program)
+        fprog, _program = sock_fprog(program)
         sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
         try:
             sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF)

@@ -15,7 +15,7 @@ import pytest
 from harness.normalize.sockets import address_matches
 from harness.normalize.steps import Step
 from harness.tables.scenario import KERNEL, ScenarioError, load_scenarios, parse_run
-from harness.tracer import kernel
+from harness.tracer import kernel_seccomp
 from harness.wire.capture import SNAPLEN, _icmp_filter
 from harness.wire.correlate import correlate
 from harness.wire.packets import Packet, decode, icmp_text
@@ -88,16 +88,16 @@ def run_filter(program: bytes, frame: bytes) -> int:
     a, pc = 0, 0
     while True:
         code, jt, jf, k = insns[pc]
-        if code == kernel.BPF_LD_W_ABS:
+        if code == kernel_seccomp.BPF_LD_W_ABS:
             a = struct.unpack_from("!I", frame, k)[0]
-        elif code == kernel.BPF_LD_H_ABS:
+        elif code == kernel_seccomp.BPF_LD_H_ABS:
             a = struct.unpack_from("!H", frame, k)[0]
-        elif code == kernel.BPF_LD_B_ABS:
+        elif code == kernel_seccomp.BPF_LD_B_ABS:
             a = frame[k]
-        elif code == kernel.BPF_JEQ_K:
+        elif code == kernel_seccomp.BPF_JEQ_K:
             pc += 1 + (jt if a == k else jf)
             continue
-        elif code == kernel.BPF_RET_K:
+        elif code == kernel_seccomp.BPF_RET_K:
             return k
         else:
             raise AssertionError(f"unexpected instruction {code:#x}")

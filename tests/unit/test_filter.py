@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import struct
 
-from harness.tracer import kernel
+from harness.tracer import kernel_seccomp
 from harness.tracer.tables import load_syscalls
 
-ALLOW, TRACE = kernel.SECCOMP_RET_ALLOW, kernel.SECCOMP_RET_TRACE
-X86_64 = kernel.AUDIT_ARCH_X86_64
+ALLOW, TRACE = kernel_seccomp.SECCOMP_RET_ALLOW, kernel_seccomp.SECCOMP_RET_TRACE
+X86_64 = kernel_seccomp.AUDIT_ARCH_X86_64
 
 
 def run(program: bytes, nr: int, args: tuple[int, ...] = (0,) * 6, arch: int = X86_64) -> int:
@@ -19,14 +19,14 @@ def run(program: bytes, nr: int, args: tuple[int, ...] = (0,) * 6, arch: int = X
     a, pc = 0, 0
     while True:
         code, jt, jf, k = insns[pc]
-        if code == kernel.BPF_LD_W_ABS:
+        if code == kernel_seccomp.BPF_LD_W_ABS:
             a = struct.unpack_from("=I", data, k)[0]
             pc += 1
-        elif code in (kernel.BPF_JEQ_K, kernel.BPF_JGE_K):
-            taken = a == k if code == kernel.BPF_JEQ_K else a >= k
+        elif code in (kernel_seccomp.BPF_JEQ_K, kernel_seccomp.BPF_JGE_K):
+            taken = a == k if code == kernel_seccomp.BPF_JEQ_K else a >= k
             assert max(jt, jf) <= 255
             pc += 1 + (jt if taken else jf)
-        elif code == kernel.BPF_RET_K:
+        elif code == kernel_seccomp.BPF_RET_K:
             return k
         else:
             raise AssertionError(f"unexpected instruction {code:#x}")
@@ -40,18 +40,18 @@ def args(**at: int) -> tuple[int, ...]:
 
 
 def test_traced_calls_stop_with_their_number_and_the_rest_run():
-    prog = kernel.seccomp_filter([(41, ()), (45, ()), (257, ((0, -100),))])
+    prog = kernel_seccomp.seccomp_filter([(41, ()), (45, ()), (257, ((0, -100),))])
     assert run(prog, 41) == TRACE | 41
     assert run(prog, 45) == TRACE | 45
     assert run(prog, 44) == ALLOW
     assert run(prog, 202) == ALLOW
     assert run(prog, 41, arch=0x40000003) == ALLOW  # i386
-    assert run(prog, 41 | kernel.X32_SYSCALL_BIT) == ALLOW
+    assert run(prog, 41 | kernel_seccomp.X32_SYSCALL_BIT) == ALLOW
 
 
 def test_pass_conditions_let_calls_through_only_when_all_hold():
-    prog = kernel.seccomp_filter([(257, ((0, -100),)), (264, ((0, -100), (2, -100))),
-                                  (9, ((4, -1),))])
+    prog = kernel_seccomp.seccomp_filter([(257, ((0, -100),)),
+                                          (264, ((0, -100), (2, -100))), (9, ((4, -1),))])
     assert run(prog, 257, args(a0=-100)) == ALLOW  # openat(AT_FDCWD, ...)
     assert run(prog, 257, args(a0=40)) == TRACE | 257  # openat(40, ...): 40 may be a socket
     assert run(prog, 264, args(a0=-100, a2=-100)) == ALLOW
@@ -64,19 +64,19 @@ def test_pass_conditions_let_calls_through_only_when_all_hold():
 def test_the_stop_says_when_an_argument_is_not_zero():
     """recvfrom's address: a stop with ENTRY_FLAG in its data when the program gave one (its
     entry is read then), a plain stop when the pointer is NULL (the short path)."""
-    prog = kernel.seccomp_filter([(45, (), 4), (44, ())])
+    prog = kernel_seccomp.seccomp_filter([(45, (), 4), (44, ())])
     assert run(prog, 45, args(a4=0)) == TRACE | 45
-    assert run(prog, 45, args(a4=0x7FFC0000)) == TRACE | 45 | kernel.ENTRY_FLAG
-    assert run(prog, 45, args(a4=1 << 40)) == TRACE | 45 | kernel.ENTRY_FLAG  # high half
+    assert run(prog, 45, args(a4=0x7FFC0000)) == TRACE | 45 | kernel_seccomp.ENTRY_FLAG
+    assert run(prog, 45, args(a4=1 << 40)) == TRACE | 45 | kernel_seccomp.ENTRY_FLAG  # high half
     assert run(prog, 44, args(a4=5)) == TRACE | 44
     assert load_syscalls().entry_when == {"recvfrom": 4}
 
 
 def test_the_real_table_stops_at_every_traced_call():
     table = load_syscalls()
-    prog = kernel.seccomp_filter(table.filter_rules())
+    prog = kernel_seccomp.seccomp_filter(table.filter_rules())
     for nr, name in table.names.items():
-        flag = kernel.ENTRY_FLAG if name in table.entry_when else 0
+        flag = kernel_seccomp.ENTRY_FLAG if name in table.entry_when else 0
         assert run(prog, nr, args()) == TRACE | nr | flag, name
     for name, conditions in table.pass_when.items():
         nr = next(n for n, x in table.names.items() if x == name)

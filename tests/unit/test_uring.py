@@ -1,4 +1,4 @@
-"""harness.tracer.uring on hand-built memory: io_uring_params, SQEs through the index array
+"""harness.tracer.uring_* on hand-built memory: io_uring_params, SQEs through the index array
 and without it (NO_SQARRAY), 128-byte SQEs, CQEs (16 and 32 bytes) with the ring and the u32
 counters wrapping, the ring mappings, and the operations decoded as the plain calls."""
 
@@ -10,9 +10,18 @@ from dataclasses import replace
 
 import pytest
 
-from harness.tracer import uring
 from harness.tracer.decode import Decoder
 from harness.tracer.tables import load_tables
+from harness.tracer.uring import enter_args, setup_args
+from harness.tracer.uring_abi import (ACCEPT_MULTISHOT, IORING_OFF_PBUF_RING, IORING_OFF_SQ_RING,
+                                      IORING_OFF_SQES, PARAMS_SIZE, RECV_MULTISHOT,
+                                      REGISTER_FILES, REGISTER_FILES2, REGISTER_FILES_UPDATE,
+                                      REGISTER_FILES_UPDATE2, REGISTER_USE_REGISTERED_RING,
+                                      UNREGISTER_FILES)
+from harness.tracer.uring_mem import maps_offsets
+from harness.tracer.uring_ops import op_args, op_fds, sqe_entry
+from harness.tracer.uring_ring import Ring
+from harness.tracer.uring_structs import Cqe, SqOffsets, parse_params, parse_sqe
 
 SQ_OFF = (0, 4, 16, 24, 36, 32, 320, 0, 0)  # head tail ring_mask ring_entries flags dropped array
 CQ_OFF = (8, 12, 20, 28, 44, 64, 40, 0, 0)  # head tail ring_mask ring_entries overflow cqes flags
@@ -73,21 +82,21 @@ class Mem:
 
 
 def make_ring(flags: int = 0, sq_entries: int = 8, cq_entries: int = 16,
-              sqe_size: int = 64, cqe_size: int = 16) -> tuple[uring.Ring, Mem]:
-    layout = uring.parse_params(params(sq_entries, cq_entries, flags))
+              sqe_size: int = 64, cqe_size: int = 16) -> tuple[Ring, Mem]:
+    layout = parse_params(params(sq_entries, cq_entries, flags))
     assert layout is not None
     mem = Mem()
     mem.write(SQ_RING, b"", room=4096)
     mem.write(SQES, b"", room=sq_entries * sqe_size)
     mem.write(CQ_RING, b"", room=64 + cq_entries * cqe_size)
-    ring = uring.Ring(7, layout)
-    ring.record_mmap(uring.IORING_OFF_SQ_RING, SQ_RING)
-    ring.record_mmap(uring.IORING_OFF_SQES, SQES)
+    ring = Ring(7, layout)
+    ring.record_mmap(IORING_OFF_SQ_RING, SQ_RING)
+    ring.record_mmap(IORING_OFF_SQES, SQES)
     ring.cq_ring = CQ_RING  # a CQ ring of its own in these tests
     return ring, mem
 
 
-def queue(ring: uring.Ring, mem: Mem, head: int, entries: list[tuple[int, bytes]]) -> None:
+def queue(ring: Ring, mem: Mem, head: int, entries: list[tuple[int, bytes]]) -> None:
     """Put SQEs at ring positions head, head+1, ... (through the array: (slot, bytes))."""
     lay = ring.layout
     mask = lay.sq_entries - 1
@@ -100,7 +109,7 @@ def queue(ring: uring.Ring, mem: Mem, head: int, entries: list[tuple[int, bytes]
     mem.u32(SQ_RING + lay.sq_off.tail, head + len(entries))
 
 
-def post(ring: uring.Ring, mem: Mem, first: int, entries: list[bytes]) -> None:
+def post(ring: Ring, mem: Mem, first: int, entries: list[bytes]) -> None:
     lay = ring.layout
     for i, raw in enumerate(entries):
         pos = (first + i) & (lay.cq_entries - 1)
@@ -118,52 +127,52 @@ def dec() -> Decoder:
 
 def test_params_decoded_with_names() -> None:
     raw = params(flags=0x2 | 0x10000 | 0x1000, sq_off=(0, 4, 16, 24, 36, 32, 0, 0, 0))
-    assert len(raw) == uring.PARAMS_SIZE == 120
-    lay = uring.parse_params(raw)
+    assert len(raw) == PARAMS_SIZE == 120
+    lay = parse_params(raw)
     assert lay is not None
     assert (lay.sq_entries, lay.cq_entries) == (8, 16)
-    assert lay.sq_off == uring.SqOffsets(0, 4, 16, 24, 36, 32, 0, 0, 0)
+    assert lay.sq_off == SqOffsets(0, 4, 16, 24, 36, 32, 0, 0, 0)
     assert lay.cq_off.cqes == 64 and lay.cq_off.overflow == 44
     assert lay.flag_names() == ["IORING_SETUP_SQPOLL", "IORING_SETUP_SINGLE_ISSUER",
                                 "IORING_SETUP_NO_SQARRAY"]
     assert lay.feature_names() == ["IORING_FEAT_SINGLE_MMAP", "IORING_FEAT_NODROP"]
     assert lay.sqpoll and not lay.sq_array and lay.single_mmap
     assert (lay.sqe_size, lay.cqe_size) == (64, 16)
-    big = uring.parse_params(params(flags=0x400 | 0x800 | (1 << 30)))
+    big = parse_params(params(flags=0x400 | 0x800 | (1 << 30)))
     assert big is not None and (big.sqe_size, big.cqe_size) == (128, 32)
     assert big.flag_names()[-1] == "0x40000000"  # an unknown bit, as hex
 
 
 def test_params_not_a_layout() -> None:
-    assert uring.parse_params(None) is None
-    assert uring.parse_params(params()[:119]) is None
-    assert uring.parse_params(params(sq_entries=0)) is None
-    assert uring.parse_params(params(sq_entries=6)) is None  # never written back so
+    assert parse_params(None) is None
+    assert parse_params(params()[:119]) is None
+    assert parse_params(params(sq_entries=0)) is None
+    assert parse_params(params(sq_entries=6)) is None  # never written back so
 
 
 def test_no_mmap_rings_are_where_the_params_say() -> None:
-    lay = uring.parse_params(params(flags=0x4000, sq_off=SQ_OFF[:8] + (0x5000,),
+    lay = parse_params(params(flags=0x4000, sq_off=SQ_OFF[:8] + (0x5000,),
                                     cq_off=CQ_OFF[:8] + (0x9000,)))
     assert lay is not None and lay.no_mmap
-    ring = uring.Ring(3, lay)
+    ring = Ring(3, lay)
     assert (ring.sqes, ring.sq_ring, ring.cq_ring) == (0x5000, 0x9000, 0x9000)
     assert ring.located
 
 
 def test_mmaps_locate_the_ring() -> None:
-    lay = uring.parse_params(params())
+    lay = parse_params(params())
     assert lay is not None
-    ring = uring.Ring(3, lay)
+    ring = Ring(3, lay)
     assert not ring.located
     assert ring.record_mmap(0, 0x7000)  # SINGLE_MMAP: the CQ ring is in this mapping too
     assert (ring.sq_ring, ring.cq_ring) == (0x7000, 0x7000)
-    assert not ring.record_mmap(uring.IORING_OFF_PBUF_RING | (1 << 16), 0x9000)
+    assert not ring.record_mmap(IORING_OFF_PBUF_RING | (1 << 16), 0x9000)
     assert ring.record_mmap(0x10000000, 0x6000) and ring.located
     ring.record_munmap(0x6000, 0x1000)
     assert ring.sqes is None and ring.sq_ring == 0x7000
-    two = uring.parse_params(params(features=0))
+    two = parse_params(params(features=0))
     assert two is not None
-    ring = uring.Ring(3, two)
+    ring = Ring(3, two)
     ring.record_mmap(0, 0x7000)
     assert ring.cq_ring is None
     ring.record_mmap(0x8000000, 0x8000)
@@ -181,10 +190,10 @@ def test_maps_told_apart_by_inode() -> None:
             b"                      anon_inode:[io_uring]\n"
             b"7f29f71d1000-7f29f71d2000 r--p 00000000 fe:00 25362"
             b"                      /usr/lib/libc.so\n")
-    assert uring.maps_offsets(maps, 25362) == {0x10000000: 0x7F29F71CF000, 0: 0x7F29F71D0000}
-    assert uring.maps_offsets(maps, 25363) == {0x10000000: 0x7F29F71CD000, 0: 0x7F29F71CE000}
+    assert maps_offsets(maps, 25362) == {0x10000000: 0x7F29F71CF000, 0: 0x7F29F71D0000}
+    assert maps_offsets(maps, 25363) == {0x10000000: 0x7F29F71CD000, 0: 0x7F29F71CE000}
     shared = maps.replace(b"25363", b"25362")  # one inode for every ring: ambiguous
-    assert uring.maps_offsets(shared, 25362) == {}
+    assert maps_offsets(shared, 25362) == {}
 
 
 # -- submissions ------------------------------------------------------------------------
@@ -259,9 +268,9 @@ def test_sqpoll_new_submissions_since_last_look() -> None:
 
 
 def test_unlocated_or_unreadable_ring_reads_nothing() -> None:
-    lay = uring.parse_params(params())
+    lay = parse_params(params())
     assert lay is not None
-    ring = uring.Ring(3, lay)
+    ring = Ring(3, lay)
     assert ring.submissions(Mem().read) == [] and ring.completions(Mem().read) == []
     ring, mem = make_ring()
     ring.sq_ring = 0xDEAD000
@@ -317,12 +326,12 @@ def test_completions_mixed_sizes_and_padding() -> None:
 
 def test_pairing() -> None:
     ring, _ = make_ring()
-    s_recv = uring.parse_sqe(sqe(27, fd=5, user_data=2, ioprio=uring.RECV_MULTISHOT))
-    s_zc = uring.parse_sqe(sqe(47, fd=5, user_data=3))
+    s_recv = parse_sqe(sqe(27, fd=5, user_data=2, ioprio=RECV_MULTISHOT))
+    s_zc = parse_sqe(sqe(47, fd=5, user_data=3))
     assert s_recv is not None and s_zc is not None
     ring.submitted([s_recv, s_zc])
-    out = ring.pair([uring.Cqe(2, 10, 0x2), uring.Cqe(3, 5, 0x2), uring.Cqe(2, 4, 0),
-                     uring.Cqe(3, 0, 0x8), uring.Cqe(99, 0, 0)])
+    out = ring.pair([Cqe(2, 10, 0x2), Cqe(3, 5, 0x2), Cqe(2, 4, 0),
+                     Cqe(3, 0, 0x8), Cqe(99, 0, 0)])
     assert [(s and s.user_data, c.res) for s, c in out] == [(2, 10), (3, 5), (2, 4), (None, 0)]
     assert ring.pending() == []
     ring.submitted([s_recv])
@@ -333,9 +342,9 @@ def test_pairing() -> None:
 
 
 def op(dec: Decoder, mem: Mem, raw: bytes, res: int | None) -> tuple[str, dict]:
-    s = uring.parse_sqe(raw)
+    s = parse_sqe(raw)
     assert s is not None
-    return uring.op_args(s, mem.read, dec, res)
+    return op_args(s, mem.read, dec, res)
 
 
 def test_accept(dec: Decoder) -> None:
@@ -348,7 +357,7 @@ def test_accept(dec: Decoder) -> None:
                                     "port": 40000},
                   "flags": ["SOCK_CLOEXEC"], "user_data": 1, "sqe_flags": []})
     name, args = op(dec, mem, sqe(13, fd=0, flags=1, file_index=0xFFFFFFFF,
-                                  ioprio=uring.ACCEPT_MULTISHOT), -11)
+                                  ioprio=ACCEPT_MULTISHOT), -11)
     assert args["addr"] is None and args["fixed_file"] is True and args["multishot"] is True
     assert args["direct"] is True and args["file_slot"] is None
     assert args["sqe_flags"] == ["IOSQE_FIXED_FILE"]
@@ -418,28 +427,28 @@ def test_shutdown_close_splice_other(dec: Decoder) -> None:
     assert (name, args) == ("IORING_OP_SPLICE", {"fd_in": 7, "fd_out": 6, "len": 4096,
                                                   "flags": ["SPLICE_F_NONBLOCK"],
                                                   "user_data": 0, "sqe_flags": []})
-    assert uring.op_fds(uring.parse_sqe(raw)) == (6, 7)  # type: ignore[arg-type]
+    assert op_fds(parse_sqe(raw)) == (6, 7)  # type: ignore[arg-type]
     assert op(dec, mem, sqe(3, fd=8), 0) == ("IORING_OP_FSYNC",
                                              {"fd": 8, "user_data": 0, "sqe_flags": []})
     assert op(dec, mem, sqe(200, fd=8), 0)[0] == "IORING_OP_UNKNOWN_200"
 
 
 def test_sqe_unions() -> None:
-    s = uring.parse_sqe(sqe(30, fd=3, addr=0x10, off=0x20, file_index=-5 & 0xFFFFFFFF,
+    s = parse_sqe(sqe(30, fd=3, addr=0x10, off=0x20, file_index=-5 & 0xFFFFFFFF,
                             flags=1))
     assert s is not None
     assert (s.splice_fd_in, s.splice_off_in, s.addr2, s.fixed_file) == (-5, 0x10, 0x20, True)
-    assert uring.parse_sqe(b"\0" * 63) is None
-    assert uring.op_fds(uring.parse_sqe(sqe(45, fd=2))) == ()  # type: ignore[arg-type]
+    assert parse_sqe(b"\0" * 63) is None
+    assert op_fds(parse_sqe(sqe(45, fd=2))) == ()  # type: ignore[arg-type]
 
 
 def test_enter_and_setup_args() -> None:
-    assert uring.enter_args((4, 1, 0, 0x1 | 0x10, 0, 8)) == {
+    assert enter_args((4, 1, 0, 0x1 | 0x10, 0, 8)) == {
         "fd": 4, "to_submit": 1, "min_complete": 0,
         "flags": ["IORING_ENTER_GETEVENTS", "IORING_ENTER_REGISTERED_RING"]}
-    lay = uring.parse_params(params(flags=0x2))
-    assert uring.setup_args(8, lay, 0x2)["flags"] == ["IORING_SETUP_SQPOLL"]
-    assert uring.setup_args(8, None, 0x10000) == {"entries": 8,
+    lay = parse_params(params(flags=0x2))
+    assert setup_args(8, lay, 0x2)["flags"] == ["IORING_SETUP_SQPOLL"]
+    assert setup_args(8, None, 0x10000) == {"entries": 8,
                                                   "flags": ["IORING_SETUP_NO_SQARRAY"]}
 
 
@@ -457,40 +466,40 @@ def test_address_read_within_the_room_given_at_submission(dec: Decoder) -> None:
         socket.inet_pton(socket.AF_INET6, "::1") + b"\0" * 4
     mem.write(buf, six[:16])  # the kernel copies what fits, reports 28
     mem.write(lenp, struct.pack("=I", 28))
-    name, args = uring.op_args(s, mem.read, dec, 5)
+    name, args = op_args(s, mem.read, dec, 5)
     assert args["addr"] == {"family": "AF_INET6", "port": 4242, "flowinfo": 0,
                             "truncated": True}
     # without what was read at submission the reported length is trusted
-    assert "truncated" not in uring.op_args(replace(s, entry=None), mem.read, dec, 5)[1]["addr"]
+    assert "truncated" not in op_args(replace(s, entry=None), mem.read, dec, 5)[1]["addr"]
 
 
 def test_recvmsg_name_room(dec: Decoder) -> None:
     mem = Mem()
     name_ = mem.write(0x3000, sin("127.0.0.1", 7))
     hdr = mem.write(0x4000, struct.pack("=QI4xQQQQi4x", name_, 16, 0, 0, 0, 0, 0))
-    s = uring.parse_sqe(sqe(10, fd=5, addr=hdr, length=1))
+    s = parse_sqe(sqe(10, fd=5, addr=hdr, length=1))
     assert s is not None
-    assert uring.sqe_entry(s, mem.read, dec) == {"namelen_in": 16}
-    recv = uring.parse_sqe(sqe(27, fd=5))
-    assert recv is not None and uring.sqe_entry(recv, mem.read, dec) is None
+    assert sqe_entry(s, mem.read, dec) == {"namelen_in": 16}
+    recv = parse_sqe(sqe(27, fd=5))
+    assert recv is not None and sqe_entry(recv, mem.read, dec) is None
 
 
 def test_registered_files(dec: Decoder) -> None:
     ring, mem = make_ring()
     fds = mem.write(0x1000, struct.pack("=4i", 5, -1, 7, 9))
-    assert ring.register(uring.REGISTER_FILES, fds, 4, mem.read)
+    assert ring.register(REGISTER_FILES, fds, 4, mem.read)
     assert ring.files == {0: 5, 2: 7, 3: 9}
     upd = mem.write(0x2000, struct.pack("=IIQ", 1, 0, mem.write(0x3000, struct.pack("=2i", 6, -2))))
-    assert ring.register(uring.REGISTER_FILES_UPDATE, upd, 2, mem.read)
+    assert ring.register(REGISTER_FILES_UPDATE, upd, 2, mem.read)
     assert ring.files == {0: 5, 1: 6, 2: 7, 3: 9}
     sparse = mem.write(0x4000, struct.pack("=IIQQQ", 8, 1, 0, 0, 0))
-    assert ring.register(uring.REGISTER_FILES2 | uring.REGISTER_USE_REGISTERED_RING, sparse, 24,
+    assert ring.register(REGISTER_FILES2 | REGISTER_USE_REGISTERED_RING, sparse, 24,
                          mem.read)
     assert ring.files == {}
     upd2 = mem.write(0x5000, struct.pack("=IIQQII", 3, 0, fds, 0, 1, 0))
-    assert ring.register(uring.REGISTER_FILES_UPDATE2, upd2, 32, mem.read)
+    assert ring.register(REGISTER_FILES_UPDATE2, upd2, 32, mem.read)
     assert ring.files == {3: 5}
-    assert ring.register(uring.UNREGISTER_FILES, 0, 0, mem.read) and ring.files == {}
+    assert ring.register(UNREGISTER_FILES, 0, 0, mem.read) and ring.files == {}
     assert not ring.register(0, 0, 0, mem.read)  # IORING_REGISTER_BUFFERS
     name, args = op(dec, mem, sqe(20, fd=-1, addr=fds, length=2, off=4), 2)
     assert (name, args["offset"], args["fds"]) == ("IORING_OP_FILES_UPDATE", 4, [5, -1])

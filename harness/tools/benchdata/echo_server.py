@@ -1,7 +1,6 @@
 """Benchmark echo server (never traced): serves connections one at a time until killed."""
 
 import socket
-import sys
 
 
 def main() -> None:
