@@ -345,7 +345,7 @@ class Effects(Transfers):
         epfd, fd, op = args["epfd"], args["fd"], args["op"]
         interest = proc.epolls.setdefault(epfd, {})
         birth = proc.epoll_births.get(epfd)
-        if birth is not None and self._known(proc, fd):
+        if self._known(proc, fd) and birth is not None:  # (an fd not seen made: asked)
             del proc.epoll_births[epfd]
             tid, bname, bargs, bres, ts = birth
             self._record(self.tasks.get(tid, task), bname, bargs, bres, (bres,), ts_ns=ts)
@@ -368,7 +368,7 @@ class Effects(Transfers):
         args["ready"] = [{"fd": by_data.get(data), "events": events.flags(ev)}
                          for ev, data in self.decoder.epoll_ready(proc.mem, a, r)]
         known = self._known
-        watching = args["watching"] = sorted(fd for fd in interest if known(proc, fd))
+        watching = args["watching"] = sorted(fd for fd in list(interest) if known(proc, fd))
         if watching:
             self._done(task, name, args, res, (), None, self._watched(proc, watching), ())
 

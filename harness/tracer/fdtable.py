@@ -44,7 +44,7 @@ class FdTable(Records):
         sock = root.by_inode.get(inode)
         if sock is None:
             sock = self._learn(proc, fd, inode)
-        proc.add(fd, sock, kernel_proc.fd_cloexec(proc.pid, fd))
+        proc.adopt(fd, sock, kernel_proc.fd_cloexec(proc.pid, fd))
         return sock
 
     def _local_address(self, proc: Proc, fd: int) -> Any:

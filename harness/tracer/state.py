@@ -97,6 +97,19 @@ class Proc:
             self.cloexec.add(fd)
         return gone
 
+    def adopt(self, fd: int, sock: SockState, cloexec: bool) -> None:
+        """An fd found to be a socket (the tracer did not see it made): not an epoll fd or a
+        ring, whatever was thought; still in the epoll sets that watch it (which `drop`
+        would leave it out of, as it does a closed fd)."""
+        self.notsock.discard(fd)
+        self.epolls.pop(fd, None)
+        self.epoll_births.pop(fd, None)
+        self.rings.pop(fd, None)
+        self.socks[fd] = sock
+        sock.refs += 1
+        if cloexec:
+            self.cloexec.add(fd)
+
     def drop(self, fd: int) -> list[SockState]:
         self.notsock.discard(fd)
         self.cloexec.discard(fd)

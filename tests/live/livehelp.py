@@ -261,7 +261,8 @@ def traced_socket_calls(t: Trace) -> dict[int, list[tuple[str, int]]]:
             pairs.setdefault(ev.sock.fd, ev.sock.id)
         for fd, sid in pairs.items():
             if fd not in ev.fds:
-                out.setdefault(inodes[sid], []).append((ev.syscall, fd))
+                # a socket only ever named beside another has no identity of its own
+                out.setdefault(inodes.get(sid, -sid), []).append((ev.syscall, fd))
     return out
 
 

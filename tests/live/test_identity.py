@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from harness.tracer import trace_command
-from livehelp import (python_program, same_grouping, strace_socket_calls,
+from livehelp import (covers, python_program, same_grouping, strace_socket_calls,
                       traced_socket_calls)
 
 pytestmark = pytest.mark.live
@@ -103,4 +103,66 @@ def test_a_connection_passed_over_a_unix_socket_is_the_same_socket(scratch, when
     receive = next(e for e in t.events if e.pid == worker and e.syscall == "recvmsg")
     if when == "late":  # the program makes this order; without the delay either may come
         assert server_close.seq < receive.seq  # first (a loaded machine gives both)
+    assert server_close.seq < last.seq and not server_close.released
     assert same_grouping(strace(argv, scratch), traced_socket_calls(t))
+
+
+def _given_a_listener(run):  # type: ignore[no-untyped-def]
+    """Run `run(listener)` (a command whose fd 0 is a listening socket this test made, as
+    socket activation gives one) while a client of this test connects and echoes."""
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    got: list[bytes] = []
+
+    def client() -> None:
+        with socket.create_connection(listener.getsockname(), timeout=10) as c:
+            c.sendall(b"ping")
+            got.append(c.recv(16))
+    th = threading.Thread(target=client)
+    th.start()
+    try:
+        return run(listener)
+    finally:
+        th.join(timeout=15)
+        listener.close()
+        assert got == [b"ping"]
+
+
+def test_a_listener_never_seen_made_added_to_epoll_after_another_fd(scratch, cbin):
+    """A server given its listening socket (socket activation) adds it to an epoll set with
+    a second epoll_ctl, after a pipe, then waits: the tracer learns fd 0 is a socket when
+    epoll_ctl names it, records the epoll_ctl, the wait as watching it (it stays in the
+    interest set) and the accept as on it; strace -f -y shows the same calls on the same
+    sockets (but the wait, whose watched fds it does not print). (The tracer once died here
+    with a traceback: learning fd 0 took it out of the interest set being walked.)"""
+    argv = [cbin["givenepoll"]]
+    t = _given_a_listener(lambda ls: raw_trace(argv, stdin=ls.fileno()))
+    assert t.exit_status == 0
+    ctl = [e for e in t.events if e.syscall == "epoll_ctl"]
+    (wait,) = [e for e in t.events if e.syscall == "epoll_wait"]
+    accept = next(e for e in t.events if e.syscall.startswith("accept"))
+    listener = accept.sock.id if accept.sock.fd == 0 else dict(accept.ids)[0]
+    own = next(e for e in t.events if e.syscall == "socket")
+    # the pipe's epoll_ctl is no socket's; the socket's own, then the listener's, are
+    assert [(e.args["fd"], dict(e.ids).get(e.args["fd"])) for e in ctl] \
+        == [(own.result, own.sock.id), (0, listener)]
+    assert wait.args["watching"] == sorted([0, own.result])
+    assert [r["fd"] for r in wait.args["ready"]] == [0]
+    assert dict(wait.ids) == {0: listener, own.result: own.sock.id}
+
+    if shutil.which("strace") is None:
+        pytest.skip("strace is not installed (apt-get install strace)")
+    log = scratch / "strace.log"
+
+    def traced(ls: socket.socket) -> None:
+        r = subprocess.run(["strace", "-f", "-y", "-qq", "-o", str(log), *argv],
+                           stdin=ls.fileno(), stdout=subprocess.DEVNULL, timeout=20)
+        assert r.returncode == 0
+    _given_a_listener(traced)
+    theirs, ours = strace_socket_calls(log.read_text()), traced_socket_calls(t)
+    # (this view of ours leaves out the call that made a socket; strace's names socket's)
+    theirs = {i: [c for c in calls if c[0] != "socket"] for i, calls in theirs.items()}
+    assert len(theirs) == len(ours) == 3 and covers(ours, theirs)
+    extra = sorted(c for calls in ours.values() for c in calls if c[0] == "epoll_wait")
+    assert extra == sorted([("epoll_wait", 0), ("epoll_wait", own.result)])

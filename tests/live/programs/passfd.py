@@ -1,7 +1,8 @@
 """A connection handed to a worker over a unix socket (SCM_RIGHTS): the server accepts and
 sends the connection's fd to a forked worker, which echoes on the fd it received and closes
-it; the server closes its own fd of the connection after sending it. A client child sends
-"ping" and reads the echo. With the argument `late` the worker takes the fd only after the
+it; the server closes its own fd of the connection after sending it, and says so over the
+unix socket, which the worker waits for before its close (so that its close, not the
+server's, is the last). A client child sends "ping" and reads the echo. With the argument `late` the worker takes the fd only after the
 server has closed its own: the connection is then held by the message in flight alone."""
 
 import os
@@ -29,15 +30,17 @@ if worker == 0:
     if sys.argv[1:] == ["late"]:
         worker_end.recv(1, socket.MSG_PEEK)  # the message is there...
         time.sleep(0.3)  # ...and the server closes its fd meanwhile
-    _, fds, _, _ = socket.recv_fds(worker_end, 16, 1)
+    _, fds, _, _ = socket.recv_fds(worker_end, 1, 1)  # the "x" alone
     conn = socket.socket(fileno=fds[0])
     conn.sendall(conn.recv(16))
+    worker_end.recv(16)  # the server has closed its fd
     conn.close()
     os._exit(0)
 worker_end.close()
 conn, _ = listener.accept()
 socket.send_fds(channel, [b"x"], [conn.fileno()])
 conn.close()
+channel.sendall(b"closed")
 status = [os.waitpid(pid, 0)[1] for pid in (worker, client)]
 channel.close()
 listener.close()
