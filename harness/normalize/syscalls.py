@@ -15,10 +15,11 @@ from typing import Any
 from harness.common.errors import HarnessError
 
 DEFAULT_SYSCALLS = Path(__file__).parents[1] / "tables" / "syscalls.yaml"
-# `effect` (what a call does to the tracer's socket table) is the tracer's column, read by
-# harness/tracer/tables.py; the normalizer only lets it be
+# `effect` (what a call does to the tracer's socket table) and `decode` (its arguments'
+# decoder) are the tracer's columns, read by harness/tracer/tables.py; the normalizer only
+# lets them be
 ROW_KEYS = ("trace", "is", "as", "api", "fds", "pass", "transfer", "entry", "entry_when", "nr",
-            "does", "count", "forgets", "effect")
+            "does", "count", "forgets", "effect", "decode")
 EFFECTS = ("bind", "listen", "connect", "shutdown", "send", "receive", "release", "wait",
            "register")
 COUNTS = ("bytes", "msgs")

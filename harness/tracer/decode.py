@@ -2,8 +2,8 @@
 
 Each decoder takes the six raw arguments and the raw result of one finished call and returns the
 argument mapping documented in docs/trace-format.md. Constant names come from xlat.yaml.
-`Decoder` is the entry point: it binds each traced syscall to its decoder, and reads what a call
-overwrites at its entry. The decoders themselves are in the sibling modules, by family:
+`Decoder` is the entry point: it binds each traced syscall to the decoder its row of
+harness/tables/syscalls.yaml names (`decode`), and reads what a call overwrites at its entry. The decoders themselves are in the sibling modules, by family:
 decode_sock (addresses, the socket API), decode_msg (data transfers), decode_desc (other calls
 on a descriptor), decode_poll (readiness); decode_mem holds the memory readers they share.
 """
@@ -22,7 +22,17 @@ from harness.tracer.decode_desc import AT_FDCWD, DescDecoder
 from harness.tracer.decode_mem import U32
 from harness.tracer.decode_msg import MAX_MMSG, MMSGHDR, NAMELEN_AT
 from harness.tracer.decode_poll import PollDecoder
-from harness.tracer.tables import SyscallSet, Table, Tables
+from harness.common.errors import HarnessError
+from harness.tracer.tables import SYSCALLS_FILE, SyscallSet, Table, Tables
+
+# methods of Decoder that decode no call's arguments (a `decode` naming one is refused)
+NOT_DECODERS = frozenset(("errno_name", "read_entry", "addrlen_entry", "select_entry",
+                          "socketpair_fds", "epoll_ready", "sockaddr"))
+
+
+class DecoderError(HarnessError):
+    """The syscall table names a decoder there is not."""
+
 
 # the calls whose address length the kernel overwrites (value-result): the caller's length is
 # read at their entry (Decoder.addrlen_entry) and handed to their decoder as `entry`
@@ -50,38 +60,18 @@ class Decoder(DescDecoder, PollDecoder):
         # the path relative to it
         self.dirfds = {name: tuple(i for i, value in conds if value == AT_FDCWD)
                        for name, conds in syscalls.pass_when.items()}
-        # (a hand-written binding, not a column of syscalls.yaml: the normalizer reads that
-        # file too, and its reader rejects a row key it does not know)
-        self.decoders: dict[str, Callable[..., dict[str, Any]]] = {
-            "socket": self.socket, "socketpair": self.socketpair,
-            "bind": self.fd_addr, "connect": self.fd_addr,
-            "listen": self.listen, "accept": self.accept, "accept4": self.accept4,
-            "shutdown": self.shutdown,
-            "getsockname": self.fd_addr_out, "getpeername": self.fd_addr_out,
-            "setsockopt": self.setsockopt, "getsockopt": self.getsockopt,
-            "sendto": self.sendto, "recvfrom": self.recvfrom,
-            "sendmsg": self.sendmsg, "recvmsg": self.recvmsg,
-            "sendmmsg": self.sendmmsg, "recvmmsg": self.recvmmsg,
-            "read": self.rw, "write": self.rw, "pread64": self.prw, "pwrite64": self.prw,
-            "readv": self.rwv, "writev": self.rwv, "sendfile": self.sendfile,
-            "splice": self.splice, "copy_file_range": self.copy_file_range,
-            "vmsplice": self.vmsplice, "tee": self.tee,
-            "preadv": self.prwv, "pwritev": self.prwv, "preadv2": self.prwv2,
-            "pwritev2": self.prwv2, "lseek": self.lseek, "mmap": self.mmap,
-            "newfstatat": self.at_flags_3, "statx": self.at_flags_2,
-            "close": self.close, "close_range": self.close_range,
-            "dup": self.dup, "dup2": self.dup2, "dup3": self.dup3,
-            "fcntl": self.fcntl, "ioctl": self.ioctl,
-            "poll": self.poll, "ppoll": self.ppoll,
-            "select": self.select, "pselect6": self.pselect6,
-            "epoll_create": self.epoll_create, "epoll_create1": self.epoll_create,
-            "epoll_ctl": self.epoll_ctl,
-            "epoll_wait": self.epoll_wait, "epoll_pwait": self.epoll_wait,
-            "epoll_pwait2": self.epoll_pwait2, "pidfd_getfd": self.pidfd_getfd,
-        }
-        for name, cls in syscalls.classes.items():  # the other desc calls: their fds
-            if cls == "desc" and name not in self.decoders:
+        # each traced call's decoder, as syscalls.yaml names it (`decode`, else `desc` for a
+        # desc call, else the call's own name)
+        self.decoders: dict[str, Callable[..., dict[str, Any]]] = {}
+        for name, method in syscalls.decoders.items():
+            if method == "desc":
                 self.decoders[name] = functools.partial(self.desc, name=name)
+                continue
+            bound = getattr(self, method, None) if not method.startswith("_") else None
+            if not callable(bound) or method in NOT_DECODERS:
+                raise DecoderError(f"{SYSCALLS_FILE}: syscalls.{name}.decode: no decoder "
+                                   f"{method!r} (tracer/decode*.py)")
+            self.decoders[name] = bound
 
     def errno_name(self, result: int) -> str | None:
         """The errno name of a failed call's raw result (-11: EAGAIN), its number when the

@@ -161,14 +161,15 @@ class SyscallSet:
     """The syscalls the tracer stops at: number -> name, name -> class and effect."""
 
     __slots__ = ("names", "classes", "read_at_entry", "fd_args", "pass_when", "transfers",
-                 "entry_when", "forgets", "effects")
+                 "entry_when", "forgets", "effects", "decoders")
 
     def __init__(self, names: dict[int, str], classes: dict[str, str],
                  read_at_entry: frozenset[str], fd_args: dict[str, tuple[int, ...]],
                  pass_when: dict[str, tuple[tuple[int, int], ...]],
                  transfers: frozenset[str] = frozenset(),
                  entry_when: dict[str, int] | None = None,
-                 forgets: dict[str, int] | None = None, effects: dict[str, str] | None = None):
+                 forgets: dict[str, int] | None = None, effects: dict[str, str] | None = None,
+                 decoders: dict[str, str] | None = None):
         self.names = names  # syscall number -> name, only for traced syscalls
         self.classes = classes  # name -> class (net, io, fd, desc, readiness, epoll_new)
         self.read_at_entry = read_at_entry  # names whose arguments are read at entry
@@ -183,6 +184,9 @@ class SyscallSet:
         self.entry_when = entry_when or {}
         self.forgets = forgets or {}  # name -> the argument whose fd number it closes
         self.effects = effects or {}  # name -> what its exit does to the socket table
+        # name -> the decoder of its arguments (a method of tracer/decode.py's Decoder): its
+        # `decode`, else `desc` for a desc call, else its own name; none for a uring call
+        self.decoders = decoders or {}
 
     @property
     def numbers(self) -> list[int]:
@@ -267,8 +271,15 @@ def parse_syscalls(doc: dict[str, Any], numbers: dict[str, int],
     stray = [n for n, row in rows.items() if "effect" in row and n not in classes]
     if stray:
         raise fail(f"syscalls.{stray[0]}.effect: only for a traced call (one with `trace`)")
+    decoders = {name: rows[name].get("decode", "desc" if cls == "desc" else name)
+                for name, cls in classes.items() if cls != "uring"}
+    stray = [n for n, row in rows.items() if "decode" in row and n not in decoders]
+    if stray:
+        raise fail(f"syscalls.{stray[0]}.decode: only for a traced call (one with `trace`, "
+                   "not uring)")
     return SyscallSet(names={by_name[n]: n for n in classes}, classes=classes,
                       read_at_entry=frozenset(n for n, r in rows.items() if r.get("entry")),
                       fd_args=fd_args, pass_when=pass_when,
                       transfers=frozenset(n for n, r in rows.items() if r.get("transfer")),
-                      entry_when=entry_when, forgets=forgets, effects=effects)
+                      entry_when=entry_when, forgets=forgets, effects=effects,
+                      decoders=decoders)

@@ -72,3 +72,42 @@ def test_the_tracer_refuses_an_effect_it_has_no_method_for(row: dict, message: s
     with pytest.raises(RuntimeError) as e:
         parse_syscalls({"syscalls": {"close": row}}, {"close": 3}, source="t.yaml")
     assert str(e.value).startswith(message) and "\n" not in str(e.value), str(e.value)
+
+
+# -- the tracer's `decode` column ----------------------------------------------------------------
+
+def test_every_traced_call_but_a_rings_has_the_decoder_its_row_names() -> None:
+    import functools
+
+    from harness.tracer.decode import Decoder
+    from harness.tracer.tables import load_tables
+
+    table = load_syscalls()
+    decoder = Decoder(load_tables(), 64, table)
+    uring = {n for n, c in table.classes.items() if c == "uring"}
+    assert set(decoder.decoders) == set(table.classes) - uring
+    assert decoder.decoders["bind"] == decoder.fd_addr  # named: `decode: fd_addr`
+    assert decoder.decoders["accept4"] == decoder.accept4  # its own name
+    fstat = decoder.decoders["fstat"]  # a desc call: the generic decoder
+    assert isinstance(fstat, functools.partial) and fstat.func == decoder.desc
+
+
+@pytest.mark.parametrize("method", ["fd_adr", "errno_name", "_words"])
+def test_a_row_naming_no_decoder_is_refused_in_one_line(method: str) -> None:
+    from harness.common.errors import HarnessError
+    from harness.tracer.decode import Decoder
+    from harness.tracer.tables import load_tables
+
+    rows = {"bind": {"trace": "net", "decode": method}}
+    table = parse_syscalls({"syscalls": rows}, {"bind": 49})
+    with pytest.raises(HarnessError) as e:
+        Decoder(load_tables(), 64, table)
+    assert str(e.value) == (f"{SYSCALLS_FILE}: syscalls.bind.decode: no decoder {method!r} "
+                            "(tracer/decode*.py)")
+
+
+def test_decode_is_only_for_a_traced_call() -> None:
+    with pytest.raises(RuntimeError) as e:
+        parse_syscalls({"syscalls": {"gettid": {"decode": "rw"}}}, {"gettid": 186},
+                       source="t.yaml")
+    assert str(e.value).startswith("t.yaml: syscalls.gettid.decode: only for a traced call")
