@@ -168,7 +168,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
                 summary.add(ev.syscall, ev.errno is not None, dur)
     elif sink is None:
         from harness.common.escape import visible
-        from harness.tracer.text import format_event
+        from harness.tracer.event_line import format_event
 
         clock = _Clock(args.tt, args.relative)
 

@@ -7,7 +7,7 @@ connection ends, the calls rules counted (runtime probes), EAGAIN and readiness 
 threads, unrelated socket activity. Counts such as EAGAIN vary from run to run: they are
 metrics, never compared. This module holds what they are (`Attributes` and its parts); how
 each is read off a trace is harness/normalize/attributes_derive.py. What they are called in a
-report is harness/render/attributes.py.
+report is harness/render/attribute_rows.py.
 """
 
 from __future__ import annotations

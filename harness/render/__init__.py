@@ -1,7 +1,6 @@
 """Renderers: one module per format, picked by name from RENDERERS.
 
     text = render(report, "summary")        # or "terminal" (every table), "markdown", "json"
-    write(report, "markdown", Path("traces/report.md"))
 
 Each renderer class has `render(report) -> str` and an `extension`. tabulate is imported only
 when a table is drawn.
@@ -9,7 +8,6 @@ when a table is drawn.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.render.json import JsonRenderer
@@ -43,10 +41,3 @@ def render(report: Analysis, fmt: str, width: int | None = None) -> str:
     if cls in (TerminalRenderer, SummaryRenderer):
         return visible(cls(width).render(report))  # type: ignore[call-arg]
     return visible(cls().render(report), json=cls is JsonRenderer)
-
-
-def write(report: Analysis, fmt: str, path: Path) -> None:
-    """Render and write atomically (a reader never sees half a report)."""
-    from harness.formats.tracefile import write_atomic
-
-    write_atomic(Path(path), render(report, fmt))

@@ -4,10 +4,10 @@ view and unrelated socket activity."""
 from __future__ import annotations
 
 from harness.normalize.steps import format_call
-from harness.render.text import TextRenderer
+from harness.render.sections import TextRenderer
 from harness.compare.results import Analysis, RoleTable, SampleResult
 from harness.render import words
-from harness.render.attributes import unrelated
+from harness.render.attribute_rows import unrelated
 
 
 class MarkdownRenderer(TextRenderer):

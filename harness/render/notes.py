@@ -255,7 +255,7 @@ def attributes(result: SampleResult, ref: SampleResult,
     run's timing decides (who closed first, the last state, the segments) do not make a
     sample whose calls are the reference's differ, unless an RST ended it (a close with
     unread bytes: no race)."""
-    from harness.render.attributes import sample_rows
+    from harness.render.attribute_rows import sample_rows
 
     if result.normalized is None or ref.normalized is None:
         return []

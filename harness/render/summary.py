@@ -5,7 +5,7 @@ is. `--full` prints every table instead (harness/render/terminal.py)."""
 from __future__ import annotations
 
 from harness.compare.results import Analysis
-from harness.render import tables as t
+from harness.render import table_data as t
 from harness.render import words
 from harness.render.notes import differences, note_short
 from harness.render.terminal import TerminalRenderer

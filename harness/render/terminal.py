@@ -9,8 +9,8 @@ it was. Without one (the default of the class, and of the golden files) every ta
 
 from __future__ import annotations
 
-from harness.render import tables as t
-from harness.render.text import TextRenderer
+from harness.render import table_data as t
+from harness.render.sections import TextRenderer
 
 # Leading columns that say what a row is: repeated in every piece of a cut table.
 KEY_HEADERS = frozenset({"#", "step", "textbook", "attribute", "sample", "role", "run"})

@@ -26,7 +26,9 @@ class UnknownName(HarnessError, LookupError):
 
 
 @dataclass(frozen=True)
-class Pair:
+class RunPair:
+    """One planned run: a scenario, its server and its client."""
+
     scenario: Scenario
     server: Sample
     client: Sample
@@ -38,7 +40,7 @@ class Pair:
 
 @dataclass
 class Plan:
-    pairs: list[Pair] = field(default_factory=list)
+    pairs: list[RunPair] = field(default_factory=list)
     skipped: list[SkippedSample] = field(default_factory=list)
     failed: list[FailedSample] = field(default_factory=list)  # toolchain here, build failed
     build_dirs: dict[tuple[str, str], Path | None] = field(default_factory=dict)
@@ -116,7 +118,7 @@ def plan(roots: list[Path], *, scenarios: list[str] | None, reference: str, cros
             kernel = kernel_server(known_scenarios[scenario])
             users = [c for c in dict.fromkeys(c for _, c in names)
                      if c in clients and clients[c].implements(scenario)]
-            result.pairs += [Pair(known_scenarios[scenario], kernel, clients[c])
+            result.pairs += [RunPair(known_scenarios[scenario], kernel, clients[c])
                              for c in users]
             if users:
                 result.implements.setdefault("server", {}).setdefault(
@@ -134,7 +136,7 @@ def plan(roots: list[Path], *, scenarios: list[str] | None, reference: str, cros
             if (s, c) not in done and s in servers and c in clients \
                     and servers[s].implements(scenario) and clients[c].implements(scenario):
                 done.add((s, c))
-                result.pairs.append(Pair(known_scenarios[scenario], servers[s], clients[c]))
+                result.pairs.append(RunPair(known_scenarios[scenario], servers[s], clients[c]))
     return result
 
 
@@ -148,7 +150,7 @@ def kernel_server(scenario: Scenario) -> Sample:
                   scenarios=[scenario.name])
 
 
-def stopped_record(pair: Pair, out_dir: Path, options: RunOptions,
+def stopped_record(pair: RunPair, out_dir: Path, options: RunOptions,
                    why: BaseException) -> RunRecord:
     """The record of a run the harness was stopped in: its traces are whole (the tracer
     ended them when it killed the programs), its outcome an error saying what stopped it."""
@@ -228,7 +230,7 @@ def run_all(p: Plan, traces: Path, options: RunOptions, reference: str,
     return records
 
 
-def run_one(store: TracesFolder, pair: Pair, out_dir: Path,
+def run_one(store: TracesFolder, pair: RunPair, out_dir: Path,
             build_dirs: dict[tuple[str, str], Path | None], options: RunOptions,
             ready: Callable[[], None] = lambda: None) -> RunRecord:
     """One pair's run, its record written; a run the harness was stopped in (Ctrl-C,

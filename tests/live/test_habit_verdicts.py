@@ -8,14 +8,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
 from harness.compare.analyze import analyze
 from harness.render import words
-from harness.render.attributes import attribute_rows
+from harness.render.attribute_rows import attribute_rows
 from livehelp import REPO
 
 pytestmark = pytest.mark.live

@@ -22,7 +22,7 @@ from harness.normalize import normalize
 from harness.normalize.syscalls import SyscallTableError, default_table, parse_syscall_table
 from harness.render import notes as why
 from harness.render import words
-from harness.render.attributes import attribute_rows
+from harness.render.attribute_rows import attribute_rows
 
 NORMALIZE = Path(__file__).resolve().parents[2] / "harness" / "normalize"
 REFERENCE_SERVER = ["listener = socket()", "bind(listener, 127.0.0.1:PORT)", "listen(listener)",

@@ -15,7 +15,7 @@ from harness.render import render
 from harness.compare.results import Analysis
 from harness.compare.analyze import exit_code
 from harness.compare.results import SampleResult
-from harness.render.attributes import attribute_rows
+from harness.render.attribute_rows import attribute_rows
 from harness.compare.analyze import analyze as build_report
 from harness.render import words
 

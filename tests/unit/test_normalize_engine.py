@@ -8,7 +8,7 @@ import fixtures_traces as ft
 import pytest
 
 from harness.formats.model import Trace
-from harness.render import attributes as words
+from harness.render import attribute_rows as words
 from harness.normalize.sockets import walk_sockets
 from harness.normalize.syscalls import load_syscall_table
 from harness.normalize import (LEVELS, NormalizeError, declare_own_options, format_call,

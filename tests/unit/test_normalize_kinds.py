@@ -13,7 +13,7 @@ from harness.normalize.kinds import KINDS
 from harness.normalize.kinds.transfers import Messages
 from harness.normalize.rules import Context, Rule, RuleError, default_rules, parse_rule
 from harness.normalize.steps import Step, step_from_event
-from harness.render.attributes import socket_description
+from harness.render.attribute_rows import socket_description
 
 TABLE = default_rules().syscalls
 

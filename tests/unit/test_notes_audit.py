@@ -27,7 +27,7 @@ from harness.normalize.attributes_derive import connection_ends
 from harness.normalize.steps import Step
 from harness.normalize.syscalls import default_table
 from harness.render import notes as why
-from harness.render.attributes import io_model, options, wire_rows
+from harness.render.attribute_rows import io_model, options, wire_rows
 from harness.render.explain import explain
 from harness.wire.correlate import WireSide, correlate
 from harness.wire.packets import Packet
@@ -362,7 +362,7 @@ def test_races_do_not_make_identical_samples_differ(tmp_path: Path) -> None:
 
 def test_every_step_kind_row_and_syscall_has_a_general_note() -> None:
     from harness.normalize.rules import default_rules
-    from harness.render.attributes import WIRE_ROWS, attribute_rows
+    from harness.render.attribute_rows import WIRE_ROWS, attribute_rows
 
     k = default_knowledge()
     table = default_table()
@@ -455,7 +455,6 @@ def test_every_note_shown_holds_of_its_run(recorded: Analysis) -> None:
 def audit(recorded: Analysis) -> None:
     """Each note the analysis shows holds of its run: checked against the facts its selector
     names (tests/live/test_habit_verdicts.py runs it on the habit corpus too)."""
-    k = default_knowledge()
     for sc in recorded.scenarios:
         for table in sc.tables:
             ref = next((s for s in table.samples if s.sample == table.reference), None)

@@ -20,7 +20,7 @@ from harness.normalize.attributes import AddressKind
 from harness.normalize.engine import normalize
 from harness.run.ports import port_holder, port_of_inode
 from harness.render import notes as why
-from harness.render.attributes import attribute_rows
+from harness.render.attribute_rows import attribute_rows
 from harness.run.manifest import OWN_PORT, Expect, ManifestError, Sample, load_sample
 from harness.tables.scenario import load_scenarios
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import fixtures_traces as ft
 import pytest
 
-from harness.render import FORMATS, RENDERERS, render, write
+from harness.render import FORMATS, RENDERERS, render
 from harness.render.json import JsonRenderer
 from harness.render.markdown import MarkdownRenderer
 from harness.render.terminal import TerminalRenderer
@@ -110,12 +110,6 @@ def test_every_format_renders_an_empty_report(tmp_path: Path) -> None:
     empty = build_report(tmp_path)
     for fmt in FORMATS:
         assert render(empty, fmt).endswith("\n")
-
-
-def test_write(report: Analysis, tmp_path: Path) -> None:
-    path = tmp_path / "out" / "report.md"
-    write(report, "markdown", path)
-    assert path.read_text() == render(report, "markdown")
 
 
 # -- the verdict grid and the textbook, in every format ----------------------------------------

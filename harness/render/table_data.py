@@ -9,7 +9,7 @@ from __future__ import annotations
 from harness.compare.results import Analysis, RoleTable, SampleResult, ScenarioResult
 from harness.normalize.steps import GAP
 from harness.render import words
-from harness.render.attributes import WIRE_ROWS, sample_rows
+from harness.render.attribute_rows import WIRE_ROWS, sample_rows
 
 TEXTBOOK = "textbook"
 GRID_LEGEND = ("Each sample against the reference sample of its role. differs (step k): "

@@ -6,7 +6,7 @@ block of lines look; `extra_sections` lets Markdown add the socket views.
 
 from __future__ import annotations
 
-from harness.render import tables as t
+from harness.render import table_data as t
 from harness.render import words
 from harness.compare.results import Analysis
 from harness.compare.results import RoleTable
