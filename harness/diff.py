@@ -143,6 +143,16 @@ def _lone(spec: Spec, paths: dict[str, Path], kind: str, args: argparse.Namespac
                 how=f"{kind}: {how}", traces=traces)
 
 
+def lone_trace(path: Path, args: argparse.Namespace, scenarios: dict[str, Any],
+               table: Any) -> Side:
+    """One trace file as a side (its facts read from its calls where the options `role`,
+    `scenario`, `host`, `port`, `path` do not give them): what `harness normalize TRACE`
+    normalizes."""
+    if os.path.isdir(path):
+        raise DiffError(f"{path}: a folder, not a trace file")
+    return _lone(Spec("A", "path", str(path)), {"": path}, "trace file", args, scenarios, table)
+
+
 def read_side(spec: Spec, args: argparse.Namespace, tmp: str, scenarios: dict[str, Any],
               table: Any) -> Side:
     if spec.kind == "command":

@@ -1,6 +1,6 @@
 """The stages as commands over files: `harness normalize RUN_DIR` (a run's traces and
-run.yaml -> steps.json) and `harness render analysis.json` (an analysis -> terminal, Markdown
-or JSON). With `harness trace` (a command -> trace.jsonl) and `harness compare --from DIR`
+run.yaml -> steps.json; or a trace file, its run's facts read from its calls) and `harness
+render analysis.json` (an analysis -> terminal, Markdown or JSON). With `harness trace` (a command -> trace.jsonl) and `harness compare --from DIR`
 (a traces folder -> analysis.json and report.md), each stage starts from files on disk."""
 
 from __future__ import annotations
@@ -18,14 +18,27 @@ if TYPE_CHECKING:
 
 
 def add_arguments(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    n = sub.add_parser("normalize", help="normalize one run's traces (run.yaml beside them)",
+    n = sub.add_parser("normalize", help="normalize one run's traces, or one trace file",
                        description="Normalize the server's and the client's traces of one run "
                        "folder (traces/SCENARIO/SERVER--CLIENT, with its run.yaml) and write "
-                       "steps.json there, or where -o says; print each side's steps.")
-    n.add_argument("run_dir", metavar="RUN_DIR", help="a run folder: traces/tcp/c--c")
+                       "steps.json there, or where -o says; or one trace file (harness trace "
+                       "-o FILE), its run's facts (role, address, scenario, message size) read "
+                       "from its calls as `harness diff` reads them, or given by the options "
+                       "below, written only where -o says. Print each side's steps.")
+    n.add_argument("run_dir", metavar="RUN_DIR|TRACE",
+                   help="a run folder (traces/tcp/c--c) or a trace file")
     n.add_argument("--level", default="canonical", choices=("raw", "socket", "canonical"))
     n.add_argument("-o", "--output", metavar="FILE", help="where to write (default "
-                   "RUN_DIR/steps.json; - for stdout)")
+                   "RUN_DIR/steps.json, nowhere for a trace file; - for stdout)")
+    lone = n.add_argument_group("a trace file's run (default: read from its calls)")
+    lone.add_argument("--role", choices=("server", "client"),
+                      help="its role (default: a server if it listened, else a client)")
+    lone.add_argument("--scenario", metavar="NAME", help="its scenario (default: from its "
+                      "socket: unix, udp, tcp6, else tcp)")
+    lone.add_argument("--host", help="the echo's address (default: the one it bound or "
+                      "connected to)")
+    lone.add_argument("--port", type=int, help="the echo's port")
+    lone.add_argument("--path", help="the echo's unix socket path")
     r = sub.add_parser("render", help="render an analysis.json (written by compare)",
                        description="Render the analysis.json that `harness compare` writes "
                        "beside report.md, without reading a trace again.")
@@ -59,25 +72,65 @@ def normalize_run(run_dir: Path, level: str = "canonical") -> tuple[StepsFile, R
     return steps_of_run(store, folder, record, level, default_rules()), record
 
 
+def normalize_trace(path: Path, args: argparse.Namespace) -> tuple[StepsFile, RunRecord, str]:
+    """The normalize stage over one trace file: its run's facts read from its calls where
+    the options do not give them (as `harness diff` reads a lone trace); (its steps, the run
+    made up of those facts, how they were found)."""
+    from harness.diff import lone_trace
+    from harness.normalize.engine import normalize
+    from harness.normalize.rules import default_rules
+    from harness.normalize.steps_file import FORMAT, VERSION, StepsFile
+    from harness.tables.scenario import load_scenarios
+
+    scenarios = load_scenarios()
+    if args.scenario and args.scenario not in scenarios:
+        raise StageError(f"--scenario {args.scenario}: no such scenario (scenarios: "
+                         f"{', '.join(scenarios)})")
+    rules = default_rules()
+    side = lone_trace(path, args, scenarios, rules.syscalls)
+    ((role, trace),) = side.traces.items()
+    normalized = normalize(trace, side.record, role, args.level, rules)
+    when = {e.seq: e.ts_ns for e in trace.events}
+    sides = {r: normalized if r == role else None for r in ("server", "client")}
+    times = {role: {q: when[q] for s in normalized.steps for q in s.seqs if q in when}}
+    return (StepsFile(FORMAT, VERSION, str(path), args.level, sides, times), side.record,
+            side.how)
+
+
 def cmd_normalize(args: argparse.Namespace) -> int:
+    from harness.common.escape import visible
     from harness.normalize.steps_file import encode, save
 
     run_dir = Path(args.run_dir)
-    doc, record = normalize_run(run_dir, args.level)
+    given = [f"--{o}" for o in ("role", "scenario", "host", "port", "path")
+             if getattr(args, o, None)]
+    if run_dir.is_dir():
+        if given:
+            raise StageError(f"{' '.join(given)}: for a trace file; a run folder's run is "
+                             f"its run.yaml")
+        doc, record = normalize_run(run_dir, args.level)
+        out: Path | None = Path(args.output) if args.output else run_dir / "steps.json"
+    elif run_dir.exists():
+        doc, record, how = normalize_trace(run_dir, args)
+        print(f"harness normalize: {visible(how)}", file=sys.stderr)
+        out = Path(args.output) if args.output else None
+    else:
+        raise StageError(f"{run_dir}: no such file or folder")
     if args.output == "-":
         sys.stdout.buffer.write(encode(doc))
         return 0
-    out = Path(args.output) if args.output else run_dir / "steps.json"
-    save(doc, out)
+    if out is not None:
+        save(doc, out)
     for role, n in doc.sides.items():
         if n is None:
             print(f"{role}: no trace")
             continue
-        print(f"{role} ({record.server if role == 'server' else record.client}), "
-              f"{len(n.steps)} steps at the {args.level} level:")
+        name = record.server if role == "server" else record.client
+        print(visible(f"{role} ({name}), {len(n.steps)} steps at the {args.level} level:"))
         for k, step in enumerate(n.steps, 1):
-            print(f"  {k:>3}  {step.label:<40} {step.dialect}")
-    print(f"steps: {out}", file=sys.stderr)
+            print(visible(f"  {k:>3}  {step.label:<40} {step.dialect}"))
+    if out is not None:
+        print(f"steps: {out}", file=sys.stderr)
     return 0
 
 

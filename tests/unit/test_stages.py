@@ -229,3 +229,44 @@ def test_a_link_planted_as_analysis_json_is_replaced_not_written_through(
     assert not (traces / "analysis.json").is_symlink()
     assert not (traces / "tcp" / "c--c" / "steps.json").is_symlink()
     assert analysis_file.load(traces / "analysis.json").reference == "python-stdlib"
+
+
+# -- harness normalize TRACE: a trace file alone (what `harness trace -o` writes) -------------
+
+def test_a_trace_file_normalizes_with_its_run_read_from_its_calls(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = SETS / "recorded-wire" / "tcp" / "c--c"
+    folder, _ = __import__("harness.stages", fromlist=["normalize_run"]).normalize_run(run)
+    out = tmp_path / "server.steps.json"
+    assert cli.main(["normalize", str(run / "server.jsonl"), "-o", str(out)]) == 0
+    printed, err = capsys.readouterr()
+    assert "trace file: a server; its listening socket is bound to 127.0.0.1:" in err
+    assert "scenario tcp" in err
+    assert "server (server), 8 steps at the canonical level:" in printed
+    doc = steps_file.load(out)
+    assert doc.sides["client"] is None and doc.source is None
+    mine, theirs = doc.sides["server"], folder.sides["server"]
+    assert mine is not None and theirs is not None
+    assert [s.label for s in mine.steps] == [s.label for s in theirs.steps]
+    assert doc.times["server"] == folder.times["server"]
+    # without -o nothing is written; --role says which side it is
+    before = sorted(tmp_path.iterdir())
+    assert cli.main(["normalize", str(run / "client.jsonl"), "--role", "client"]) == 0
+    printed, err = capsys.readouterr()
+    assert "a client (--role)" in err and "client (client), " in printed
+    assert sorted(tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["tcp/c--c", "--port", "9"], "--port: for a trace file; a run folder's run is its "
+                                  "run.yaml"),
+    (["tcp/nope"], "tcp/nope: no such file or folder"),
+    (["tcp/c--c/server.jsonl", "--scenario", "tcp7"], "--scenario tcp7: no such scenario"),
+])
+def test_normalize_refuses_in_one_line(argv: list[str], message: str,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    where = SETS / "recorded-wire"
+    argv = [str(where / argv[0]), *argv[1:]]
+    assert cli.main(["normalize", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
