@@ -72,10 +72,20 @@ class IOModel:
     # signal-driven I/O (SIGIO when a socket is ready): the calls that asked for it, in order
     # of first use (fcntl(F_SETOWN), fcntl(O_ASYNC), ioctl(FIOASYNC)); () when none did
     signal_driven: tuple[str, ...] = ()
+    # by socket (its name in the steps): those made non-blocking for good, and those that
+    # accepted, connected or moved data blocking (a listener non-blocking for an event loop's
+    # accept, its connections blocking)
+    nonblocking: tuple[str, ...] = ()
+    blocking_sockets: tuple[str, ...] = ()
 
     @property
     def blocking(self) -> bool:
         return not self.lasting
+
+    @property
+    def partly(self) -> bool:
+        """Some of the echo's sockets are non-blocking, and others block."""
+        return bool(self.nonblocking) and bool(self.blocking_sockets)
 
 
 @dataclass(frozen=True, slots=True)

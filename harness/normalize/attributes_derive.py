@@ -46,6 +46,8 @@ def io_model(steps: Sequence[Step], table: SyscallTable) -> IOModel:
             means[at] = Switch(how=how_on, around=tuple(dict.fromkeys(calls)))
 
     signals: list[str] = []  # how signal-driven I/O was asked for
+    nonblocking: dict[str, bool] = {}  # socket name -> non-blocking now
+    blocked: list[str] = []  # sockets that accepted, connected or moved data blocking
 
     def signal(how: str) -> None:
         if how not in signals:
@@ -53,14 +55,22 @@ def io_model(steps: Sequence[Step], table: SyscallTable) -> IOModel:
 
     for s in steps:
         request, cmd = s.args.get("request"), s.args.get("cmd")
+        if s.creates and not s.errno:
+            nonblocking[s.creates] = False
         if table.in_class(s.syscall, "socket_create") and "SOCK_NONBLOCK" in _flags(s, "type_flags"):
             means.append("SOCK_NONBLOCK")
+            nonblocking[s.creates] = True
         elif table.in_class(s.syscall, "accept_like") and "SOCK_NONBLOCK" in _flags(s, "flags"):
             means.append(f"{s.syscall}(SOCK_NONBLOCK)")
+            nonblocking[s.creates] = True
         elif request == "FIONBIO":
             switch(s.fd, f"{s.syscall}(FIONBIO)", bool(s.args.get("arg")))
+            if not s.errno:
+                nonblocking[s.fd] = bool(s.args.get("arg"))
         elif cmd == "F_SETFL":
             switch(s.fd, f"{s.syscall}(O_NONBLOCK)", "O_NONBLOCK" in _flags(s, "arg"))
+            if not s.errno:
+                nonblocking[s.fd] = "O_NONBLOCK" in _flags(s, "arg")
             if "O_ASYNC" in _flags(s, "arg") and not s.errno:
                 signal(f"{s.syscall}(O_ASYNC)")
         elif request == "FIOASYNC" and s.args.get("arg") and not s.errno:
@@ -74,9 +84,18 @@ def io_model(steps: Sequence[Step], table: SyscallTable) -> IOModel:
             if s.fd in switched and not (table.in_class(s.syscall, "readiness")
                                          or table.in_class(s.syscall, "housekeeping")):
                 switched[s.fd][2].append(s.syscall)
+            if (table.in_class(s.syscall, "accept_like")
+                    or table.effect_arg(s.syscall, "connect", s.args) is not None
+                    or table.direction(s.syscall, s.args, lambda v: v == s.fd) is not None) \
+                    and isinstance(s.fd, str) and not nonblocking.get(s.fd, False) \
+                    and "MSG_DONTWAIT" not in _flags(s, "flags"):
+                blocked.append(s.fd)
+    lasting_sockets = [fd for fd, on in nonblocking.items() if on]
     return IOModel(lasting=tuple(dict.fromkeys(m for m in means if isinstance(m, str))),
                    switches=tuple(dict.fromkeys(m for m in means if isinstance(m, Switch))),
-                   signal_driven=tuple(signals))
+                   signal_driven=tuple(signals), nonblocking=tuple(lasting_sockets),
+                   blocking_sockets=tuple(fd for fd in dict.fromkeys(blocked)
+                                          if fd not in lasting_sockets))
 
 
 # fcntl commands and ioctl requests that say which process gets SIGIO (signal-driven I/O)

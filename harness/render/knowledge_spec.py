@@ -28,7 +28,7 @@ TCP_STATES = ("CLOSED", "LISTEN", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WA
 # AttributeSelector a note about that row may name); a row's items are made by
 # harness/render/notes.py from the sample's typed attributes and wire summary
 ROW_FACTS: dict[str, frozenset[str]] = {
-    "I/O model": frozenset({"blocking", "uses"}),
+    "I/O model": frozenset({"blocking", "partly", "uses"}),
     "readiness API": frozenset({"api", "waits"}),
     "readiness calls": frozenset(),
     "listen backlog": frozenset({"backlog_max"}),
@@ -107,6 +107,7 @@ class AttributeSelector:
     STRICT: ClassVar[bool] = True
     row: str  # the attribute, as the tables name it (listen backlog, I/O model)
     blocking: bool | None = None  # I/O model: the echo's sockets block
+    partly: bool | None = None  # I/O model: some of them are non-blocking, others block
     uses: str = ""  # I/O model: a way of not blocking, or of doing I/O (FACT_VALUES)
     api: str = ""  # readiness API: epoll, poll, select
     waits: bool | None = None  # readiness API: something waits on it (false: registered)

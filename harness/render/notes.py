@@ -162,7 +162,8 @@ def row_items(result: SampleResult) -> dict[str, list[dict[str, Any]]]:
     a = n.attributes
     table = default_table()
     items: dict[str, list[dict[str, Any]]] = {
-        "I/O model": [{"blocking": a.io_model.blocking, "uses": _uses(a)}],
+        "I/O model": [{"blocking": a.io_model.blocking, "partly": a.io_model.partly,
+                       "uses": _uses(a)}],
         "readiness API": [{"api": u.api, "waits": bool(u.waits)} for u in a.readiness],
         "readiness calls": [{}],
         "listen backlog": [{"backlog_max": isinstance(b, int) and (b < 0 or b >= 4096)}
