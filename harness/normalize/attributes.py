@@ -84,8 +84,10 @@ class IOModel:
 
     @property
     def partly(self) -> bool:
-        """Some of the echo's sockets are non-blocking, and others block."""
-        return bool(self.nonblocking) and bool(self.blocking_sockets)
+        """Not blocking, yet some of the echo's sockets accepted, connected or moved data in
+        blocking mode (a non-blocking listener's connections; MSG_DONTWAIT on some calls of
+        a blocking socket)."""
+        return not self.blocking and bool(self.blocking_sockets)
 
 
 @dataclass(frozen=True, slots=True)

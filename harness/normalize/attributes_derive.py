@@ -59,10 +59,12 @@ def io_model(steps: Sequence[Step], table: SyscallTable) -> IOModel:
             nonblocking[s.creates] = False
         if table.in_class(s.syscall, "socket_create") and "SOCK_NONBLOCK" in _flags(s, "type_flags"):
             means.append("SOCK_NONBLOCK")
-            nonblocking[s.creates] = True
+            if s.creates:
+                nonblocking[s.creates] = True
         elif table.in_class(s.syscall, "accept_like") and "SOCK_NONBLOCK" in _flags(s, "flags"):
             means.append(f"{s.syscall}(SOCK_NONBLOCK)")
-            nonblocking[s.creates] = True
+            if s.creates:
+                nonblocking[s.creates] = True
         elif request == "FIONBIO":
             switch(s.fd, f"{s.syscall}(FIONBIO)", bool(s.args.get("arg")))
             if not s.errno:

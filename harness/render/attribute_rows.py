@@ -57,18 +57,18 @@ def uring(u: UringUse) -> str:
 
 def io_model(m: IOModel, ring: UringUse | None = None) -> str:
     """`blocking`, `non-blocking: SOCK_NONBLOCK, accept4(SOCK_NONBLOCK)`, `non-blocking:
-    ioctl(FIONBIO) (listener only; conn blocks)`, `blocking (fcntl(O_NONBLOCK) around connect
-    only)`; then signal-driven I/O (`signal-driven I/O:
+    ioctl(FIONBIO) (listener non-blocking; conn in blocking mode)`, `blocking (fcntl(O_NONBLOCK)
+    around connect only)`; then signal-driven I/O (`signal-driven I/O:
     fcntl(F_SETOWN), fcntl(O_ASYNC)`) and io_uring, when used."""
     switches = [switch(s) for s in m.switches]
     if m.blocking:
         text = "blocking" + (f" ({'; '.join(switches)})" if switches else "")
     else:
         text = "non-blocking: " + ", ".join([*m.lasting, *switches])
-        if m.partly:  # `(listener only; conn blocks)`
-            verb = "blocks" if len(m.blocking_sockets) == 1 else "block"
-            text += (f" ({', '.join(m.nonblocking)} only; {', '.join(m.blocking_sockets)} "
-                     f"{verb})")
+        if m.partly:  # `(listener non-blocking; conn in blocking mode)`
+            text += " (" + "; ".join(
+                [f"{', '.join(m.nonblocking)} non-blocking"] * bool(m.nonblocking)
+                + [f"{', '.join(m.blocking_sockets)} in blocking mode"]) + ")"
     if m.signal_driven:
         text += "; signal-driven I/O: " + ", ".join(m.signal_driven)
     if ring is not None:

@@ -107,7 +107,7 @@ class AttributeSelector:
     STRICT: ClassVar[bool] = True
     row: str  # the attribute, as the tables name it (listen backlog, I/O model)
     blocking: bool | None = None  # I/O model: the echo's sockets block
-    partly: bool | None = None  # I/O model: some of them are non-blocking, others block
+    partly: bool | None = None  # I/O model: not blocking, but some socket in blocking mode
     uses: str = ""  # I/O model: a way of not blocking, or of doing I/O (FACT_VALUES)
     api: str = ""  # readiness API: epoll, poll, select
     waits: bool | None = None  # readiness API: something waits on it (false: registered)

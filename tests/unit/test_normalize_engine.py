@@ -330,8 +330,10 @@ def test_a_socket_non_blocking_for_its_connect_only_is_told_apart() -> None:
     run = ft.run_record("p", "p")
     io = lambda t: words.io_model(normalize(t, run, "client").attributes.io_model)  # noqa: E731
     assert io(_stream_client(True)) == "blocking (fcntl(O_NONBLOCK) around connect only)"
+    # its recv, without MSG_DONTWAIT, is made in blocking mode
     assert io(_stream_client(True, ("MSG_DONTWAIT",))) == (
-        "non-blocking: MSG_DONTWAIT, fcntl(O_NONBLOCK) around connect only")
+        "non-blocking: MSG_DONTWAIT, fcntl(O_NONBLOCK) around connect only (sock in blocking "
+        "mode)")
     assert io(_stream_client(False)) == "non-blocking: fcntl(O_NONBLOCK)"
 
 
