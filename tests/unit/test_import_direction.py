@@ -77,3 +77,38 @@ def test_no_module_is_over_400_lines() -> None:
     long = [f"{p.relative_to(HARNESS.parent)}: {n} lines" for p, _ in modules()
             if (n := len(p.read_text().splitlines())) > 400]
     assert not long, "\n".join(long)
+
+
+def test_no_stage_takes_or_gives_any() -> None:
+    """Each stage's entry point is typed through: no `Any` in what it takes or gives."""
+    import typing
+
+    from harness.compare import analysis_file, analyze, run_steps
+    from harness.formats import tracefile
+    from harness.normalize import engine, steps_file
+    from harness import render, stages
+    from harness.tracer import trace_command
+
+    entries = [trace_command, tracefile.save, engine.normalize, run_steps.normalize_run,
+               run_steps.run_steps, stages.normalize_run, steps_file.load, steps_file.save,
+               analyze.analyze, analysis_file.load, analysis_file.save, render.render]
+
+    def mentions_any(hint: object) -> bool:
+        return hint is typing.Any or any(mentions_any(a) for a in typing.get_args(hint))
+
+    # the names a module imports for its annotations only (under TYPE_CHECKING)
+    from pathlib import Path as _Path
+
+    from harness.compare.results import Analysis
+    from harness.formats.model import RunRecord, Trace
+    from harness.formats.store import TracesFolder
+    from harness.normalize.engine import Normalized
+    from harness.normalize.rules import RuleSet
+    from harness.normalize.steps_file import StepsFile
+    known = {"Path": _Path, "Analysis": Analysis, "RunRecord": RunRecord, "Trace": Trace,
+             "TracesFolder": TracesFolder, "Normalized": Normalized, "RuleSet": RuleSet,
+             "StepsFile": StepsFile}
+    for fn in entries:
+        hints = typing.get_type_hints(fn, globalns={**known, **fn.__globals__})
+        bad = sorted(name for name, hint in hints.items() if mentions_any(hint))
+        assert not bad, f"{fn.__module__}.{fn.__qualname__}: Any in {bad}"
