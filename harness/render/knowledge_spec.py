@@ -28,7 +28,7 @@ TCP_STATES = ("CLOSED", "LISTEN", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WA
 # AttributeSelector a note about that row may name); a row's items are made by
 # harness/render/notes.py from the sample's typed attributes and wire summary
 ROW_FACTS: dict[str, frozenset[str]] = {
-    "I/O model": frozenset({"blocking", "partly", "uses"}),
+    "I/O model": frozenset({"blocking", "partly", "waits", "uses"}),
     "readiness API": frozenset({"api", "waits"}),
     "readiness calls": frozenset(),
     "listen backlog": frozenset({"backlog_max"}),
@@ -40,7 +40,7 @@ ROW_FACTS: dict[str, frozenset[str]] = {
     "closing": frozenset({"shutdown", "released", "never_closed"}),
     "runtime probes": frozenset({"call", "detail", "none"}),
     "fd copies": frozenset({"call", "none"}),
-    "EAGAIN failures": frozenset(),
+    "EAGAIN failures": frozenset({"waits"}),
     "threads": frozenset({"forked", "threaded"}),
     "threads with echo calls": frozenset(),
     "echo socket calls": frozenset(),
@@ -110,7 +110,9 @@ class AttributeSelector:
     partly: bool | None = None  # I/O model: not blocking, but some socket in blocking mode
     uses: str = ""  # I/O model: a way of not blocking, or of doing I/O (FACT_VALUES)
     api: str = ""  # readiness API: epoll, poll, select
-    waits: bool | None = None  # readiness API: something waits on it (false: registered)
+    # readiness API: something waits on it (false: registered); I/O model, EAGAIN failures:
+    # the program made a readiness call on the echo's sockets
+    waits: bool | None = None
     backlog_max: bool | None = None  # listen backlog: the largest the kernel allows
     family: str = ""  # address family; unrelated sockets
     mapped: bool | None = None  # address family: IPv4 through v4-mapped IPv6 addresses

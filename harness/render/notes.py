@@ -163,7 +163,7 @@ def row_items(result: SampleResult) -> dict[str, list[dict[str, Any]]]:
     table = default_table()
     items: dict[str, list[dict[str, Any]]] = {
         "I/O model": [{"blocking": a.io_model.blocking, "partly": a.io_model.partly,
-                       "uses": _uses(a)}],
+                       "waits": a.readiness_calls > 0, "uses": _uses(a)}],
         "readiness API": [{"api": u.api, "waits": bool(u.waits)} for u in a.readiness],
         "readiness calls": [{}],
         "listen backlog": [{"backlog_max": isinstance(b, int) and (b < 0 or b >= 4096)}
@@ -180,7 +180,7 @@ def row_items(result: SampleResult) -> dict[str, list[dict[str, Any]]]:
                      "released": bool(RELEASED & {k for k, _ in e.steps}),
                      "never_closed": EndStep.NEVER_CLOSED in {k for k, _ in e.steps}}
                     for e in a.ends],
-        "EAGAIN failures": [{}], "threads with echo calls": [{}], "echo socket calls": [{}],
+        "EAGAIN failures": [{"waits": a.readiness_calls > 0}], "threads with echo calls": [{}], "echo socket calls": [{}],
         "threads": [{"forked": a.processes > 1, "threaded": a.threads > a.processes}],
         "unrelated sockets": [
             {"socket_type": u.what.type or "", "family": u.what.family or "",

@@ -546,3 +546,39 @@ def test_a_side_that_ends_closed_is_told_how_it_got_there() -> None:
              packet(41, "server", ("RST", "ACK"), seq=501, ack=102))
     assert last_state_note(v, "client") == ("CLOSED", ["wire-closed-reset-after-fin"])
     assert last_state_note(v, "server") == ("CLOSED", ["wire-closed-abort"])
+
+
+def _nonblocking_server(wait: bool) -> Any:
+    """A server whose sockets are SOCK_NONBLOCK: its accept and recv fail with EAGAIN once
+    each, then succeed; with `wait` it polls before each retry, without it only retries."""
+    b = ft.TraceBuilder(pid=7301, command=["/usr/bin/spin-server"])
+    b.socket(3, flags=["SOCK_NONBLOCK"])
+    b.bind(3, ft.inet(ft.HOST, PORT + 1))
+    b.listen(3, 128)
+    b.accept(3, 4, flags=["SOCK_NONBLOCK"], errno="EAGAIN")
+    if wait:
+        b.poll([3], ready=[3])
+    b.accept(3, 4, flags=["SOCK_NONBLOCK"])
+    b.recv(4, "", errno="EAGAIN")
+    if wait:
+        b.poll([4], ready=[4])
+    b.recv(4, ft.MESSAGE)
+    b.send(4, ft.MESSAGE)
+    b.close(4)
+    b.close(3)
+    return b.build()
+
+
+def test_a_non_blocking_program_is_said_to_wait_for_readiness_only_when_it_does(
+        tmp_path: Path) -> None:
+    """A non-blocking server that retries without epoll, poll or select (a sleep between)
+    must not be told to wait in a readiness call, by the I/O model's note nor by the EAGAIN
+    count's."""
+    spins = attribute_ids(versus(tmp_path / "spin", "server", _nonblocking_server(False)))
+    assert spins["I/O model"] == ["io-nonblocking-nowait"]
+    assert spins["EAGAIN failures"] == ["eagain-nowait"]
+    waits = attribute_ids(versus(tmp_path / "wait", "server", _nonblocking_server(True)))
+    assert waits["I/O model"] == ["io-nonblocking"]
+    assert waits["EAGAIN failures"] == ["eagain"]
+    # the note on the dialect (socket(SOCK_NONBLOCK)) is chosen for both: it claims neither
+    assert "the program waits" not in default_knowledge().note("nonblocking-socket").text
