@@ -34,6 +34,7 @@ class StepFacts:
     # a changed step: the same call on the same socket with the same outcome, only the
     # arguments the comparison keeps (its qualifiers: a flag, a shutdown's how) otherwise
     qualifiers_only: bool = False
+    echoed: bool = False  # the run passed its echo check: the message went and came back
 
 
 Item = Mapping[str, Any]  # one item of an attribute row: fact name -> value
@@ -73,7 +74,8 @@ class Note:
             (sel.change, sel.qualifier, sel.outcome is not None, sel.socket, sel.transport,
              sel.socket_type, sel.family, sel.killed is not None,
              sel.received_before is not None, sel.socket_made is not None,
-             sel.same_socket is not None, sel.qualifiers_only is not None))
+             sel.same_socket is not None, sel.qualifiers_only is not None,
+             sel.echoed is not None))
 
     def about_difference(self, d: Difference, step: Step | None, facts: StepFacts) -> bool:
         sel = self.spec.difference if self.spec is not None else None
@@ -93,7 +95,8 @@ class Note:
                 and (sel.socket_made is None or sel.socket_made == facts.socket_made)
                 and (sel.same_socket is None or sel.same_socket == facts.same_socket)
                 and (sel.qualifiers_only is None
-                     or sel.qualifiers_only == facts.qualifiers_only))
+                     or sel.qualifiers_only == facts.qualifiers_only)
+                and (sel.echoed is None or sel.echoed == facts.echoed))
 
     def about_dialect(self, ref: Step, got: Step) -> bool:
         sel = self.spec.dialect if self.spec is not None else None

@@ -49,7 +49,7 @@ ROW_FACTS: dict[str, frozenset[str]] = {
     "closes first (wire)": frozenset({"closes_first", "close_in_three"}),
     "ends with (wire)": frozenset({"ends_with"}),
     "data after its FIN (wire)": frozenset({"after_fin"}),
-    "segments sent (wire)": frozenset(),
+    "segments sent (wire)": frozenset({"protocol"}),
     "last TCP state (wire)": frozenset({"last_state", "closes_first", "ends_with"}),
 }
 # the wire rows whose value one run's timing decides: two runs of the same programs may differ
@@ -64,6 +64,7 @@ FACT_VALUES: dict[str, tuple[str, ...]] = {
     "uses": ("SOCK_NONBLOCK", "FIONBIO", "O_NONBLOCK", "MSG_DONTWAIT", "switch",
              "around connect", "signal-driven", "io_uring", "SQPOLL"),
     "origin": ("socket", "socketpair", "accept", "unknown"),
+    "protocol": ("tcp", "udp"),
     "named": ("run", "every interface", "host name", "loopback", "other"),
 }
 
@@ -88,6 +89,7 @@ class DifferenceSelector:
     same_socket: bool | None = None  # a changed step: on the socket the reference's is on
     # a changed step: the same call, socket and outcome; only its qualifiers otherwise
     qualifiers_only: bool | None = None
+    echoed: bool | None = None  # the run passed its echo check (the message came back)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +140,7 @@ class AttributeSelector:
     ends_with: str = ""  # wire: FIN, RST, none
     after_fin: bool | None = None  # wire: bytes received after its own FIN
     last_state: str = ""  # wire: its last TCP state
+    protocol: str = ""  # wire: tcp or udp
 
     def facts(self) -> dict[str, Any]:
         """The facts it names: {field: value}, row left out."""

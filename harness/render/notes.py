@@ -112,7 +112,8 @@ def step_facts(result: SampleResult, d: Difference, step: Step | None,
                      and d.kind != MISSING
                      and (other.name, other.fd, other.creates, other.outcome, other.errno)
                      == (step.name, step.fd, step.creates, step.outcome, step.errno)
-                     and other.qualifiers != step.qualifiers)
+                     and other.qualifiers != step.qualifiers,
+                     echoed=result.record.ok)
 
 
 def _on(value: Any) -> bool:
@@ -195,13 +196,15 @@ def row_items(result: SampleResult) -> dict[str, list[dict[str, Any]]]:
                        for c in counts] or [{"none": True}]
     w = result.wire
     three = result.wire_facts is not None and result.wire_facts.close_in_three
+    if w is not None and w.protocol == "udp":
+        items["segments sent (wire)"] = [{"protocol": "udp"}]
     if w is not None and w.protocol == "tcp":
         items["closes first (wire)"] = [{"closes_first": w.closes_first or "none",
                                          "close_in_three": three}]
         items["ends with (wire)"] = [{"ends_with": w.ends_with or "none"}]
         items["data after its FIN (wire)"] = [] if w.half_close is None else \
             [{"after_fin": w.half_close > 0}]
-        items["segments sent (wire)"] = [{}]
+        items["segments sent (wire)"] = [{"protocol": "tcp"}]
         # how it got there: who closed first, and with what this side ended it
         items["last TCP state (wire)"] = [{"last_state": w.last_state,
                                            "closes_first": w.closes_first or "none",

@@ -46,7 +46,9 @@ def versus(tmp_path: Path, role: str, trace: Any, scenario: str = "tcp",
     make_ref = {("tcp", "server"): ft.python_stdlib_server,
                 ("tcp", "client"): ft.python_stdlib_client,
                 ("tcp6", "server"): ft.python_stdlib_server6,
-                ("tcp6", "client"): ft.python_stdlib_client6}
+                ("tcp6", "client"): ft.python_stdlib_client6,
+                ("udp", "server"): ft.python_stdlib_server_udp,
+                ("udp", "client"): ft.python_stdlib_client_udp}
     ref = ft.PlannedRun(ft.run_record("python-stdlib", "python-stdlib", PORT, scenario=scenario),
                         make_ref[(scenario, "server")](PORT), make_ref[(scenario, "client")](PORT))
     server, client = ("x", "python-stdlib") if role == "server" else ("python-stdlib", "x")
@@ -582,3 +584,23 @@ def test_a_non_blocking_program_is_said_to_wait_for_readiness_only_when_it_does(
     assert waits["EAGAIN failures"] == ["eagain"]
     # the note on the dialect (socket(SOCK_NONBLOCK)) is chosen for both: it claims neither
     assert "the program waits" not in default_knowledge().note("nonblocking-socket").text
+
+
+def test_a_send_made_from_another_socket_is_not_said_to_be_lost(tmp_path: Path) -> None:
+    """A UDP server that answers from a second socket (as TFTP does): its echo socket never
+    sends, but the run passed its echo check, so no note may say its peer got fewer bytes;
+    when the echo check failed, that is what the note says."""
+    b = ft.TraceBuilder(pid=7401, command=["/usr/bin/python3", "server.py"])
+    b.socket(3, type="SOCK_DGRAM", flags=["SOCK_CLOEXEC"], protocol="IPPROTO_IP")
+    b.bind(3, ft.inet(ft.HOST, PORT + 1))
+    b.recv(3, ft.MESSAGE, size=65536, addr=ft.inet(ft.HOST, 52940))
+    b.socket(4, type="SOCK_DGRAM", flags=["SOCK_CLOEXEC"], protocol="IPPROTO_IP")
+    b.send(4, ft.MESSAGE, addr=ft.inet(ft.HOST, 52940))
+    b.close(4)
+    b.close(3)
+    trace = b.build()
+    ok = versus(tmp_path / "ok", "server", trace, scenario="udp")
+    assert difference_ids(ok) == ["missing-transfer-echoed"]
+    lost = versus(tmp_path / "lost", "server", trace, scenario="udp", outcome="echo-mismatch",
+                  client_stdout="")
+    assert difference_ids(lost) == ["missing-transfer"]
