@@ -35,6 +35,7 @@ class StepFacts:
     # arguments the comparison keeps (its qualifiers: a flag, a shutdown's how) otherwise
     qualifiers_only: bool = False
     echoed: bool = False  # the run passed its echo check: the message went and came back
+    empty: bool = False  # the step is a send that moved no bytes (it returned 0)
 
 
 Item = Mapping[str, Any]  # one item of an attribute row: fact name -> value
@@ -75,7 +76,7 @@ class Note:
              sel.socket_type, sel.family, sel.killed is not None,
              sel.received_before is not None, sel.socket_made is not None,
              sel.same_socket is not None, sel.qualifiers_only is not None,
-             sel.echoed is not None))
+             sel.echoed is not None, sel.empty is not None))
 
     def about_difference(self, d: Difference, step: Step | None, facts: StepFacts) -> bool:
         sel = self.spec.difference if self.spec is not None else None
@@ -96,7 +97,8 @@ class Note:
                 and (sel.same_socket is None or sel.same_socket == facts.same_socket)
                 and (sel.qualifiers_only is None
                      or sel.qualifiers_only == facts.qualifiers_only)
-                and (sel.echoed is None or sel.echoed == facts.echoed))
+                and (sel.echoed is None or sel.echoed == facts.echoed)
+                and (sel.empty is None or sel.empty == facts.empty))
 
     def about_dialect(self, ref: Step, got: Step) -> bool:
         sel = self.spec.dialect if self.spec is not None else None

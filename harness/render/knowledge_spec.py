@@ -90,6 +90,7 @@ class DifferenceSelector:
     # a changed step: the same call, socket and outcome; only its qualifiers otherwise
     qualifiers_only: bool | None = None
     echoed: bool | None = None  # the run passed its echo check (the message came back)
+    empty: bool | None = None  # the step is a send that moved no bytes (it returned 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -113,7 +113,9 @@ def step_facts(result: SampleResult, d: Difference, step: Step | None,
                      and (other.name, other.fd, other.creates, other.outcome, other.errno)
                      == (step.name, step.fd, step.creates, step.outcome, step.errno)
                      and other.qualifiers != step.qualifiers,
-                     echoed=result.record.ok)
+                     echoed=result.record.ok,
+                     empty=step is not None and step.name == "send" and not step.errno
+                     and step.result == 0)
 
 
 def _on(value: Any) -> bool:

@@ -604,3 +604,33 @@ def test_a_send_made_from_another_socket_is_not_said_to_be_lost(tmp_path: Path) 
     lost = versus(tmp_path / "lost", "server", trace, scenario="udp", outcome="echo-mismatch",
                   client_stdout="")
     assert difference_ids(lost) == ["missing-transfer"]
+
+
+@pytest.mark.parametrize("scenario, sent, note", [
+    ("tcp", "", "extra-send-empty"), ("tcp", "x", "extra-send"),
+    ("udp", "", "extra-send-empty-datagram")])
+def test_an_extra_send_of_nothing_is_not_said_to_send_more_bytes(
+        tmp_path: Path, scenario: str, sent: str, note: str) -> None:
+    """A send of zero bytes before the echo (a keep-alive habit): on a stream socket nothing
+    reaches the peer, on a datagram socket an empty datagram does; only a send of bytes
+    makes its peer receive more than it sent."""
+    dgram = scenario == "udp"
+    b = ft.TraceBuilder(pid=7501, command=["/usr/bin/python3", "server.py"])
+    b.socket(3, type="SOCK_DGRAM" if dgram else "SOCK_STREAM", flags=["SOCK_CLOEXEC"])
+    b.bind(3, ft.inet(ft.HOST, PORT + 1))
+    peer = ft.inet(ft.HOST, 52940)
+    if dgram:
+        b.recv(3, ft.MESSAGE, size=65536, addr=peer)
+        b.send(3, ft.MESSAGE, addr=peer)
+        b.send(3, sent, addr=peer)  # after the echo: the extra one is this
+        b.close(3)
+    else:
+        b.listen(3, 128)
+        b.accept(3, 4, flags=["SOCK_CLOEXEC"])
+        b.getsockname(4)
+        b.send(4, sent)
+        b.recv(4, ft.MESSAGE)
+        b.send(4, ft.MESSAGE)
+        b.close(4)
+        b.close(3)
+    assert difference_ids(versus(tmp_path, "server", b.build(), scenario=scenario)) == [note]
