@@ -129,6 +129,12 @@ def _on(value: Any) -> bool:
     return bool(value) and value not in ("0", "\\x00\\x00\\x00\\x00")
 
 
+def _option(name: object) -> object:
+    """An option's name as notes know it: SO_RCVTIMEO_OLD and _NEW (the same option, with a
+    time_t of another width) are SO_RCVTIMEO."""
+    return name.removesuffix("_OLD").removesuffix("_NEW") if isinstance(name, str) else name
+
+
 def _uses(a: Attributes) -> set[str]:
     m = a.io_model
     uses: set[str] = set()
@@ -177,8 +183,8 @@ def row_items(result: SampleResult) -> dict[str, list[dict[str, Any]]]:
                     if n.kind != AddressKind.RUN],
         "socket type": [{"socket_type": t} for t in a.socket_types],
         "addressing": [{"addressing": ADDRESSINGS[d.addressing]} for d in a.datagrams],
-        "socket options": [{"option": o.name, "enabled": _on(o.value)} for o in a.options
-                           if not o.failed],
+        "socket options": [{"option": _option(o.name), "enabled": _on(o.value)}
+                           for o in a.options if not o.failed],
         "closing": [{"shutdown": {how for k, how in e.steps if k == EndStep.SHUTDOWN},
                      "released": bool(RELEASED & {k for k, _ in e.steps}),
                      "never_closed": EndStep.NEVER_CLOSED in {k for k, _ in e.steps}}

@@ -634,3 +634,17 @@ def test_an_extra_send_of_nothing_is_not_said_to_send_more_bytes(
         b.close(4)
         b.close(3)
     assert difference_ids(versus(tmp_path, "server", b.build(), scenario=scenario)) == [note]
+
+
+def test_options_that_change_timing_have_notes_of_their_own(tmp_path: Path) -> None:
+    """A receive timeout (as the kernel names it on x86-64: SO_RCVTIMEO_OLD) and a cork set and
+    taken out each get their own note, not only the general one on options."""
+    def opts(b: ft.TraceBuilder) -> None:
+        b.setsockopt(4, "SOL_SOCKET", "SO_RCVTIMEO_OLD", {"sec": 5, "usec": 0})
+        b.setsockopt(4, "SOL_TCP", "TCP_CORK", 1)
+        b.setsockopt(4, "SOL_TCP", "TCP_CORK", 0)
+        b.setsockopt(4, "SOL_SOCKET", "SO_LINGER", {"onoff": 1, "linger": 0})
+        b.close(4)
+        b.close(3)
+    ids = attribute_ids(versus(tmp_path, "server", server(opts)))["socket options"]
+    assert sorted(ids) == ["option-cork", "option-cork-off", "option-linger", "option-rcvtimeo"]
