@@ -76,6 +76,7 @@ def normalize_trace(path: Path, args: argparse.Namespace) -> tuple[StepsFile, Ru
     """The normalize stage over one trace file: its run's facts read from its calls where
     the options do not give them (as `harness diff` reads a lone trace); (its steps, the run
     made up of those facts, how they were found)."""
+    from harness.compare.run_steps import step_times
     from harness.diff import lone_trace
     from harness.normalize.engine import normalize
     from harness.normalize.rules import default_rules
@@ -92,7 +93,7 @@ def normalize_trace(path: Path, args: argparse.Namespace) -> tuple[StepsFile, Ru
     normalized = normalize(trace, side.record, role, args.level, rules)
     when = {e.seq: e.ts_ns for e in trace.events}
     sides = {r: normalized if r == role else None for r in ("server", "client")}
-    times = {role: {q: when[q] for s in normalized.steps for q in s.seqs if q in when}}
+    times = {role: step_times(normalized, when)}
     return (StepsFile(FORMAT, VERSION, str(path), args.level, sides, times), side.record,
             side.how)
 

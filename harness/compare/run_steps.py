@@ -31,6 +31,12 @@ def normalize_side(store: TracesFolder, folder: str, record: RunRecord, role: st
             {e.seq: e.ts_ns for e in trace.events})
 
 
+def step_times(normalized: Normalized, when: dict[int, int]) -> dict[int, int]:
+    """When each of the steps' events returned (seq -> ts_ns), of `when`, every event's: what
+    the wire view needs of a trace once it is normalized."""
+    return {q: when[q] for s in normalized.steps for q in s.seqs if q in when}
+
+
 def _sources(store: TracesFolder, folder: str, record: RunRecord) -> list[str]:
     """The files of the run folder the steps are made from: run.yaml and the traces."""
     names = [RUN_FILE]
@@ -53,8 +59,7 @@ def normalize_run(store: TracesFolder, folder: str, record: RunRecord, level: st
     for role in ROLES:
         _, normalized, when = normalize_side(store, folder, record, role, level, rules)
         sides[role] = normalized
-        times[role] = {q: when[q] for s in normalized.steps for q in s.seqs
-                       if q in when} if normalized is not None else {}
+        times[role] = step_times(normalized, when) if normalized is not None else {}
     source = Source(now, normalizer_fingerprint()) if now is not None else None
     return StepsFile(FORMAT, VERSION, folder, level, sides, times, source)
 

@@ -3,9 +3,10 @@
 Each decoder takes the six raw arguments and the raw result of one finished call and returns the
 argument mapping documented in docs/trace-format.md. Constant names come from xlat.yaml.
 `Decoder` is the entry point: it binds each traced syscall to the decoder its row of
-harness/tables/syscalls.yaml names (`decode`), and reads what a call overwrites at its entry. The decoders themselves are in the sibling modules, by family:
-decode_sock (addresses, the socket API), decode_msg (data transfers), decode_desc (other calls
-on a descriptor), decode_poll (readiness); decode_mem holds the memory readers they share.
+harness/tables/syscalls.yaml names (`decode`), and reads what a call overwrites at its entry.
+The decoders themselves are in the sibling modules, by family: decode_sock (addresses, the
+socket API), decode_msg (data transfers), decode_desc (other calls on a descriptor),
+decode_poll (readiness); decode_mem holds the memory readers they share.
 """
 
 from __future__ import annotations

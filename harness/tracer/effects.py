@@ -212,20 +212,19 @@ class Effects(Transfers):
         """A call on descriptors (read, fstat...): recorded when one of its fd arguments is a
         socket, the first such the event's."""
         proc = task.proc
-        args = self._decoded(task, name, a, r)
-        named = self._named(proc, name, a)
         fd, st = self._socket_arg(proc, name, a)
-        if st is not None:
-            self._done(task, name, args, res, (), st.identity(fd), named, ())
+        if st is None:  # no socket: nothing to decode (most such calls are on files)
+            return
+        self._done(task, name, self._decoded(task, name, a, r), res, (), st.identity(fd),
+                   self._named(proc, name, a), ())
 
     def _effect_new_fd(self, task: Task, name: str, a: Regs, r: int, res: int | None) -> None:
         """pidfd_getfd: a new fd for a file another process holds, recorded when it is a
         socket."""
-        proc = task.proc
-        args = self._decoded(task, name, a, r)
-        st = self._resolve(proc, r) if r >= 0 else None
+        st = self._resolve(task.proc, r) if r >= 0 else None
         if st is not None:
-            self._done(task, name, args, res, (r,), st.identity(r), {}, ())
+            self._done(task, name, self._decoded(task, name, a, r), res, (r,), st.identity(r),
+                       {}, ())
 
     # -- the fd table (fd) -------------------------------------------------------------------
 
