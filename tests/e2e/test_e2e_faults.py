@@ -40,7 +40,11 @@ SERVERS = {
                            "sys.exit(3)\n",
     "crash-after-accept": SERVER.replace("# BEFORE_ECHO",
                                          "raise RuntimeError('boom after accept')"),
-    "killed": SERVER.replace("# BEFORE_ECHO", "import os; os.kill(os.getpid(), 9)"),
+    # killed once the client's message is there, unread: its close is then an RST, which
+    # fails the client's receive (killed before the message came, it would close with a FIN,
+    # and the client would read an empty echo: which, was a race)
+    "killed": SERVER.replace("# BEFORE_ECHO", "c.recv(1, socket.MSG_PEEK); import os; "
+                             "os.kill(os.getpid(), 9)"),
     "daemon": SERVER.replace("        # AFTER_ECHO", DAEMON.replace("\n    ", "\n        ")),
 }
 CLIENTS = {
